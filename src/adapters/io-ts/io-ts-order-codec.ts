@@ -1,0 +1,99 @@
+import { isLeft } from 'fp-ts/Either';
+import * as t from 'io-ts';
+import reporter from 'io-ts-reporters';
+import { OrderDecoderPort, OrderEncoderPort } from '../../application/ports/order-decoder.port';
+import { createOrder, isOrderId, isValidTotal, Order } from '../../domain/order';
+import { rejection, Rejection, RejectionCode } from '../../domain/rejection';
+import { err, Result } from '../../domain/result';
+
+interface OrderIdBrand {
+  readonly OrderId: unique symbol;
+}
+interface TotalBrand {
+  readonly Total: unique symbol;
+}
+
+/** The brands reuse the domain's own predicates, so the edge and the core cannot disagree. */
+const OrderIdCodec = t.brand(t.string, (s): s is t.Branded<string, OrderIdBrand> => isOrderId(s), 'OrderId');
+const TotalCodec = t.brand(t.number, (n): n is t.Branded<number, TotalBrand> => isValidTotal(n), 'Total');
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** An ISO-8601 instant on the wire, epoch milliseconds inside. */
+const IsoInstant = new t.Type<number, string, unknown>(
+  'ISO8601',
+  (u): u is number => typeof u === 'number',
+  (u, context) => {
+    if (typeof u !== 'string' || !ISO_8601.test(u)) return t.failure(u, context);
+    const ms = Date.parse(u);
+    return Number.isFinite(ms) ? t.success(ms) : t.failure(u, context);
+  },
+  (ms) => new Date(ms).toISOString(),
+);
+
+/** The seed's wire format: `{"id","customer","total","channel","produced_at"?}`. Unknown fields are ignored. */
+export const OrderWireCodec = t.intersection([
+  t.type({ id: OrderIdCodec, customer: t.string, total: TotalCodec, channel: t.string }),
+  t.partial({ produced_at: IsoInstant }),
+]);
+
+const codeForField: ReadonlyMap<string, RejectionCode> = new Map([
+  ['id', 'ORDER.INVALID_ID'],
+  ['total', 'ORDER.INVALID_TOTAL'],
+  ['produced_at', 'ORDER.INVALID_PRODUCED_AT'],
+]);
+
+// `fatal` makes malformed UTF-8 an error instead of silently turning it into U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The edge where untrusted bytes become a domain Order: strict UTF-8, JSON, an object, the
+ * io-ts schema, then the domain's smart constructor. Every failure is a Rejection whose message
+ * says what is wrong, e.g. `Expecting number at total but instead got: "abc"`.
+ */
+export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
+  decode(bytes: Buffer): Result<Rejection, Order> {
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return err(rejection('MESSAGE.INVALID_UTF8', 'decode', 'Message is not valid UTF-8'));
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return err(rejection('MESSAGE.INVALID_JSON', 'decode', `Message is not JSON: ${(error as Error).message}`));
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      const kind = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
+      return err(rejection('MESSAGE.NOT_AN_OBJECT', 'decode', `Expecting a JSON object but instead got ${kind}`));
+    }
+    const decoded = OrderWireCodec.decode(json);
+    if (isLeft(decoded)) {
+      const field = decoded.left[0]?.context.find((entry) => codeForField.has(entry.key))?.key;
+      const code = (field === undefined ? undefined : codeForField.get(field)) ?? 'ORDER.SCHEMA_VIOLATION';
+      return err(rejection(code, 'validate', reporter.report(decoded).join('; ')));
+    }
+    const wire = decoded.right;
+    return createOrder({
+      id: wire.id,
+      customer: wire.customer,
+      total: wire.total,
+      channel: wire.channel,
+      ...(wire.produced_at === undefined ? {} : { producedAt: wire.produced_at }),
+    });
+  }
+
+  encode(order: Order): Buffer {
+    return Buffer.from(
+      JSON.stringify({
+        id: order.id,
+        customer: order.customer,
+        total: order.total,
+        channel: order.channel,
+        ...(order.producedAt === undefined ? {} : { produced_at: new Date(order.producedAt).toISOString() }),
+      }),
+    );
+  }
+}

@@ -1,0 +1,349 @@
+import { PartitionOffsets } from '../../application/delivery/partition-offsets';
+import {
+  Delivery,
+  DeliveryHandler,
+  Headers,
+  InboundMessage,
+  MessageBusPort,
+  OutboundMessage,
+  Subscription,
+  SubscriptionOptions,
+} from '../../application/ports/message-bus.port';
+import { partitionForKey } from './murmur2-partitioner';
+
+interface StoredRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer;
+  readonly headers: Headers;
+  readonly timestamp: number;
+}
+
+export interface InMemoryMessageBusOptions {
+  /** Partitions of a topic created on first publish. */
+  readonly defaultPartitions?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * A Kafka-shaped bus in memory: topics with partitions and offsets, a murmur2 key partitioner,
+ * consumer groups whose members share partitions, committed positions per group, and
+ * redelivery of everything past the committed position after a crash, a restart or a
+ * rebalance. It is what the demo runs on and what the at-least-once tests lean on, so it keeps
+ * Kafka's semantics rather than a queue's: nothing is removed when it is consumed.
+ */
+export class InMemoryMessageBus implements MessageBusPort {
+  private readonly topics = new Map<string, StoredRecord[][]>();
+  private readonly groups = new Map<string, ConsumerGroup>();
+  private readonly defaultPartitions: number;
+  private readonly now: () => number;
+  private roundRobin = 0;
+
+  constructor(options: InMemoryMessageBusOptions = {}) {
+    this.defaultPartitions = options.defaultPartitions ?? 6;
+    this.now = options.now ?? Date.now;
+  }
+
+  createTopic(topic: string, partitions = this.defaultPartitions): void {
+    if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`A topic needs >= 1 partition, got ${partitions}`);
+    const existing = this.topics.get(topic);
+    if (existing !== undefined) {
+      if (existing.length !== partitions) throw new Error(`Topic ${topic} already exists with ${existing.length} partitions`);
+      return;
+    }
+    this.topics.set(topic, Array.from({ length: partitions }, () => []));
+  }
+
+  async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    const partitions = this.partitionsOf(topic);
+    for (const message of messages) {
+      const partition =
+        message.key === null ? this.roundRobin++ % partitions.length : partitionForKey(message.key, partitions.length);
+      partitions[partition]!.push({
+        key: message.key === null ? null : Buffer.from(message.key),
+        value: message.value,
+        headers: { ...message.headers },
+        timestamp: message.timestamp ?? this.now(),
+      });
+    }
+    for (const group of this.groups.values()) group.recordsArrived(topic);
+  }
+
+  async subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    this.partitionsOf(options.topic);
+    let group = this.groups.get(options.groupId);
+    if (group === undefined) {
+      group = new ConsumerGroup(this);
+      this.groups.set(options.groupId, group);
+    }
+    return group.join(options);
+  }
+
+  // ---- Inspection, for tests, the demo and tooling ----
+
+  /** Every record of a topic, in partition then offset order. */
+  records(topic: string): InboundMessage[] {
+    return this.partitionsOf(topic).flatMap((records, partition) =>
+      records.map((record, offset) => toInbound(topic, partition, offset, record)),
+    );
+  }
+
+  endOffsets(topic: string): number[] {
+    return this.partitionsOf(topic).map((records) => records.length);
+  }
+
+  /** The committed position (next offset to read) of each partition; 0 when nothing is committed. */
+  committed(groupId: string, topic: string): number[] {
+    const positions = this.groups.get(groupId)?.committedPositions(topic);
+    return this.endOffsets(topic).map((_, partition) => positions?.get(partition) ?? 0);
+  }
+
+  lag(groupId: string, topic: string): number {
+    const committed = this.committed(groupId, topic);
+    return this.endOffsets(topic).reduce((sum, end, partition) => sum + end - (committed[partition] ?? 0), 0);
+  }
+
+  /** Resolves once the group has committed everything published to the topic so far. */
+  async caughtUp(groupId: string, topic: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lag(groupId, topic) > 0) {
+      if (Date.now() > deadline) {
+        throw new Error(`Group ${groupId} still lags ${this.lag(groupId, topic)} messages on ${topic} after ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** @internal */
+  partitionsOf(topic: string): StoredRecord[][] {
+    if (!this.topics.has(topic)) this.createTopic(topic);
+    return this.topics.get(topic)!;
+  }
+}
+
+const toInbound = (topic: string, partition: number, offset: number, record: StoredRecord): InboundMessage => ({
+  topic,
+  partition,
+  offset: String(offset),
+  key: record.key,
+  value: record.value,
+  headers: record.headers,
+  timestamp: record.timestamp,
+});
+
+/**
+ * Members share the partitions of the topics they subscribe to. Any join or leave reassigns
+ * all partitions (an eager rebalance): a member that loses a partition stops delivering from
+ * it, and the new owner starts at the committed position, so whatever was unacked is
+ * delivered again.
+ */
+class ConsumerGroup {
+  private readonly members = new Set<InMemorySubscription>();
+  private readonly committed = new Map<string, Map<number, number>>();
+  private generation = 0;
+
+  constructor(readonly bus: InMemoryMessageBus) {}
+
+  join(options: SubscriptionOptions): InMemorySubscription {
+    const member = new InMemorySubscription(this, options);
+    this.members.add(member);
+    this.rebalance();
+    return member;
+  }
+
+  leave(member: InMemorySubscription): void {
+    if (this.members.delete(member)) this.rebalance();
+  }
+
+  commit(topic: string, partition: number, position: number, generation: number): void {
+    // A member that lost the partition in a rebalance must not move the new owner's position.
+    if (generation !== this.generation) return;
+    let positions = this.committed.get(topic);
+    if (positions === undefined) {
+      positions = new Map();
+      this.committed.set(topic, positions);
+    }
+    positions.set(partition, position);
+  }
+
+  committedPositions(topic: string): ReadonlyMap<number, number> | undefined {
+    return this.committed.get(topic);
+  }
+
+  recordsArrived(topic: string): void {
+    for (const member of this.members) if (member.topic === topic) member.schedulePump();
+  }
+
+  private rebalance(): void {
+    this.generation++;
+    const byTopic = new Map<string, InMemorySubscription[]>();
+    for (const member of this.members) byTopic.set(member.topic, [...(byTopic.get(member.topic) ?? []), member]);
+    for (const [topic, members] of byTopic) {
+      const partitions = this.bus.partitionsOf(topic).length;
+      // Range assignment, as Kafka's default: contiguous blocks of partitions per member, in join order.
+      const perMember = Math.floor(partitions / members.length);
+      const extra = partitions % members.length;
+      let next = 0;
+      members.forEach((member, index) => {
+        const count = perMember + (index < extra ? 1 : 0);
+        const assigned = Array.from({ length: count }, (_, i) => next + i);
+        next += count;
+        member.assign(assigned, this.generation, (partition) => this.committed.get(topic)?.get(partition) ?? 0);
+      });
+    }
+  }
+}
+
+interface PartitionState {
+  readonly partition: number;
+  readonly offsets: PartitionOffsets;
+  cursor: number;
+  /** A nack happened: deliver nothing more until in-flight messages settle, then replay. */
+  replaying: boolean;
+}
+
+class InMemorySubscription implements Subscription {
+  readonly topic: string;
+  readonly done: Promise<void>;
+  private readonly handler: DeliveryHandler;
+  private readonly maxInFlight: number;
+  private partitions: PartitionState[] = [];
+  private generation = 0;
+  private inFlight = 0;
+  private state: 'running' | 'stopping' | 'stopped' = 'running';
+  private pumpScheduled = false;
+  private nextPartition = 0;
+  private resolveDone!: () => void;
+  private settledListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly group: ConsumerGroup,
+    options: SubscriptionOptions,
+  ) {
+    this.topic = options.topic;
+    this.handler = options.handler;
+    this.maxInFlight = options.maxInFlight ?? 64;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Replaces the assignment. Deliveries still in flight from the old generation are ignored when they settle. */
+  assign(partitions: number[], generation: number, committedPosition: (partition: number) => number): void {
+    this.generation = generation;
+    this.inFlight = 0;
+    this.partitions = partitions.map((partition) => {
+      const position = committedPosition(partition);
+      return { partition, offsets: new PartitionOffsets(position), cursor: position, replaying: false };
+    });
+    this.notifySettled();
+    this.schedulePump();
+  }
+
+  async stop(options: { deadlineMs?: number } = {}): Promise<void> {
+    if (this.state !== 'running') return this.done;
+    this.state = 'stopping';
+    const deadline = options.deadlineMs ?? 30_000;
+    await Promise.race([
+      this.whenSettled(),
+      new Promise<void>((resolve) => setTimeout(resolve, deadline).unref()),
+    ]);
+    // Acked positions were committed as they advanced; leaving hands the rest to the group.
+    this.finish();
+    return this.done;
+  }
+
+  /** Simulates a process killed with -9: no drain, no further commits, unacked work is redelivered to the group. */
+  crash(): void {
+    if (this.state === 'stopped') return;
+    this.generation = -1;
+    this.finish();
+  }
+
+  schedulePump(): void {
+    if (this.pumpScheduled || this.state !== 'running') return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private finish(): void {
+    this.state = 'stopped';
+    this.partitions = [];
+    this.group.leave(this);
+    this.resolveDone();
+  }
+
+  private pump(): void {
+    const records = this.group.bus.partitionsOf(this.topic);
+    let idle = 0;
+    // Round-robin over partitions so one busy partition cannot starve the others.
+    while (this.state === 'running' && this.inFlight < this.maxInFlight && this.partitions.length > 0) {
+      const state = this.partitions[this.nextPartition++ % this.partitions.length]!;
+      const log = records[state.partition]!;
+      if (state.replaying || state.cursor >= log.length) {
+        if (++idle >= this.partitions.length) return;
+        continue;
+      }
+      idle = 0;
+      const offset = state.cursor++;
+      this.deliver(state, offset, log[offset]!);
+    }
+  }
+
+  private deliver(state: PartitionState, offset: number, record: StoredRecord): void {
+    const generation = this.generation;
+    state.offsets.delivered(offset);
+    this.inFlight++;
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      if (generation !== this.generation) return false;
+      this.inFlight--;
+      return true;
+    };
+    const delivery: Delivery = {
+      message: toInbound(this.topic, state.partition, offset, record),
+      ack: () => {
+        if (!settle()) return;
+        if (state.offsets.ack(offset)) this.group.commit(this.topic, state.partition, state.offsets.position, generation);
+        this.afterSettle(state);
+      },
+      nack: () => {
+        if (!settle()) return;
+        state.replaying = true;
+        state.offsets.nack(offset);
+        this.afterSettle(state);
+      },
+    };
+    try {
+      const result = this.handler(delivery);
+      if (result instanceof Promise) result.catch((error: unknown) => delivery.nack(asError(error)));
+    } catch (error) {
+      delivery.nack(asError(error));
+    }
+  }
+
+  private afterSettle(state: PartitionState): void {
+    if (state.replaying && state.offsets.inFlight === 0) {
+      // Replay from the first offset that is not done: the failed one or an earlier unacked one.
+      state.cursor = state.offsets.rewind();
+      state.replaying = false;
+    }
+    if (this.inFlight === 0) this.notifySettled();
+    this.schedulePump();
+  }
+
+  private whenSettled(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledListeners.push(resolve));
+  }
+
+  private notifySettled(): void {
+    const listeners = this.settledListeners;
+    this.settledListeners = [];
+    for (const listener of listeners) listener();
+  }
+}
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

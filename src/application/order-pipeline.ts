@@ -1,0 +1,45 @@
+import { MessageBusPort, Subscription } from './ports/message-bus.port';
+import { ProcessOrders } from './process-orders.use-case';
+
+export interface OrderPipelineOptions {
+  readonly topic: string;
+  readonly groupId: string;
+  /** Delivered-but-unacked messages at most; bounds memory and concurrent archive writes. */
+  readonly maxInFlight: number;
+}
+
+/**
+ * Runs the process-orders use case on a bus subscription. Further handlers (validation,
+ * payment, shipment…) are further pipelines on the same bus, each with its own topic and group.
+ */
+export class OrderPipeline {
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly bus: MessageBusPort,
+    private readonly processOrders: ProcessOrders,
+    private readonly options: OrderPipelineOptions,
+  ) {}
+
+  async start(): Promise<Subscription> {
+    if (this.subscription !== undefined) throw new Error('The order pipeline is already running');
+    this.subscription = await this.bus.subscribe({
+      topic: this.options.topic,
+      groupId: this.options.groupId,
+      maxInFlight: this.options.maxInFlight,
+      handler: this.processOrders.handle,
+    });
+    return this.subscription;
+  }
+
+  /**
+   * Drains in-flight work, commits and leaves the group. Writes that are failing stop retrying
+   * at once: their messages stay uncommitted and are redelivered after the restart.
+   */
+  async stop(deadlineMs = 30_000): Promise<void> {
+    const subscription = this.subscription;
+    if (subscription === undefined) return;
+    this.processOrders.stop();
+    await subscription.stop({ deadlineMs });
+  }
+}

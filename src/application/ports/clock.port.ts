@@ -1,0 +1,4 @@
+export interface ClockPort {
+  /** Epoch milliseconds. */
+  now(): number;
+}

@@ -1,0 +1,67 @@
+/**
+ * The message bus as the core needs it: publish, and subscribe with an explicit ack per
+ * message. Offsets are decimal strings because Kafka's are 64-bit.
+ *
+ * Delivery is at-least-once. A subscription commits a partition's position only past a
+ * contiguous run of acked messages, so an unacked message (and everything after it in its
+ * partition) is redelivered after a crash, a restart or a rebalance.
+ */
+export type Headers = Readonly<Record<string, string>>;
+
+export interface OutboundMessage {
+  /** Messages with the same key land on the same partition, in order. */
+  readonly key: string | Buffer | null;
+  readonly value: Buffer;
+  readonly headers?: Headers;
+  /** Epoch ms; the bus stamps the send time when absent. */
+  readonly timestamp?: number;
+}
+
+export interface InboundMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Headers;
+  /** Epoch ms of the record (create or log-append time). */
+  readonly timestamp: number;
+}
+
+export interface Delivery {
+  readonly message: InboundMessage;
+  /** Processed: the position may move past this message once all earlier ones are acked too. */
+  ack(): void;
+  /**
+   * Not processed: the bus stops handing out this partition, lets its in-flight messages finish,
+   * then redelivers from the first unacked offset (as a Kafka seek would).
+   */
+  nack(reason: Error): void;
+}
+
+/**
+ * Called once per delivered message. A rejected promise counts as a nack. Resolving without
+ * ack or nack leaves the message in flight, which is how a batching sink holds messages until
+ * its object is written.
+ */
+export type DeliveryHandler = (delivery: Delivery) => void | Promise<void>;
+
+export interface SubscriptionOptions {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly handler: DeliveryHandler;
+  /** Upper bound on delivered-but-unacked messages; the bus stops fetching (pauses) at the bound. */
+  readonly maxInFlight?: number;
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for in-flight messages (up to the deadline), commits what is acked, leaves the group. */
+  stop(options?: { deadlineMs?: number }): Promise<void>;
+  /** Resolves when the subscription has ended, by stop() or by a fatal error (which it rejects with). */
+  readonly done: Promise<void>;
+}
+
+export interface MessageBusPort {
+  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void>;
+  subscribe(options: SubscriptionOptions): Promise<Subscription>;
+}

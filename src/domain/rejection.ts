@@ -1,0 +1,31 @@
+/**
+ * Expected failures are values with a stable code, never exceptions. The code is what
+ * operators filter the dead-letter topic by, so codes are part of the public contract:
+ * add new ones, never rename old ones.
+ */
+export type RejectionCode =
+  | 'MESSAGE.EMPTY'
+  | 'MESSAGE.TOO_LARGE'
+  | 'MESSAGE.INVALID_UTF8'
+  | 'MESSAGE.INVALID_JSON'
+  | 'MESSAGE.NOT_AN_OBJECT'
+  | 'ORDER.SCHEMA_VIOLATION'
+  | 'ORDER.INVALID_ID'
+  | 'ORDER.INVALID_TOTAL'
+  | 'ORDER.INVALID_PRODUCED_AT'
+  | 'ORDER.UNKNOWN_CHANNEL';
+
+/** Where in the pipeline a message was rejected; becomes the DLQ `stage` header. */
+export type RejectionStage = 'decode' | 'validate' | 'score';
+
+export interface Rejection {
+  readonly code: RejectionCode;
+  readonly stage: RejectionStage;
+  readonly message: string;
+}
+
+export const rejection = (code: RejectionCode, stage: RejectionStage, message: string): Rejection => ({
+  code,
+  stage,
+  message,
+});

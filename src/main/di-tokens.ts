@@ -1,0 +1,32 @@
+import type { ServiceIdentifier } from 'inversify';
+import type { OrderPipeline } from '../application/order-pipeline';
+import type { OrderStatistics } from '../application/order-statistics';
+import type { ClockPort } from '../application/ports/clock.port';
+import type { DeadLetterPort } from '../application/ports/dead-letter.port';
+import type { LatencyRecorderPort } from '../application/ports/latency-recorder.port';
+import type { LoggerPort } from '../application/ports/logger.port';
+import type { MessageBusPort } from '../application/ports/message-bus.port';
+import type { MetricsPort } from '../application/ports/metrics.port';
+import type { OrderArchivePort } from '../application/ports/order-archive.port';
+import type { OrderDecoderPort, OrderEncoderPort } from '../application/ports/order-decoder.port';
+import type { ProcessOrders } from '../application/process-orders.use-case';
+import type { RiskScorerRegistry } from '../domain/risk';
+import type { AppConfig } from './config';
+
+/** Every DI identifier, typed, in one place: `container.get(TOKENS.Archive)` is an OrderArchivePort. */
+export const TOKENS = {
+  Config: Symbol.for('orderflow.Config') as ServiceIdentifier<AppConfig>,
+  Clock: Symbol.for('orderflow.Clock') as ServiceIdentifier<ClockPort>,
+  Logger: Symbol.for('orderflow.Logger') as ServiceIdentifier<LoggerPort>,
+  Metrics: Symbol.for('orderflow.Metrics') as ServiceIdentifier<MetricsPort>,
+  LatencyRecorder: Symbol.for('orderflow.LatencyRecorder') as ServiceIdentifier<LatencyRecorderPort>,
+  Statistics: Symbol.for('orderflow.Statistics') as ServiceIdentifier<OrderStatistics>,
+  OrderDecoder: Symbol.for('orderflow.OrderDecoder') as ServiceIdentifier<OrderDecoderPort>,
+  OrderEncoder: Symbol.for('orderflow.OrderEncoder') as ServiceIdentifier<OrderEncoderPort>,
+  RiskScorers: Symbol.for('orderflow.RiskScorers') as ServiceIdentifier<RiskScorerRegistry>,
+  MessageBus: Symbol.for('orderflow.MessageBus') as ServiceIdentifier<MessageBusPort>,
+  Archive: Symbol.for('orderflow.Archive') as ServiceIdentifier<OrderArchivePort>,
+  DeadLetters: Symbol.for('orderflow.DeadLetters') as ServiceIdentifier<DeadLetterPort>,
+  ProcessOrders: Symbol.for('orderflow.ProcessOrders') as ServiceIdentifier<ProcessOrders>,
+  OrderPipeline: Symbol.for('orderflow.OrderPipeline') as ServiceIdentifier<OrderPipeline>,
+} as const;
