@@ -1,0 +1,28 @@
+/**
+ * Two projects under one command (`npm test`): unit tests need nothing, integration tests get
+ * a real Kafka broker and a real S3 server from the global setup (see tests/integration/setup).
+ */
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testMatch: ['<rootDir>/tests/unit/**/*.test.ts'],
+      testEnvironment: 'node',
+      transform,
+    },
+    {
+      displayName: 'integration',
+      testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      testEnvironment: 'node',
+      transform,
+      globalSetup: '<rootDir>/tests/integration/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/integration/setup/global-teardown.ts',
+      testTimeout: 120000,
+      // One broker and one MinIO on 2 cores: suites run one at a time.
+      maxWorkers: 1,
+    },
+  ],
+};
