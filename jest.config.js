@@ -6,6 +6,8 @@ const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // One broker and one MinIO on 2 cores, and fault tests that restart them: suites run one at a time.
+  maxWorkers: 1,
   projects: [
     {
       displayName: 'unit',
@@ -21,8 +23,6 @@ module.exports = {
       globalSetup: '<rootDir>/tests/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/tests/integration/setup/global-teardown.ts',
       testTimeout: 120000,
-      // One broker and one MinIO on 2 cores: suites run one at a time.
-      maxWorkers: 1,
     },
   ],
 };

@@ -2,20 +2,16 @@ import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
 import { OrderDecoderPort, OrderEncoderPort } from '../../application/ports/order-decoder.port';
-import { createOrder, isOrderId, isValidTotal, Order } from '../../domain/order';
+import { createOrder, isOrderId, Order } from '../../domain/order';
 import { rejection, Rejection, RejectionCode } from '../../domain/rejection';
 import { err, Result } from '../../domain/result';
 
 interface OrderIdBrand {
   readonly OrderId: unique symbol;
 }
-interface TotalBrand {
-  readonly Total: unique symbol;
-}
 
-/** The brands reuse the domain's own predicates, so the edge and the core cannot disagree. */
+/** The brand reuses the domain's own predicate, so the edge and the core cannot disagree. */
 const OrderIdCodec = t.brand(t.string, (s): s is t.Branded<string, OrderIdBrand> => isOrderId(s), 'OrderId');
-const TotalCodec = t.brand(t.number, (n): n is t.Branded<number, TotalBrand> => isValidTotal(n), 'Total');
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -33,7 +29,8 @@ const IsoInstant = new t.Type<number, string, unknown>(
 
 /** The seed's wire format: `{"id","customer","total","channel","produced_at"?}`. Unknown fields are ignored. */
 export const OrderWireCodec = t.intersection([
-  t.type({ id: OrderIdCodec, customer: t.string, total: TotalCodec, channel: t.string }),
+  // `total` is only typed here; its range (finite, >= 0) is the domain's rule, checked by createOrder.
+  t.type({ id: OrderIdCodec, customer: t.string, total: t.number, channel: t.string }),
   t.partial({ produced_at: IsoInstant }),
 ]);
 
@@ -73,7 +70,9 @@ export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
     if (isLeft(decoded)) {
       const field = decoded.left[0]?.context.find((entry) => codeForField.has(entry.key))?.key;
       const code = (field === undefined ? undefined : codeForField.get(field)) ?? 'ORDER.SCHEMA_VIOLATION';
-      return err(rejection(code, 'validate', reporter.report(decoded).join('; ')));
+      // The intersection adds its member index to paths ("0.total"); readers want the field name.
+      const message = reporter.report(decoded).map((line) => line.replace(/ at \d+\./g, ' at '));
+      return err(rejection(code, 'validate', message.join('; ')));
     }
     const wire = decoded.right;
     return createOrder({

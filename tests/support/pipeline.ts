@@ -1,0 +1,107 @@
+import { HdrLatencyRecorder } from '../../src/adapters/hdr/hdr-latency-recorder';
+import { IoTsOrderCodec } from '../../src/adapters/io-ts/io-ts-order-codec';
+import { KafkaDeadLetterSink } from '../../src/adapters/kafka/kafka-dead-letter-sink';
+import { InMemoryMessageBus } from '../../src/adapters/memory/in-memory-message-bus';
+import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
+import { InMemoryOrderArchive } from '../../src/adapters/memory/in-memory-order-archive';
+import { OrderPipeline } from '../../src/application/order-pipeline';
+import { OrderStatistics } from '../../src/application/order-statistics';
+import { DeadLetterPort } from '../../src/application/ports/dead-letter.port';
+import { LoggerPort } from '../../src/application/ports/logger.port';
+import { OrderArchivePort } from '../../src/application/ports/order-archive.port';
+import { ProcessOrders } from '../../src/application/process-orders.use-case';
+import { RiskScorerRegistry } from '../../src/domain/risk';
+
+export const ORDERS = 'orders.v1';
+export const DLQ = 'orders.v1.dlq';
+export const GROUP = 'order-consumer-group';
+
+export const silentLogger: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** An archive that fails on demand: the first N writes, or every write while `down` is set. */
+export class FlakyOrderArchive implements OrderArchivePort {
+  attempts = 0;
+  failures = 0;
+  down = false;
+  concurrent = 0;
+  maxConcurrent = 0;
+
+  constructor(
+    readonly inner: InMemoryOrderArchive = new InMemoryOrderArchive(),
+    private failFirst = 0,
+    private readonly onPut: (key: string) => void = () => {},
+  ) {}
+
+  async put(key: string, body: Buffer, contentType: string): Promise<void> {
+    this.attempts++;
+    this.concurrent++;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
+    try {
+      // A real store answers asynchronously; so does this one, so writes really overlap.
+      await new Promise((resolve) => setImmediate(resolve));
+      this.onPut(key);
+      if (this.down || this.failFirst > 0) {
+        this.failFirst = Math.max(0, this.failFirst - 1);
+        this.failures++;
+        throw new Error('503 SlowDown: simulated archive outage');
+      }
+      await this.inner.put(key, body, contentType);
+    } finally {
+      this.concurrent--;
+    }
+  }
+}
+
+/** A dead-letter sink spy that can be made to fail. */
+export class FailingDeadLetterSpy implements DeadLetterPort {
+  sent = 0;
+  failing = true;
+
+  constructor(private readonly inner: DeadLetterPort) {}
+
+  async send(deadLetter: Parameters<DeadLetterPort['send']>[0]): Promise<void> {
+    if (this.failing) throw new Error('DLQ topic unavailable');
+    this.sent++;
+    await this.inner.send(deadLetter);
+  }
+}
+
+export interface PipelineHarness {
+  readonly pipeline: OrderPipeline;
+  readonly processOrders: ProcessOrders;
+  readonly metrics: InMemoryMetrics;
+  readonly statistics: OrderStatistics;
+}
+
+/** The real use case on the given bus and archive, with millisecond backoff so tests stay fast. */
+export const aPipeline = (
+  bus: InMemoryMessageBus,
+  archive: OrderArchivePort,
+  options: { maxInFlight?: number; maxAttempts?: number; deadLetters?: DeadLetterPort } = {},
+): PipelineHarness => {
+  const metrics = new InMemoryMetrics();
+  const statistics = new OrderStatistics(new HdrLatencyRecorder(), 5);
+  const processOrders = new ProcessOrders(
+    {
+      decoder: new IoTsOrderCodec(),
+      scorers: new RiskScorerRegistry(),
+      archive,
+      deadLetters: options.deadLetters ?? new KafkaDeadLetterSink(bus, DLQ),
+      clock: { now: () => Date.now() },
+      metrics,
+      statistics,
+      logger: silentLogger,
+    },
+    {
+      archivePrefix: 'orders',
+      maxMessageBytes: 64 * 1024,
+      backoff: { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1, maxDelayMs: 5 },
+    },
+  );
+  const pipeline = new OrderPipeline(bus, processOrders, {
+    topic: ORDERS,
+    groupId: GROUP,
+    maxInFlight: options.maxInFlight ?? 10,
+  });
+  return { pipeline, processOrders, metrics, statistics };
+};

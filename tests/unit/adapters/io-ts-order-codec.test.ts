@@ -1,0 +1,74 @@
+import { IoTsOrderCodec } from '../../../src/adapters/io-ts/io-ts-order-codec';
+import { aWireOrder, wireBytes } from '../../support/builders';
+
+describe('IoTsOrderCodec', () => {
+  const codec = new IoTsOrderCodec();
+  const rejectionOf = (bytes: Buffer) => {
+    const result = codec.decode(bytes);
+    if (result.ok) throw new Error('expected a rejection');
+    return result.error;
+  };
+
+  it('decodes the seed wire format into a domain Order', () => {
+    const result = codec.decode(wireBytes(aWireOrder({ id: 'o-1001', produced_at: '2026-11-22T10:00:00.000Z' })));
+    expect(result).toEqual({
+      ok: true,
+      value: { id: 'o-1001', customer: 'C-9', total: 149.99, channel: 'web', producedAt: Date.parse('2026-11-22T10:00:00.000Z') },
+    });
+  });
+
+  it('accepts an order without produced_at', () => {
+    const { produced_at: _omitted, ...order } = aWireOrder();
+    expect(codec.decode(wireBytes(order)).ok).toBe(true);
+  });
+
+  it('says exactly what is wrong, in io-ts words', () => {
+    expect(rejectionOf(wireBytes(aWireOrder({ total: 'abc' })))).toEqual({
+      code: 'ORDER.INVALID_TOTAL',
+      stage: 'validate',
+      message: 'Expecting number at total but instead got: "abc"',
+    });
+  });
+
+  it('reports every problem of a message at once', () => {
+    const { message } = rejectionOf(wireBytes({ id: 'o-1', customer: 7, channel: null, total: 1 }));
+    expect(message).toContain('customer');
+    expect(message).toContain('channel');
+  });
+
+  it.each([
+    ['invalid UTF-8', 'MESSAGE.INVALID_UTF8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    ['truncated JSON', 'MESSAGE.INVALID_JSON', Buffer.from('{"id": "o-1"')],
+    ['a JSON array', 'MESSAGE.NOT_AN_OBJECT', wireBytes([aWireOrder()])],
+    ['a JSON string', 'MESSAGE.NOT_AN_OBJECT', wireBytes('o-1001')],
+    ['JSON null', 'MESSAGE.NOT_AN_OBJECT', wireBytes(null)],
+    ['a path-traversal id', 'ORDER.INVALID_ID', wireBytes(aWireOrder({ id: '../x' }))],
+    ['a slash in the id', 'ORDER.INVALID_ID', wireBytes(aWireOrder({ id: 'a/b' }))],
+    ['an id over 128 characters', 'ORDER.INVALID_ID', wireBytes(aWireOrder({ id: 'a'.repeat(129) }))],
+    ['a negative total', 'ORDER.INVALID_TOTAL', wireBytes(aWireOrder({ total: -1 }))],
+    ['an infinite total (1e999)', 'ORDER.INVALID_TOTAL', Buffer.from('{"id":"o-1","customer":"C","total":1e999,"channel":"web"}')],
+    ['a total as a string', 'ORDER.INVALID_TOTAL', wireBytes(aWireOrder({ total: '149.99' }))],
+    ['a missing customer', 'ORDER.SCHEMA_VIOLATION', wireBytes({ id: 'o-1', total: 1, channel: 'web' })],
+    ['an empty customer', 'ORDER.SCHEMA_VIOLATION', wireBytes(aWireOrder({ customer: '' }))],
+    ['a produced_at that is not ISO-8601', 'ORDER.INVALID_PRODUCED_AT', wireBytes(aWireOrder({ produced_at: 'yesterday' }))],
+    ['an impossible date', 'ORDER.INVALID_PRODUCED_AT', wireBytes(aWireOrder({ produced_at: '2026-13-45T10:00:00Z' }))],
+  ] as const)('rejects %s as %s', (_case, code, bytes) => {
+    expect(rejectionOf(bytes).code).toBe(code);
+  });
+
+  it('is not polluted by hostile keys and drops unknown fields', () => {
+    const hostile = Buffer.from(
+      '{"id":"o-1","customer":"C","total":1,"channel":"web","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+    );
+    const result = codec.decode(hostile);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(Object.keys(result.value).sort()).toEqual(['channel', 'customer', 'id', 'total']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('round-trips through encode', () => {
+    const decoded = codec.decode(wireBytes(aWireOrder({ id: 'o-rt' })));
+    if (!decoded.ok) throw new Error(decoded.error.message);
+    expect(codec.decode(codec.encode(decoded.value))).toEqual(decoded);
+  });
+});
