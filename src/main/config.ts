@@ -4,6 +4,31 @@ import { DEFAULT_ARCHIVE_PREFIX } from '../domain/hive-key';
 export type BusKind = 'memory' | 'kafka';
 export type ArchiveKind = 'memory' | 'fs' | 'cos';
 
+export interface KafkaSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean;
+  /** A PEM file with the CA that signed the brokers' certificates, for private CAs. */
+  readonly caFile?: string;
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
+  /** Partitions of the topics `consume` creates when they are missing. */
+  readonly topicPartitions: number;
+  readonly createTopics: boolean;
+  readonly compression: 'none' | 'gzip' | 'snappy';
+}
+
+export type CosCredentials =
+  | { readonly kind: 'iam'; readonly apiKey: string; readonly serviceInstanceId: string; readonly iamEndpoint?: string }
+  | { readonly kind: 'hmac'; readonly accessKeyId: string; readonly secretAccessKey: string };
+
+export interface CosSettings {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly credentials: CosCredentials;
+  readonly forcePathStyle: boolean;
+  readonly maxConcurrency: number;
+}
+
 /** Everything the composition root needs to choose and build adapters. */
 export interface AppConfig {
   readonly bus: BusKind;
@@ -19,6 +44,13 @@ export interface AppConfig {
   readonly backoff: BackoffPolicy;
   readonly topK: number;
   readonly logLevel: string;
+  readonly httpPort: number;
+  /** How long a graceful shutdown may take before unfinished work is left for redelivery. */
+  readonly shutdownDeadlineMs: number;
+  /** Present when bus is 'kafka'. */
+  readonly kafka?: KafkaSettings;
+  /** Present when archive is 'cos'. */
+  readonly cos?: CosSettings;
 }
 
 /** The embedded default: in-memory bus, filesystem archive under ./data, no servers needed. */
@@ -35,4 +67,6 @@ export const EMBEDDED_DEFAULTS: AppConfig = {
   backoff: DEFAULT_BACKOFF,
   topK: 10,
   logLevel: 'info',
+  httpPort: 8080,
+  shutdownDeadlineMs: 30_000,
 };

@@ -1,0 +1,299 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { isLeft } from 'fp-ts/Either';
+import * as t from 'io-ts';
+import reporter from 'io-ts-reporters';
+import { isValidPrefix } from '../domain/hive-key';
+import { AppConfig, ArchiveKind, BusKind, CosSettings, EMBEDDED_DEFAULTS, KafkaSettings } from './config';
+
+/**
+ * The service is configured from the environment (and a `.env` file beside it). Decoding
+ * reports every missing or invalid variable at once, and never echoes the value of a secret.
+ *
+ * Several variables have aliases, so that the environments users already have work as they
+ * are: the seed's `ES_*` names and the Code Engine binding's `EVENT_STREAMS_*` names.
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** What a command needs and what it defaults to. */
+export interface CommandProfile {
+  readonly bus: BusKind;
+  readonly archive: ArchiveKind;
+}
+
+const SECRET_VARIABLES = new Set([
+  'KAFKA_SASL_PASSWORD',
+  'ES_PASSWORD',
+  'EVENT_STREAMS_PASSWORD',
+  'COS_API_KEY',
+  'COS_SECRET_ACCESS_KEY',
+]);
+
+const ALIASES: Readonly<Record<string, readonly string[]>> = {
+  KAFKA_BROKERS: ['KAFKA_BROKERS', 'ES_BOOTSTRAP', 'EVENT_STREAMS_KAFKA_BROKERS_SASL'],
+  KAFKA_SASL_USERNAME: ['KAFKA_SASL_USERNAME', 'ES_USERNAME', 'EVENT_STREAMS_USER'],
+  KAFKA_SASL_PASSWORD: ['KAFKA_SASL_PASSWORD', 'ES_PASSWORD', 'EVENT_STREAMS_PASSWORD'],
+  ORDERS_TOPIC: ['ORDERS_TOPIC', 'ES_TOPIC'],
+};
+
+/** Reads `.env` (if present) under the real environment: a variable set in the shell wins. */
+export const environmentWithDotEnv = (env: Env = process.env, dotEnvPath = '.env'): Env => {
+  if (!existsSync(dotEnvPath)) return env;
+  return { ...parseEnv(readFileSync(dotEnvPath, 'utf8')), ...env };
+};
+
+// ---- io-ts codecs for single variables ----
+
+const fromString = <A>(name: string, parse: (s: string) => A | undefined): t.Type<A, string, unknown> =>
+  new t.Type<A, string, unknown>(
+    name,
+    (u): u is A => u !== undefined,
+    (u, context) => {
+      if (typeof u !== 'string') return t.failure(u, context);
+      const parsed = parse(u.trim());
+      return parsed === undefined ? t.failure(u, context) : t.success(parsed);
+    },
+    String,
+  );
+
+const Int = (min: number, max: number) =>
+  fromString(`an integer from ${min} to ${max}`, (s) => {
+    const n = Number(s);
+    return /^\d+$/.test(s) && n >= min && n <= max ? n : undefined;
+  });
+
+const Bool = fromString('true or false', (s) =>
+  /^(true|1|yes|on)$/i.test(s) ? true : /^(false|0|no|off)$/i.test(s) ? false : undefined,
+);
+
+const OneOf = <A extends string>(values: readonly A[]) =>
+  fromString(values.join(' | '), (s) => values.find((v) => v === s.toLowerCase()));
+
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+/** `host:port` as CSV or a JSON array (the Code Engine binding uses JSON). */
+const Brokers = fromString('host:port list (CSV or JSON array)', (s) => {
+  let list: unknown;
+  try {
+    list = s.startsWith('[') ? JSON.parse(s) : s.split(',');
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(list)) return undefined;
+  const brokers = list.map((b) => (typeof b === 'string' ? b.trim() : '')).filter((b) => b.length > 0);
+  return brokers.length > 0 && brokers.every((b) => HOST_PORT.test(b)) ? brokers : undefined;
+});
+
+const Url = fromString('an http(s) URL', (s) => {
+  try {
+    const url = new URL(s.includes('://') ? s : `https://${s}`);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString().replace(/\/$/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
+const Name = fromString('a non-empty name of [A-Za-z0-9._-]', (s) => (/^[A-Za-z0-9._-]{1,249}$/.test(s) ? s : undefined));
+const Prefix = fromString('path segments of [A-Za-z0-9._-] without leading or trailing "/"', (s) =>
+  isValidPrefix(s) ? s : undefined,
+);
+const NonEmpty = fromString('a non-empty string', (s) => (s.length > 0 ? s : undefined));
+
+const Variables = t.partial({
+  ORDERFLOW_BUS: OneOf(['memory', 'kafka'] as const),
+  ORDERFLOW_ARCHIVE: OneOf(['memory', 'fs', 'cos'] as const),
+  ORDERS_TOPIC: Name,
+  DLQ_TOPIC: Name,
+  CONSUMER_GROUP: Name,
+  COS_PREFIX: Prefix,
+  DATA_DIR: NonEmpty,
+  HTTP_PORT: Int(0, 65535),
+  LOG_LEVEL: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  ORDERFLOW_MAX_IN_FLIGHT: Int(1, 100_000),
+  ORDERFLOW_MAX_MESSAGE_BYTES: Int(1, 100 * 1024 * 1024),
+  ORDERFLOW_SHUTDOWN_DEADLINE_MS: Int(0, 600_000),
+  ORDERFLOW_TOP_K: Int(1, 10_000),
+  KAFKA_BROKERS: Brokers,
+  KAFKA_SASL_USERNAME: NonEmpty,
+  KAFKA_SASL_PASSWORD: NonEmpty,
+  KAFKA_SASL_MECHANISM: OneOf(['plain', 'scram-sha-256', 'scram-sha-512'] as const),
+  KAFKA_SSL: Bool,
+  KAFKA_SSL_CA_FILE: NonEmpty,
+  KAFKA_CLIENT_ID: Name,
+  KAFKA_TOPIC_PARTITIONS: Int(1, 10_000),
+  KAFKA_CREATE_TOPICS: Bool,
+  KAFKA_COMPRESSION: OneOf(['none', 'gzip', 'snappy'] as const),
+  COS_ENDPOINT: Url,
+  COS_BUCKET: fromString('a bucket name (3-63 of [a-z0-9.-])', (s) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s) ? s : undefined)),
+  COS_API_KEY: NonEmpty,
+  COS_INSTANCE_CRN: NonEmpty,
+  COS_IAM_ENDPOINT: Url,
+  COS_ACCESS_KEY_ID: NonEmpty,
+  COS_SECRET_ACCESS_KEY: NonEmpty,
+  COS_FORCE_PATH_STYLE: Bool,
+  COS_MAX_CONCURRENCY: Int(1, 1_024),
+});
+type Variables = t.TypeOf<typeof Variables>;
+
+/** Resolves aliases to canonical names; an empty string counts as unset. */
+const canonical = (env: Env): { values: Record<string, string>; problems: string[] } => {
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(Variables.props)) {
+    const names = ALIASES[key] ?? [key];
+    const set = names.filter((name) => (env[name] ?? '').trim() !== '');
+    const distinct = new Set(set.map((name) => env[name]));
+    if (distinct.size > 1) problems.push(`${set.join(' and ')} are both set, to different values: set only one`);
+    if (set[0] !== undefined) values[key] = env[set[0]]!;
+  }
+  return { values, problems };
+};
+
+/**
+ * Decodes the configuration of one command. `profile` gives the command's adapter defaults:
+ * `consume` defaults to Kafka and COS, `demo` to memory and the filesystem.
+ */
+export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
+  const { values, problems } = canonical(env);
+  const decoded = Variables.decode(values);
+  if (isLeft(decoded)) {
+    problems.push(...reporter.report(decoded).map((line) => redactLine(line)));
+    throw new ConfigError(problems);
+  }
+  const v = decoded.right;
+  const bus = v.ORDERFLOW_BUS ?? profile.bus;
+  const archive = v.ORDERFLOW_ARCHIVE ?? profile.archive;
+  const ordersTopic = v.ORDERS_TOPIC ?? EMBEDDED_DEFAULTS.ordersTopic;
+
+  const kafka = bus === 'kafka' ? kafkaSettings(v, problems) : undefined;
+  const cos = archive === 'cos' ? cosSettings(v, problems) : undefined;
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    ...EMBEDDED_DEFAULTS,
+    bus,
+    archive,
+    ordersTopic,
+    dlqTopic: v.DLQ_TOPIC ?? `${ordersTopic}.dlq`,
+    consumerGroup: v.CONSUMER_GROUP ?? EMBEDDED_DEFAULTS.consumerGroup,
+    archivePrefix: v.COS_PREFIX ?? EMBEDDED_DEFAULTS.archivePrefix,
+    dataDir: v.DATA_DIR ?? EMBEDDED_DEFAULTS.dataDir,
+    httpPort: v.HTTP_PORT ?? EMBEDDED_DEFAULTS.httpPort,
+    logLevel: v.LOG_LEVEL ?? EMBEDDED_DEFAULTS.logLevel,
+    maxInFlight: v.ORDERFLOW_MAX_IN_FLIGHT ?? EMBEDDED_DEFAULTS.maxInFlight,
+    maxMessageBytes: v.ORDERFLOW_MAX_MESSAGE_BYTES ?? EMBEDDED_DEFAULTS.maxMessageBytes,
+    shutdownDeadlineMs: v.ORDERFLOW_SHUTDOWN_DEADLINE_MS ?? EMBEDDED_DEFAULTS.shutdownDeadlineMs,
+    topK: v.ORDERFLOW_TOP_K ?? EMBEDDED_DEFAULTS.topK,
+    ...(kafka === undefined ? {} : { kafka }),
+    ...(cos === undefined ? {} : { cos }),
+  };
+};
+
+const kafkaSettings = (v: Variables, problems: string[]): KafkaSettings | undefined => {
+  if (v.KAFKA_BROKERS === undefined) {
+    problems.push('KAFKA_BROKERS is required for the Kafka bus (aliases: ES_BOOTSTRAP, EVENT_STREAMS_KAFKA_BROKERS_SASL)');
+  }
+  const username = v.KAFKA_SASL_USERNAME;
+  const password = v.KAFKA_SASL_PASSWORD;
+  if ((username === undefined) !== (password === undefined)) {
+    problems.push(
+      username === undefined
+        ? 'KAFKA_SASL_PASSWORD is set but KAFKA_SASL_USERNAME is not (for Event Streams the username is the literal "token")'
+        : 'KAFKA_SASL_USERNAME is set but KAFKA_SASL_PASSWORD is not (for Event Streams it is the API key)',
+    );
+  }
+  if (v.KAFKA_SSL_CA_FILE !== undefined && !existsSync(v.KAFKA_SSL_CA_FILE)) {
+    problems.push(`KAFKA_SSL_CA_FILE points at ${v.KAFKA_SSL_CA_FILE}, which does not exist`);
+  }
+  if (v.KAFKA_BROKERS === undefined) return undefined;
+  const sasl =
+    username !== undefined && password !== undefined
+      ? { mechanism: v.KAFKA_SASL_MECHANISM ?? 'plain', username, password }
+      : undefined;
+  return {
+    brokers: v.KAFKA_BROKERS,
+    clientId: v.KAFKA_CLIENT_ID ?? 'orderflow',
+    // Event Streams only speaks SASL over TLS, so SASL turns TLS on unless told otherwise.
+    ssl: v.KAFKA_SSL ?? sasl !== undefined,
+    ...(v.KAFKA_SSL_CA_FILE === undefined ? {} : { caFile: v.KAFKA_SSL_CA_FILE }),
+    ...(sasl === undefined ? {} : { sasl }),
+    topicPartitions: v.KAFKA_TOPIC_PARTITIONS ?? 6,
+    createTopics: v.KAFKA_CREATE_TOPICS ?? true,
+    compression: v.KAFKA_COMPRESSION ?? 'snappy',
+  };
+};
+
+const cosSettings = (v: Variables, problems: string[]): CosSettings | undefined => {
+  if (v.COS_ENDPOINT === undefined) problems.push('COS_ENDPOINT is required for the COS archive');
+  if (v.COS_BUCKET === undefined) problems.push('COS_BUCKET is required for the COS archive');
+  const iam = v.COS_API_KEY !== undefined || v.COS_INSTANCE_CRN !== undefined;
+  const hmac = v.COS_ACCESS_KEY_ID !== undefined || v.COS_SECRET_ACCESS_KEY !== undefined;
+  if (iam && hmac) {
+    problems.push('Set either IAM credentials (COS_API_KEY, COS_INSTANCE_CRN) or HMAC credentials (COS_ACCESS_KEY_ID, COS_SECRET_ACCESS_KEY), not both');
+  } else if (!iam && !hmac) {
+    problems.push('COS credentials are missing: set COS_API_KEY and COS_INSTANCE_CRN (IAM), or COS_ACCESS_KEY_ID and COS_SECRET_ACCESS_KEY (HMAC)');
+  } else if (iam && (v.COS_API_KEY === undefined || v.COS_INSTANCE_CRN === undefined)) {
+    problems.push(`${v.COS_API_KEY === undefined ? 'COS_API_KEY' : 'COS_INSTANCE_CRN'} is required with IAM credentials`);
+  } else if (hmac && (v.COS_ACCESS_KEY_ID === undefined || v.COS_SECRET_ACCESS_KEY === undefined)) {
+    problems.push(`${v.COS_ACCESS_KEY_ID === undefined ? 'COS_ACCESS_KEY_ID' : 'COS_SECRET_ACCESS_KEY'} is required with HMAC credentials`);
+  }
+  if (v.COS_ENDPOINT === undefined || v.COS_BUCKET === undefined) return undefined;
+  const credentials =
+    v.COS_API_KEY !== undefined && v.COS_INSTANCE_CRN !== undefined
+      ? {
+          kind: 'iam' as const,
+          apiKey: v.COS_API_KEY,
+          serviceInstanceId: v.COS_INSTANCE_CRN,
+          ...(v.COS_IAM_ENDPOINT === undefined ? {} : { iamEndpoint: v.COS_IAM_ENDPOINT }),
+        }
+      : v.COS_ACCESS_KEY_ID !== undefined && v.COS_SECRET_ACCESS_KEY !== undefined
+        ? { kind: 'hmac' as const, accessKeyId: v.COS_ACCESS_KEY_ID, secretAccessKey: v.COS_SECRET_ACCESS_KEY }
+        : undefined;
+  if (credentials === undefined) return undefined;
+  return {
+    endpoint: v.COS_ENDPOINT,
+    bucket: v.COS_BUCKET,
+    credentials,
+    // MinIO needs path-style addressing, and IBM COS accepts it too; virtual-host style is opt-in.
+    forcePathStyle: v.COS_FORCE_PATH_STYLE ?? true,
+    maxConcurrency: v.COS_MAX_CONCURRENCY ?? 64,
+  };
+};
+
+/** io-ts reports quote the offending value; for a secret variable only the name may appear. */
+const redactLine = (line: string): string => {
+  const variable = /at ([A-Z0-9_]+) but/.exec(line)?.[1];
+  const expected = line.replace(/^Expecting (.*) at .*$/s, '$1');
+  if (variable !== undefined && SECRET_VARIABLES.has(variable)) return `${variable} is invalid: expected ${expected} (value hidden)`;
+  return variable === undefined ? line : `${variable} is invalid: expected ${expected}, got ${line.replace(/^.* but instead got: /s, '')}`;
+};
+
+/** A one-line description for the startup log, with every secret left out. */
+export const describeConfig = (config: AppConfig): Record<string, unknown> => ({
+  bus: config.bus,
+  archive: config.archive,
+  ordersTopic: config.ordersTopic,
+  dlqTopic: config.dlqTopic,
+  consumerGroup: config.consumerGroup,
+  archivePrefix: config.archivePrefix,
+  maxInFlight: config.maxInFlight,
+  ...(config.kafka === undefined
+    ? {}
+    : {
+        kafka: {
+          brokers: config.kafka.brokers,
+          ssl: config.kafka.ssl,
+          sasl: config.kafka.sasl === undefined ? 'off' : `${config.kafka.sasl.mechanism} as ${config.kafka.sasl.username}`,
+          compression: config.kafka.compression,
+        },
+      }),
+  ...(config.cos === undefined
+    ? {}
+    : { cos: { endpoint: config.cos.endpoint, bucket: config.cos.bucket, auth: config.cos.credentials.kind } }),
+});

@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, environmentWithDotEnv, loadConfig } from '../../../src/main/env-config';
+
+const SERVICE = { bus: 'kafka', archive: 'cos' } as const;
+const DEMO = { bus: 'memory', archive: 'fs' } as const;
+
+const eventStreams = {
+  KAFKA_BROKERS: 'broker-0.example.eventstreams.cloud.ibm.com:9093,broker-1.example.eventstreams.cloud.ibm.com:9093',
+  KAFKA_SASL_USERNAME: 'token',
+  KAFKA_SASL_PASSWORD: 'es-api-key-s3cr3t',
+  COS_ENDPOINT: 'https://s3.eu-de.cloud-object-storage.appdomain.cloud',
+  COS_BUCKET: 'orders-archive',
+  COS_API_KEY: 'cos-api-key-s3cr3t',
+  COS_INSTANCE_CRN: 'crn:v1:bluemix:public:cloud-object-storage:global:a/123::',
+};
+
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration from the environment', () => {
+  it('needs nothing for the embedded demo', () => {
+    expect(loadConfig({}, DEMO)).toMatchObject({ bus: 'memory', archive: 'fs', ordersTopic: 'orders.v1', dlqTopic: 'orders.v1.dlq' });
+  });
+
+  it('configures Event Streams over SASL_SSL and COS with IAM', () => {
+    const config = loadConfig(eventStreams, SERVICE);
+    expect(config.kafka).toEqual({
+      brokers: ['broker-0.example.eventstreams.cloud.ibm.com:9093', 'broker-1.example.eventstreams.cloud.ibm.com:9093'],
+      clientId: 'orderflow',
+      ssl: true,
+      sasl: { mechanism: 'plain', username: 'token', password: 'es-api-key-s3cr3t' },
+      topicPartitions: 6,
+      createTopics: true,
+      compression: 'snappy',
+    });
+    expect(config.cos).toMatchObject({ bucket: 'orders-archive', credentials: { kind: 'iam' }, forcePathStyle: true });
+    expect(config).toMatchObject({ consumerGroup: 'order-consumer-group', archivePrefix: 'orders', httpPort: 8080 });
+  });
+
+  it("accepts the seed's ES_* names", () => {
+    const config = loadConfig(
+      { ES_BOOTSTRAP: 'b0:9093', ES_USERNAME: 'token', ES_PASSWORD: 'k', ES_TOPIC: 'orders.v2', ORDERFLOW_ARCHIVE: 'memory' },
+      SERVICE,
+    );
+    expect(config.kafka?.brokers).toEqual(['b0:9093']);
+    expect(config.kafka?.sasl?.username).toBe('token');
+    expect(config.ordersTopic).toBe('orders.v2');
+    expect(config.dlqTopic).toBe('orders.v2.dlq');
+  });
+
+  it("accepts the Code Engine binding's JSON broker list", () => {
+    const config = loadConfig(
+      {
+        EVENT_STREAMS_KAFKA_BROKERS_SASL: '["b0.svc:9093","b1.svc:9093"]',
+        EVENT_STREAMS_USER: 'token',
+        EVENT_STREAMS_PASSWORD: 'k',
+        ORDERFLOW_ARCHIVE: 'memory',
+      },
+      SERVICE,
+    );
+    expect(config.kafka?.brokers).toEqual(['b0.svc:9093', 'b1.svc:9093']);
+  });
+
+  it('reports every missing variable at once', () => {
+    const problems = problemsOf(() => loadConfig({}, SERVICE));
+    expect(problems).toEqual([
+      expect.stringContaining('KAFKA_BROKERS is required'),
+      expect.stringContaining('COS_ENDPOINT is required'),
+      expect.stringContaining('COS_BUCKET is required'),
+      expect.stringContaining('COS credentials are missing'),
+    ]);
+  });
+
+  it('reports every invalid variable at once, naming each', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ ...eventStreams, HTTP_PORT: 'eighty', KAFKA_BROKERS: 'no-port', KAFKA_SSL: 'maybe', COS_PREFIX: '/x/' }, SERVICE),
+    );
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/HTTP_PORT is invalid: expected an integer from 0 to 65535, got "eighty"/);
+    expect(problems.join('\n')).toMatch(/KAFKA_BROKERS is invalid/);
+    expect(problems.join('\n')).toMatch(/KAFKA_SSL is invalid/);
+    expect(problems.join('\n')).toMatch(/COS_PREFIX is invalid/);
+  });
+
+  it('never prints a secret, even when a secret variable is the one that is wrong', () => {
+    const error = (() => {
+      try {
+        loadConfig({ ...eventStreams, COS_ACCESS_KEY_ID: 'AKIA', COS_SECRET_ACCESS_KEY: 'hmac-s3cr3t', ES_PASSWORD: 'other-s3cr3t' }, SERVICE);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(error.message).toMatch(/either IAM credentials .* or HMAC credentials/);
+    expect(error.message).toMatch(/KAFKA_SASL_PASSWORD and ES_PASSWORD are both set/);
+    expect(error.message).not.toMatch(/s3cr3t/);
+  });
+
+  it('requires both halves of a credential pair', () => {
+    expect(problemsOf(() => loadConfig({ ...eventStreams, KAFKA_SASL_PASSWORD: '' }, SERVICE))).toEqual([
+      expect.stringContaining('KAFKA_SASL_USERNAME is set but KAFKA_SASL_PASSWORD is not'),
+    ]);
+    const { COS_INSTANCE_CRN: _omitted, ...withoutCrn } = eventStreams;
+    expect(problemsOf(() => loadConfig(withoutCrn, SERVICE))).toEqual([expect.stringContaining('COS_INSTANCE_CRN is required')]);
+  });
+
+  it('uses HMAC credentials for MinIO, and plaintext Kafka without SASL', () => {
+    const config = loadConfig(
+      { KAFKA_BROKERS: '127.0.0.1:19092', COS_ENDPOINT: 'http://127.0.0.1:19000', COS_BUCKET: 'orderflow', COS_ACCESS_KEY_ID: 'a', COS_SECRET_ACCESS_KEY: 'b' },
+      SERVICE,
+    );
+    expect(config.kafka).toMatchObject({ ssl: false });
+    expect(config.kafka?.sasl).toBeUndefined();
+    expect(config.cos).toMatchObject({ endpoint: 'http://127.0.0.1:19000', credentials: { kind: 'hmac', accessKeyId: 'a' } });
+  });
+
+  it('refuses a CA file that does not exist', () => {
+    expect(problemsOf(() => loadConfig({ ...eventStreams, KAFKA_SSL_CA_FILE: '/nope/ca.pem' }, SERVICE))).toEqual([
+      expect.stringContaining('KAFKA_SSL_CA_FILE points at /nope/ca.pem'),
+    ]);
+  });
+
+  it('reads .env under the real environment', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'orderflow-env-'));
+    const file = path.join(dir, '.env');
+    writeFileSync(file, 'ORDERS_TOPIC=from-file\nCONSUMER_GROUP=from-file\n');
+    const env = environmentWithDotEnv({ CONSUMER_GROUP: 'from-shell' }, file);
+    expect(loadConfig(env, DEMO)).toMatchObject({ ordersTopic: 'from-file', consumerGroup: 'from-shell' });
+  });
+});
