@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import S3 from 'ibm-cos-sdk/clients/s3';
+import { ReadableOrderArchivePort } from '../../application/ports/order-archive.port';
+import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
+import { ConcurrencyLimit, limitConcurrency } from './concurrency-limit';
+import { classifyCosError, CosArchiveError } from './cos-errors';
+
+export type CosCredentials =
+  /** HMAC keys: MinIO, or COS service credentials created with `{"HMAC": true}`. */
+  | { readonly kind: 'hmac'; readonly accessKeyId: string; readonly secretAccessKey: string }
+  /** An IBM Cloud API key; the SDK trades it for IAM bearer tokens and refreshes them. */
+  | { readonly kind: 'iam'; readonly apiKey: string; readonly serviceInstanceId: string; readonly authEndpoint?: string };
+
+export interface CosArchiveOptions {
+  /** e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud or http://127.0.0.1:19000 */
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly credentials: CosCredentials;
+  /**
+   * `endpoint/bucket/key` URLs instead of `bucket.endpoint/key`. Default true, for every endpoint:
+   * IBM COS serves both styles, MinIO and other S3 servers on an IP or a private name serve only
+   * this one, and a bucket name with dots breaks TLS on virtual-host URLs.
+   */
+  readonly forcePathStyle?: boolean;
+  /** Requests in flight at once, retries included; the rest wait their turn. Also the socket cap. */
+  readonly maxConcurrency?: number;
+  /** Attempts per request. It nests inside the use case's own retries, so it stays short. */
+  readonly backoff?: BackoffPolicy;
+  /** Longest silence on an open socket before the request counts as timed out. */
+  readonly requestTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** The SigV4 signing region for HMAC; MinIO's default is us-east-1. */
+  readonly region?: string;
+}
+
+/**
+ * Short and quick: it smooths over a keep-alive socket the server closed, a brief SlowDown or a
+ * failover, and leaves longer outages to the use case's backoff and the bus's redelivery.
+ */
+export const DEFAULT_COS_BACKOFF: BackoffPolicy = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 1_000 };
+
+const DEFAULTS = {
+  forcePathStyle: true,
+  maxConcurrency: 64,
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  region: 'us-east-1',
+} as const;
+
+/**
+ * Where checkWritable's probes go: outside the Hive prefix, and under a name starting with `_`,
+ * which Hadoop-based engines skip, so a probe a crash left behind never shows up as data.
+ */
+export const CHECK_PREFIX = '_orderflow-check/';
+
+/**
+ * The archive in IBM Cloud Object Storage, or any S3 server (MinIO in the tests).
+ *
+ * One SDK client and one keep-alive agent serve the archive's whole life: the seed built a client
+ * per write, and the SDK's default agent opens a connection (and a TLS handshake) per request.
+ * The retry policy is ours, not the SDK's: it retries only what can succeed on another attempt,
+ * and reports everything else at once, naming the cause and never a secret.
+ */
+export class CosOrderArchive implements ReadableOrderArchivePort {
+  private readonly client: S3;
+  private readonly agent: http.Agent;
+  private readonly bucket: string;
+  private readonly endpoint: string;
+  private readonly backoff: BackoffPolicy;
+  private readonly limit: ConcurrencyLimit;
+  private readonly secrets: readonly string[];
+  private readonly closing = new AbortController();
+
+  constructor(options: CosArchiveOptions) {
+    const { endpoint, bucket, credentials } = options;
+    const scheme = schemeOf(endpoint);
+    if (credentials.kind === 'iam' && scheme !== 'https:') {
+      // The SDK would send the bearer token in clear text, and its IAM calls share our agent.
+      throw new Error(`COS endpoint ${endpoint} must use https with IAM authentication`);
+    }
+    const maxConcurrency = options.maxConcurrency ?? DEFAULTS.maxConcurrency;
+    this.bucket = bucket;
+    this.endpoint = endpoint;
+    this.backoff = options.backoff ?? DEFAULT_COS_BACKOFF;
+    this.limit = limitConcurrency(maxConcurrency);
+    this.secrets = credentials.kind === 'hmac' ? [credentials.secretAccessKey] : [credentials.apiKey];
+    // The limit already bounds requests; matching maxSockets keeps the agent from queueing unseen.
+    const agentOptions = { keepAlive: true, maxSockets: maxConcurrency };
+    this.agent = scheme === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.client = new S3({
+      endpoint,
+      s3ForcePathStyle: options.forcePathStyle ?? DEFAULTS.forcePathStyle,
+      region: options.region ?? DEFAULTS.region,
+      maxRetries: 0,
+      httpOptions: {
+        agent: this.agent,
+        timeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+        connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      },
+      ...(credentials.kind === 'hmac'
+        ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, signatureVersion: 'v4' }
+        : {
+            apiKeyId: credentials.apiKey,
+            serviceInstanceId: credentials.serviceInstanceId,
+            signatureVersion: 'iam',
+            ...(credentials.authEndpoint === undefined ? {} : { ibmAuthEndpoint: credentials.authEndpoint }),
+          }),
+    });
+  }
+
+  async put(key: string, body: Buffer, contentType: string): Promise<void> {
+    await this.request('PutObject', key, () =>
+      this.client.putObject({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }).promise(),
+    );
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return this.request('GetObject', key, async () => {
+      try {
+        const { Body } = await this.client.getObject({ Bucket: this.bucket, Key: key }).promise();
+        // The Node SDK buffers GetObject bodies whole; the union type covers browsers and streams.
+        return Body as Buffer;
+      } catch (error) {
+        // Absence is an answer, not a failure to retry.
+        if ((error as { code?: unknown }).code === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** Sorted as the sibling adapters sort (UTF-16), not in S3's UTF-8 byte order. */
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const params = { Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken };
+      const page = await this.request('ListObjectsV2', prefix, () => this.client.listObjectsV2(params).promise());
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+    return keys.sort();
+  }
+
+  /** Readiness: the endpoint answers, the credentials are accepted and the bucket exists. */
+  async headBucket(): Promise<void> {
+    await this.request('HeadBucket', undefined, () => this.client.headBucket({ Bucket: this.bucket }).promise());
+  }
+
+  /** Proves the credentials may write (and delete) here, by writing and deleting a small probe. */
+  async checkWritable(): Promise<void> {
+    const key = `${CHECK_PREFIX}${randomUUID()}.json`;
+    await this.put(key, Buffer.from(JSON.stringify({ checkedAt: new Date().toISOString() })), 'application/json');
+    await this.request('DeleteObject', key, () => this.client.deleteObject({ Bucket: this.bucket, Key: key }).promise());
+  }
+
+  /** Ends retry waits and frees the sockets. Call it once the pipeline has drained. */
+  close(): void {
+    this.closing.abort();
+    this.agent.destroy();
+  }
+
+  /**
+   * One S3 call under the concurrency limit, with our retries. The slot is held through the
+   * backoff waits too, so a store that is throttling never sees more than the limit.
+   */
+  private request<T>(operation: string, key: string | undefined, send: () => Promise<T>): Promise<T> {
+    return this.limit(async () => {
+      if (this.closing.signal.aborted) throw new Error(`CosOrderArchive is closed (${operation} refused)`);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await send();
+        } catch (error) {
+          const failure = classifyCosError(error, operation);
+          const fail = (): CosArchiveError =>
+            new CosArchiveError(failure, { operation, endpoint: this.endpoint, bucket: this.bucket, key, attempts: attempt }, this.secrets);
+          if (!failure.retryable || attempt >= this.backoff.maxAttempts) throw fail();
+          await sleep(backoffDelay(this.backoff, attempt - 1), this.closing.signal);
+          if (this.closing.signal.aborted) throw fail();
+        }
+      }
+    });
+  }
+}
+
+const schemeOf = (endpoint: string): 'http:' | 'https:' => {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`COS endpoint ${JSON.stringify(endpoint)} is not a URL; expected e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`COS endpoint must be http or https, not ${url.protocol}`);
+  return url.protocol;
+};

@@ -1,0 +1,117 @@
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { CosArchiveOptions, CosOrderArchive } from '../../../src/adapters/cos/cos-order-archive';
+
+/**
+ * The retry loop against real HTTP, through the real SDK. A real S3 server cannot be told to
+ * answer SlowDown or 500 on cue, so a scripted responder plays those statuses; everything that a
+ * real server can show (credentials, buckets, keep-alive) is tested against MinIO instead.
+ */
+interface ScriptedStore {
+  readonly endpoint: string;
+  readonly requests: Array<{ method: string; contentType: string | undefined }>;
+  close(): Promise<void>;
+}
+
+const errorBody = (code: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`;
+
+/** Answers each request with the next scripted status (S3 error codes by status), then 200s. */
+const aScriptedStore = async (script: Array<[number, string]>): Promise<ScriptedStore> => {
+  const requests: ScriptedStore['requests'] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests.push({ method: req.method ?? '', contentType: req.headers['content-type'] });
+      const [status, code] = script.shift() ?? [200, ''];
+      if (status === 200) res.writeHead(200, { ETag: '"etag"' }).end();
+      else res.writeHead(status, { 'Content-Type': 'application/xml' }).end(errorBody(code));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+};
+
+const optionsFor = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> = {}): CosArchiveOptions => ({
+  endpoint: store.endpoint,
+  bucket: 'orderflow',
+  credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' },
+  backoff: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+  ...overrides,
+});
+
+const KEY = 'orders/dt=2026-11-22/orderId=o-1001.json';
+const BODY = Buffer.from('{"id":"o-1001"}');
+
+describe('CosOrderArchive retries', () => {
+  let store: ScriptedStore;
+  let archive: CosOrderArchive;
+
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    archive.close();
+    await store.close();
+  });
+
+  it('retries SlowDown until the store takes the write', async () => {
+    store = await aScriptedStore([
+      [503, 'SlowDown'],
+      [503, 'SlowDown'],
+    ]);
+    archive = new CosOrderArchive(optionsFor(store));
+    await archive.put(KEY, BODY, 'application/json');
+    expect(store.requests).toEqual(Array.from({ length: 3 }, () => ({ method: 'PUT', contentType: 'application/json' })));
+  });
+
+  it('gives up after its own attempts, the SDK adding no retries of its own', async () => {
+    store = await aScriptedStore(Array.from({ length: 10 }, () => [500, 'InternalError'] as [number, string]));
+    archive = new CosOrderArchive(optionsFor(store, { backoff: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } }));
+    await expect(archive.put(KEY, BODY, 'application/json')).rejects.toMatchObject({ kind: 'server', code: 'InternalError', attempts: 2 });
+    expect(store.requests).toHaveLength(2);
+  });
+
+  it('does not retry what another attempt cannot fix', async () => {
+    store = await aScriptedStore([[403, 'AccessDenied']]);
+    archive = new CosOrderArchive(optionsFor(store));
+    await expect(archive.put(KEY, BODY, 'application/json')).rejects.toMatchObject({ kind: 'access-denied', attempts: 1 });
+    expect(store.requests).toHaveLength(1);
+  });
+
+  it('cuts a backoff wait short on close, reporting the last failure', async () => {
+    store = await aScriptedStore([[503, 'SlowDown']]);
+    archive = new CosOrderArchive(optionsFor(store, { backoff: { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 } }));
+    // The jitter is drawn just before the wait begins: the moment to close. Half of 60 s, so the
+    // wait cannot be near zero by chance.
+    jest.spyOn(Math, 'random').mockImplementation(() => {
+      setImmediate(() => archive.close());
+      return 0.5;
+    });
+    const startedAt = Date.now();
+    await expect(archive.put(KEY, BODY, 'application/json')).rejects.toMatchObject({ kind: 'throttled', code: 'SlowDown', attempts: 1 });
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    await expect(archive.put(KEY, BODY, 'application/json')).rejects.toThrow('CosOrderArchive is closed');
+  });
+});
+
+describe('CosOrderArchive configuration', () => {
+  it('refuses IAM over plain http, without echoing the API key', () => {
+    const make = (): CosOrderArchive =>
+      new CosOrderArchive({
+        endpoint: 'http://s3.example.com',
+        bucket: 'orderflow',
+        credentials: { kind: 'iam', apiKey: 'iam-api-key-123', serviceInstanceId: 'crn:v1:instance' },
+      });
+    expect(make).toThrow('COS endpoint http://s3.example.com must use https with IAM authentication');
+    expect(make).not.toThrow(/iam-api-key-123/);
+  });
+
+  it('refuses an endpoint that is not an http(s) URL', () => {
+    const make = (endpoint: string) => () =>
+      new CosOrderArchive({ endpoint, bucket: 'b', credentials: { kind: 'hmac', accessKeyId: 'k', secretAccessKey: 's' } });
+    expect(make('s3.us-south.cloud-object-storage.appdomain.cloud')).toThrow('is not a URL');
+    expect(make('ftp://example.com')).toThrow('must be http or https, not ftp:');
+  });
+});
