@@ -1,0 +1,255 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LoggerPort } from '../../application/ports/logger.port';
+import { MetricsPort } from '../../application/ports/metrics.port';
+import { RejectionCode } from '../../domain/rejection';
+
+export interface ConsumerLag {
+  readonly topic: string;
+  readonly partition: number;
+  /** Messages between the group's committed offset and the partition's end. */
+  readonly lag: number;
+}
+
+export interface PrometheusMetricsDeps {
+  readonly logger: LoggerPort;
+  /** Orders per second over the statistics' sliding window (30 s), read at every scrape. */
+  readonly throughput: () => number;
+  /** Lag of the partitions assigned to this consumer, fetched at every scrape. Omit when the bus has none to report. */
+  readonly consumerLag?: () => Promise<readonly ConsumerLag[]>;
+}
+
+export interface PrometheusMetricsOptions {
+  /** Also expose the Node.js process metrics (CPU, memory, event loop, GC). Default false. */
+  readonly defaultMetrics?: boolean;
+  /** Distinct values a label may take before the rest fold into `other`. Default 50. */
+  readonly maxLabelValues?: number;
+  /** How long a scrape waits for the lag provider before keeping the last values. Default 2000 ms. */
+  readonly lagTimeoutMs?: number;
+}
+
+/** Label value that absorbs everything past the cardinality cap. */
+export const OVERFLOW_LABEL = 'other';
+
+/**
+ * From produced_at to archived: milliseconds when the pipeline keeps up, minutes when it
+ * catches up on a backlog. The upper buckets are what a lag alert is written against.
+ */
+const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+/**
+ * The pipeline's metrics in Prometheus form. Each instance has its own registry, so two
+ * instances (or two tests) never collide over metric names in prom-client's global one.
+ *
+ * Gauges that describe the outside world (throughput, consumer lag) are read at scrape time
+ * rather than pushed, so they are never staler than the scrape that reports them.
+ */
+export class PrometheusMetrics implements MetricsPort {
+  private readonly registry = new Registry();
+  private readonly channels: BoundedLabelValues;
+  private readonly lagTimeoutMs: number;
+
+  private readonly archived: Counter<'channel'>;
+  private readonly highRisk: Counter<'channel'>;
+  private readonly deadLettered: Counter<'code'>;
+  private readonly archiveRetries: Counter;
+  private readonly deadLetterFailures: Counter;
+  private readonly duplicates: Counter;
+  private readonly latency: Histogram;
+  private readonly archiveUp: Gauge;
+  private readonly throughput: Gauge;
+  private readonly consumerLag: Gauge<'topic' | 'partition'>;
+
+  constructor(
+    private readonly deps: PrometheusMetricsDeps,
+    options: PrometheusMetricsOptions = {},
+  ) {
+    const registers = [this.registry];
+    this.channels = new BoundedLabelValues('channel', options.maxLabelValues ?? 50, deps.logger);
+    this.lagTimeoutMs = options.lagTimeoutMs ?? 2_000;
+
+    this.archived = new Counter({
+      name: 'orderflow_orders_archived_total',
+      help: 'Orders written to the archive, by channel.',
+      labelNames: ['channel'],
+      registers,
+    });
+    this.highRisk = new Counter({
+      name: 'orderflow_orders_high_risk_total',
+      help: 'Archived orders flagged high risk, by channel.',
+      labelNames: ['channel'],
+      registers,
+    });
+    // No cap needed: RejectionCode is a closed union, so `code` has at most that many values.
+    this.deadLettered = new Counter({
+      name: 'orderflow_orders_dead_lettered_total',
+      help: 'Messages sent to the dead-letter topic, by rejection code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.archiveRetries = new Counter({
+      name: 'orderflow_archive_retries_total',
+      help: 'Write retries after a failed archive or dead-letter write.',
+      registers,
+    });
+    this.deadLetterFailures = new Counter({
+      name: 'orderflow_dead_letter_failures_total',
+      help: 'Failed writes to the dead-letter topic.',
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: 'orderflow_orders_duplicate_total',
+      help: 'Orders recognised as redeliveries of an order already archived.',
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'orderflow_order_latency_seconds',
+      help: 'Time from an order being produced to it being archived.',
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
+    this.archiveUp = new Gauge({
+      name: 'orderflow_archive_up',
+      help: '1 while archive writes succeed, 0 after a failed write until the next success.',
+      registers,
+    });
+    // Up until a write says otherwise, as InMemoryMetrics assumes: an idle pipeline has no evidence
+    // of an outage, and starting at 0 would page someone at every deploy.
+    this.archiveUp.set(1);
+    this.throughput = new Gauge({
+      name: 'orderflow_throughput_orders_per_second',
+      help: 'Orders archived per second over the last 30 s.',
+      registers,
+      collect: () => this.collectThroughput(),
+    });
+    this.consumerLag = new Gauge({
+      name: 'orderflow_consumer_lag',
+      help: 'Messages not yet consumed, by topic and partition.',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect: () => this.collectConsumerLag(),
+    });
+
+    if (options.defaultMetrics === true) {
+      // Unprefixed on purpose: process_* and nodejs_* are the names stock Node.js dashboards and
+      // alerts expect; the scrape's job label already says which service they belong to.
+      collectDefaultMetrics({ register: this.registry });
+    }
+  }
+
+  /** The media type of `metrics()`, for the HTTP response. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in the Prometheus text format; runs the scrape-time collectors. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  orderArchived(channel: string, latencyMs: number, highRisk: boolean): void {
+    const label = this.channels.labelFor(channel);
+    this.archived.inc({ channel: label });
+    if (highRisk) this.highRisk.inc({ channel: label });
+    // A negative latency (producer clock ahead) cannot go into a histogram; clamp it at zero,
+    // as OrderStatistics does, so both report the same distribution.
+    this.latency.observe(Math.max(0, latencyMs) / 1000);
+  }
+
+  orderDeadLettered(code: RejectionCode): void {
+    this.deadLettered.inc({ code });
+  }
+
+  archiveRetried(): void {
+    this.archiveRetries.inc();
+  }
+
+  deadLetterFailed(): void {
+    this.deadLetterFailures.inc();
+  }
+
+  archiveHealthy(healthy: boolean): void {
+    this.archiveUp.set(healthy ? 1 : 0);
+  }
+
+  /**
+   * Not on MetricsPort yet: nothing detects duplicates today. Whoever adds the detection adds
+   * it to the port (and to InMemoryMetrics) and calls it from the use case.
+   */
+  orderDuplicate(): void {
+    this.duplicates.inc();
+  }
+
+  private collectThroughput(): void {
+    // A throwing collector fails the whole scrape; one stale gauge is the lesser harm.
+    try {
+      this.throughput.set(this.deps.throughput());
+    } catch (error) {
+      this.deps.logger.warn({ err: describe(error) }, 'Throughput unavailable; keeping its last value');
+    }
+  }
+
+  private async collectConsumerLag(): Promise<void> {
+    const provider = this.deps.consumerLag;
+    if (provider === undefined) return;
+    let lags: readonly ConsumerLag[];
+    try {
+      lags = await withTimeout(provider(), this.lagTimeoutMs, 'Consumer lag');
+    } catch (error) {
+      // The broker being slow or away is exactly when the other metrics matter: keep them
+      // scrapeable and leave the last known lag in place.
+      this.deps.logger.warn({ err: describe(error) }, 'Consumer lag unavailable; keeping the last values');
+      return;
+    }
+    // Reset first, so partitions revoked in a rebalance stop being reported by this instance.
+    this.consumerLag.reset();
+    for (const { topic, partition, lag } of lags) {
+      this.consumerLag.set({ topic, partition: String(partition) }, lag);
+    }
+  }
+}
+
+/**
+ * Every distinct label value is a time series held by this process and by Prometheus. Values
+ * are validated upstream (unknown channels are rejected before they reach metrics), so the cap
+ * is a guard against a future bug, not a feature: the first `max` values keep their name and
+ * the rest share `other`.
+ */
+class BoundedLabelValues {
+  private readonly seen = new Set<string>();
+  private warned = false;
+
+  constructor(
+    private readonly label: string,
+    private readonly max: number,
+    private readonly logger: LoggerPort,
+  ) {}
+
+  labelFor(value: string): string {
+    if (this.seen.has(value)) return value;
+    if (this.seen.size < this.max) {
+      this.seen.add(value);
+      return value;
+    }
+    if (!this.warned) {
+      // Once is enough to point at the bug; a warning per order would flood the log.
+      this.warned = true;
+      this.logger.warn(
+        { label: this.label, max: this.max, value },
+        `Too many distinct ${this.label} values; folding the rest into "${OVERFLOW_LABEL}"`,
+      );
+    }
+    return OVERFLOW_LABEL;
+  }
+}
+
+const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+};
+
+/** Adapters that provide lag keep secrets out of their error messages; this passes them on as they are. */
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
