@@ -8,6 +8,8 @@ const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 module.exports = {
   // One broker and one MinIO on 2 cores, and fault tests that restart them: suites run one at a time.
   maxWorkers: 1,
+  // Integration tests wait for real servers; a per-project testTimeout is ignored by jest 30.
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
@@ -22,7 +24,6 @@ module.exports = {
       transform,
       globalSetup: '<rootDir>/tests/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/tests/integration/setup/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

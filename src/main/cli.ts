@@ -1,5 +1,32 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { formatChecks, runChecks } from './commands/check';
+import { runConsume } from './commands/consume';
+import { formatProduceSummary, openInput, produce } from './commands/produce';
 import { formatSummary, runDemo } from './demo';
+import { CommandProfile, ConfigError, environmentWithDotEnv, loadConfig } from './env-config';
+import { buildContainer } from './container';
+import { TOKENS } from './di-tokens';
+import { IoTsOrderCodec } from '../adapters/io-ts/io-ts-order-codec';
+import { KafkaMessageBus } from '../adapters/kafka/kafka-message-bus';
+
+/** Loads the configuration, or prints every problem and exits 2 (a usage error, not a crash). */
+const configFor = (profile: CommandProfile) => {
+  try {
+    return loadConfig(environmentWithDotEnv(), profile);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`orderflow: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+};
+
+const nonNegative = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError(`must be a number > 0, got "${value}"`);
+  return parsed;
+};
 
 const positiveInt = (name: string) => (value: string): number => {
   const parsed = Number(value);
@@ -42,6 +69,51 @@ export const buildCli = (): Command => {
         },
       });
       process.stdout.write(formatSummary(summary));
+    });
+
+  program
+    .command('consume')
+    .description('Run the service: consume orders from Kafka, archive them to COS, serve /healthz /readyz /metrics /topk')
+    .action(async () => {
+      process.exitCode = await runConsume(configFor({ bus: 'kafka', archive: 'cos' }));
+    });
+
+  program
+    .command('produce')
+    .description('Publish orders: generated (--count, --rate), or NDJSON from --file F or stdin (--file -)')
+    .option('--count <n>', 'generated orders to publish', positiveInt('--count'))
+    .option('--rate <r>', 'orders per second at most', nonNegative)
+    .option('--file <path>', 'NDJSON orders to publish ("-" for stdin)')
+    .option('--raw', 'send NDJSON lines as they are, even invalid ones (to exercise the dead-letter path)', false)
+    .action(async (options: { count?: number; rate?: number; file?: string; raw: boolean }) => {
+      const config = configFor({ bus: 'kafka', archive: 'memory' });
+      const file = options.file ?? (options.count === undefined && !process.stdin.isTTY ? '-' : undefined);
+      if (options.count === undefined && file === undefined) {
+        throw new InvalidArgumentError('nothing to produce: give --count N, --file F, or pipe NDJSON on stdin');
+      }
+      const container = buildContainer({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+      const bus = container.get(TOKENS.MessageBus);
+      const input = openInput(file, process.stdin);
+      const summary = await produce(bus, new IoTsOrderCodec(), {
+        topic: config.ordersTopic,
+        raw: options.raw,
+        ...(options.count === undefined ? {} : { count: options.count }),
+        ...(options.rate === undefined ? {} : { rate: options.rate }),
+        ...(input === undefined ? {} : { input }),
+      });
+      if (bus instanceof KafkaMessageBus) await bus.close();
+      process.stdout.write(formatProduceSummary(summary, config.ordersTopic));
+      // Invalid input lines are not deliveries, but they were not published either: say so in the exit code.
+      process.exitCode = summary.failed > 0 || (summary.invalid > 0 && !options.raw) ? 1 : 0;
+    });
+
+  program
+    .command('check')
+    .description('Validate the configuration: connect to Kafka, list topics, and check that the bucket is reachable and writable')
+    .action(async () => {
+      const results = await runChecks(configFor({ bus: 'kafka', archive: 'cos' }));
+      process.stdout.write(formatChecks(results));
+      process.exitCode = results.every((r) => r.ok) ? 0 : 1;
     });
 
   return program;

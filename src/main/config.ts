@@ -1,3 +1,4 @@
+import type { CosCredentials } from '../adapters/cos/cos-order-archive';
 import { DEFAULT_BACKOFF, BackoffPolicy } from '../application/retry';
 import { DEFAULT_ARCHIVE_PREFIX } from '../domain/hive-key';
 
@@ -16,10 +17,6 @@ export interface KafkaSettings {
   readonly createTopics: boolean;
   readonly compression: 'none' | 'gzip' | 'snappy';
 }
-
-export type CosCredentials =
-  | { readonly kind: 'iam'; readonly apiKey: string; readonly serviceInstanceId: string; readonly iamEndpoint?: string }
-  | { readonly kind: 'hmac'; readonly accessKeyId: string; readonly secretAccessKey: string };
 
 export interface CosSettings {
   readonly endpoint: string;

@@ -1,19 +1,24 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
+import { readFileSync } from 'node:fs';
+import { CosOrderArchive } from '../adapters/cos/cos-order-archive';
 import { HdrLatencyRecorder } from '../adapters/hdr/hdr-latency-recorder';
 import { IoTsOrderCodec } from '../adapters/io-ts/io-ts-order-codec';
 import { FileSystemOrderArchive } from '../adapters/fs/file-system-order-archive';
+import { KafkaConnection } from '../adapters/kafka/kafka-connection';
 import { KafkaDeadLetterSink } from '../adapters/kafka/kafka-dead-letter-sink';
+import { KafkaMessageBus } from '../adapters/kafka/kafka-message-bus';
+import { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
 import { InMemoryMessageBus } from '../adapters/memory/in-memory-message-bus';
-import { InMemoryMetrics } from '../adapters/memory/in-memory-metrics';
 import { InMemoryOrderArchive } from '../adapters/memory/in-memory-order-archive';
 import { createPinoLogger, PinoLogger } from '../adapters/pino/pino-logger';
+import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
 import { SystemClock } from '../adapters/system/system-clock';
 import { OrderPipeline } from '../application/order-pipeline';
 import { OrderStatistics } from '../application/order-statistics';
 import { ProcessOrders } from '../application/process-orders.use-case';
 import { RiskScorerRegistry } from '../domain/risk';
-import { AppConfig } from './config';
+import { AppConfig, KafkaSettings } from './config';
 import { TOKENS } from './di-tokens';
 
 /**
@@ -30,11 +35,33 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
   container.bind(TOKENS.Config).toConstantValue(config);
   container.bind(TOKENS.Clock).toConstantValue(new SystemClock());
   container.bind(TOKENS.Logger).toDynamicValue(() => new PinoLogger(createPinoLogger(config.logLevel)));
-  container.bind(TOKENS.Metrics).toDynamicValue(() => new InMemoryMetrics());
   container.bind(TOKENS.LatencyRecorder).toDynamicValue(() => new HdrLatencyRecorder());
   container
     .bind(TOKENS.Statistics)
     .toDynamicValue((ctx) => new OrderStatistics(ctx.get(TOKENS.LatencyRecorder), config.topK));
+  container.bind(TOKENS.Prometheus).toDynamicValue((ctx) => {
+    const statistics = ctx.get(TOKENS.Statistics);
+    const clock = ctx.get(TOKENS.Clock);
+    const admin = config.bus === 'kafka' ? ctx.get(TOKENS.TopicAdmin) : undefined;
+    return new PrometheusMetrics(
+      {
+        logger: ctx.get(TOKENS.Logger),
+        throughput: () => statistics.snapshot(clock.now()).throughputPerSecond,
+        ...(admin === undefined
+          ? {}
+          : {
+              consumerLag: async () =>
+                (await admin.consumerLag(config.consumerGroup, config.ordersTopic)).partitions.map((p) => ({
+                  topic: config.ordersTopic,
+                  partition: p.partition,
+                  lag: p.lag,
+                })),
+            }),
+      },
+      { defaultMetrics: true },
+    );
+  });
+  container.bind(TOKENS.Metrics).toDynamicValue((ctx) => ctx.get(TOKENS.Prometheus));
   container.bind(TOKENS.OrderDecoder).toDynamicValue(() => new IoTsOrderCodec());
   container.bind(TOKENS.OrderEncoder).toDynamicValue(() => new IoTsOrderCodec());
   container.bind(TOKENS.RiskScorers).toDynamicValue(() => new RiskScorerRegistry());
@@ -79,8 +106,18 @@ const bindMessageBus = (container: Container, config: AppConfig): void => {
     case 'memory':
       container.bind(TOKENS.MessageBus).toDynamicValue(() => new InMemoryMessageBus());
       return;
-    case 'kafka':
-      throw new Error('ORDERFLOW_BUS=kafka is not available in this build');
+    case 'kafka': {
+      const kafka = kafkaConnection(required(config.kafka, 'kafka'));
+      container.bind(TOKENS.TopicAdmin).toDynamicValue((ctx) => new KafkaTopicAdmin(kafka, ctx.get(TOKENS.Logger)));
+      container.bind(TOKENS.MessageBus).toDynamicValue(
+        (ctx) =>
+          new KafkaMessageBus(kafka, {
+            logger: ctx.get(TOKENS.Logger),
+            publishing: { compression: config.kafka?.compression ?? 'snappy' },
+          }),
+      );
+      return;
+    }
   }
 };
 
@@ -92,7 +129,33 @@ const bindArchive = (container: Container, config: AppConfig): void => {
     case 'fs':
       container.bind(TOKENS.Archive).toDynamicValue(() => new FileSystemOrderArchive(config.dataDir));
       return;
-    case 'cos':
-      throw new Error('ORDERFLOW_ARCHIVE=cos is not available in this build');
+    case 'cos': {
+      const cos = required(config.cos, 'cos');
+      container.bind(TOKENS.Archive).toDynamicValue(
+        () =>
+          new CosOrderArchive({
+            endpoint: cos.endpoint,
+            bucket: cos.bucket,
+            credentials: cos.credentials,
+            forcePathStyle: cos.forcePathStyle,
+            maxConcurrency: cos.maxConcurrency,
+          }),
+      );
+      return;
+    }
   }
+};
+
+/** Our settings in the adapter's words; the CA file is read once, at startup. */
+const kafkaConnection = (settings: KafkaSettings): KafkaConnection => ({
+  brokers: settings.brokers,
+  clientId: settings.clientId,
+  ssl: settings.caFile !== undefined ? { ca: readFileSync(settings.caFile) } : settings.ssl,
+  ...(settings.sasl === undefined ? {} : { sasl: settings.sasl }),
+});
+
+const required = <T>(settings: T | undefined, name: string): T => {
+  // loadConfig guarantees the section for the chosen adapter; this guards hand-built configs.
+  if (settings === undefined) throw new Error(`The ${name} adapter was chosen but the config has no ${name} settings`);
+  return settings;
 };

@@ -1,4 +1,6 @@
 import type { ServiceIdentifier } from 'inversify';
+import type { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
+import type { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
 import type { OrderPipeline } from '../application/order-pipeline';
 import type { OrderStatistics } from '../application/order-statistics';
 import type { ClockPort } from '../application/ports/clock.port';
@@ -19,6 +21,8 @@ export const TOKENS = {
   Clock: Symbol.for('orderflow.Clock') as ServiceIdentifier<ClockPort>,
   Logger: Symbol.for('orderflow.Logger') as ServiceIdentifier<LoggerPort>,
   Metrics: Symbol.for('orderflow.Metrics') as ServiceIdentifier<MetricsPort>,
+  Prometheus: Symbol.for('orderflow.Prometheus') as ServiceIdentifier<PrometheusMetrics>,
+  TopicAdmin: Symbol.for('orderflow.TopicAdmin') as ServiceIdentifier<KafkaTopicAdmin>,
   LatencyRecorder: Symbol.for('orderflow.LatencyRecorder') as ServiceIdentifier<LatencyRecorderPort>,
   Statistics: Symbol.for('orderflow.Statistics') as ServiceIdentifier<OrderStatistics>,
   OrderDecoder: Symbol.for('orderflow.OrderDecoder') as ServiceIdentifier<OrderDecoderPort>,

@@ -250,7 +250,7 @@ const cosSettings = (v: Variables, problems: string[]): CosSettings | undefined 
           kind: 'iam' as const,
           apiKey: v.COS_API_KEY,
           serviceInstanceId: v.COS_INSTANCE_CRN,
-          ...(v.COS_IAM_ENDPOINT === undefined ? {} : { iamEndpoint: v.COS_IAM_ENDPOINT }),
+          ...(v.COS_IAM_ENDPOINT === undefined ? {} : { authEndpoint: v.COS_IAM_ENDPOINT }),
         }
       : v.COS_ACCESS_KEY_ID !== undefined && v.COS_SECRET_ACCESS_KEY !== undefined
         ? { kind: 'hmac' as const, accessKeyId: v.COS_ACCESS_KEY_ID, secretAccessKey: v.COS_SECRET_ACCESS_KEY }

@@ -35,6 +35,11 @@ export class FileSystemOrderArchive implements ReadableOrderArchivePort {
     }
   }
 
+  /** Deletes an object; deleting a missing one is not an error. */
+  async remove(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
   async get(key: string): Promise<Buffer | undefined> {
     try {
       return await readFile(this.pathOf(key));

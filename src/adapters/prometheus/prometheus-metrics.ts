@@ -59,6 +59,8 @@ export class PrometheusMetrics implements MetricsPort {
   private readonly throughput: Gauge;
   private readonly consumerLag: Gauge<'topic' | 'partition'>;
 
+  private archiveWritesSucceeding = true;
+
   constructor(
     private readonly deps: PrometheusMetricsDeps,
     options: PrometheusMetricsOptions = {},
@@ -168,7 +170,13 @@ export class PrometheusMetrics implements MetricsPort {
   }
 
   archiveHealthy(healthy: boolean): void {
+    this.archiveWritesSucceeding = healthy;
     this.archiveUp.set(healthy ? 1 : 0);
+  }
+
+  /** Whether the last archive write succeeded; readiness reads it so an outage shows at once. */
+  get archiveWritesHealthy(): boolean {
+    return this.archiveWritesSucceeding;
   }
 
   /**

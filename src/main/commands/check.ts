@@ -1,0 +1,112 @@
+import { CosArchiveError } from '../../adapters/cos/cos-errors';
+import { CosOrderArchive } from '../../adapters/cos/cos-order-archive';
+import { FileSystemOrderArchive } from '../../adapters/fs/file-system-order-archive';
+import { KafkaAdapterError, KafkaFailureReason } from '../../adapters/kafka/kafka-errors';
+import { AppConfig } from '../config';
+import { buildContainer } from '../container';
+import { TOKENS } from '../di-tokens';
+
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly hint?: string;
+}
+
+const KAFKA_HINTS: Readonly<Record<KafkaFailureReason, string>> = {
+  authentication:
+    'Wrong password or user? For Event Streams the user is the literal "token" and the password an API key (KAFKA_SASL_PASSWORD).',
+  authorization: 'The credentials work but lack permission: give the API key the Writer or Manager role, or create the topics beforehand.',
+  tls: 'TLS failed: for a private or self-signed CA set KAFKA_SSL_CA_FILE; for a plaintext listener set KAFKA_SSL=false.',
+  dns: 'Unknown host: check the host names in KAFKA_BROKERS.',
+  unreachable: 'Nothing answered: check the port in KAFKA_BROKERS, and that KAFKA_SSL and SASL match the listener.',
+  timeout: 'No answer in time: a wrong port, TLS spoken to a plaintext port (or the reverse), or a firewall.',
+  other: 'See the message above; LOG_LEVEL=debug shows the client log.',
+};
+
+const COS_HINTS: Readonly<Partial<Record<CosArchiveError['kind'], string>>> = {
+  credentials: 'Wrong keys: check COS_ACCESS_KEY_ID/COS_SECRET_ACCESS_KEY, or COS_API_KEY/COS_INSTANCE_CRN.',
+  'access-denied': 'The credentials work but may not write: give them the Writer role on the bucket.',
+  'no-such-bucket': 'The bucket does not exist at this endpoint: create it, or fix COS_BUCKET or the region of COS_ENDPOINT.',
+  connection: 'Nothing answered: check the host and port in COS_ENDPOINT.',
+  timeout: 'No answer in time: check COS_ENDPOINT and the network path.',
+};
+
+/**
+ * `orderflow check`: proves the configuration works before the service is started with it.
+ * Each check runs even when an earlier one failed, so one run shows every problem.
+ */
+export const runChecks = async (config: AppConfig): Promise<CheckResult[]> => {
+  const container = buildContainer({ ...config, logLevel: 'silent' });
+  const results: CheckResult[] = [];
+  if (config.bus === 'kafka') results.push(...(await checkKafka(container.get(TOKENS.TopicAdmin), config)));
+  results.push(await checkArchive(container.get(TOKENS.Archive), config));
+  return results;
+};
+
+const checkKafka = async (
+  admin: { listTopics(): Promise<string[]>; close(): Promise<void> },
+  config: AppConfig,
+): Promise<CheckResult[]> => {
+  const kafka = config.kafka!;
+  const target = `${kafka.brokers.join(',')} (${kafka.ssl ? 'TLS' : 'plaintext'}${kafka.sasl ? `, SASL ${kafka.sasl.mechanism} as "${kafka.sasl.username}"` : ''})`;
+  try {
+    const topics = new Set(await admin.listTopics());
+    const topicCheck = (topic: string, role: string): CheckResult => {
+      const exists = topics.has(topic);
+      return {
+        name: `${role} topic`,
+        ok: exists || kafka.createTopics,
+        detail: exists ? `${topic} exists` : `${topic} does not exist`,
+        ...(exists
+          ? {}
+          : {
+              hint: kafka.createTopics
+                ? `orderflow consume will create it with ${kafka.topicPartitions} partitions, if the credentials allow.`
+                : 'KAFKA_CREATE_TOPICS=false: create it before starting orderflow consume.',
+            }),
+      };
+    };
+    return [
+      { name: 'Kafka', ok: true, detail: `connected to ${target}, ${topics.size} topics visible` },
+      topicCheck(config.ordersTopic, 'orders'),
+      topicCheck(config.dlqTopic, 'dead-letter'),
+    ];
+  } catch (error) {
+    const reason = error instanceof KafkaAdapterError ? error.reason : 'other';
+    return [{ name: 'Kafka', ok: false, detail: messageOf(error), hint: KAFKA_HINTS[reason] }];
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+};
+
+const checkArchive = async (archive: unknown, config: AppConfig): Promise<CheckResult> => {
+  try {
+    if (archive instanceof CosOrderArchive) {
+      await archive.headBucket();
+      await archive.checkWritable();
+      archive.close();
+      return { name: 'archive', ok: true, detail: `bucket "${config.cos!.bucket}" at ${config.cos!.endpoint} is reachable and writable` };
+    }
+    if (archive instanceof FileSystemOrderArchive) {
+      const probe = `_orderflow-check/probe-${process.pid}.json`;
+      await archive.put(probe, Buffer.from('{}'));
+      await archive.remove(probe);
+      return { name: 'archive', ok: true, detail: `directory ${config.dataDir} is writable` };
+    }
+    return { name: 'archive', ok: true, detail: `${config.archive} archive (in memory, nothing to check)` };
+  } catch (error) {
+    const hint = error instanceof CosArchiveError ? COS_HINTS[error.kind] : undefined;
+    return { name: 'archive', ok: false, detail: messageOf(error), ...(hint === undefined ? {} : { hint }) };
+  }
+};
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export const formatChecks = (results: readonly CheckResult[]): string =>
+  [
+    'orderflow check',
+    ...results.flatMap((r) => [`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(18)} ${r.detail}`, ...(r.hint ? [`        ${''.padEnd(18)} hint: ${r.hint}`] : [])]),
+    results.every((r) => r.ok) ? '\nAll checks passed.' : `\n${results.filter((r) => !r.ok).length} check(s) failed.`,
+    '',
+  ].join('\n');
