@@ -26,7 +26,7 @@ const KAFKA_HINTS: Readonly<Record<KafkaFailureReason, string>> = {
 
 const COS_HINTS: Readonly<Partial<Record<CosArchiveError['kind'], string>>> = {
   credentials: 'Wrong keys: check COS_ACCESS_KEY_ID/COS_SECRET_ACCESS_KEY, or COS_API_KEY/COS_INSTANCE_CRN.',
-  'access-denied': 'The credentials work but may not write: give them the Writer role on the bucket.',
+  'access-denied': 'The bucket refused these credentials: give them the Writer role on the bucket, or check they belong to its account.',
   'no-such-bucket': 'The bucket does not exist at this endpoint: create it, or fix COS_BUCKET or the region of COS_ENDPOINT.',
   connection: 'Nothing answered: check the host and port in COS_ENDPOINT.',
   timeout: 'No answer in time: check COS_ENDPOINT and the network path.',
@@ -83,7 +83,8 @@ const checkKafka = async (
 const checkArchive = async (archive: unknown, config: AppConfig): Promise<CheckResult> => {
   try {
     if (archive instanceof CosOrderArchive) {
-      await archive.headBucket();
+      // A write answers with a precise code (SignatureDoesNotMatch, NoSuchBucket, AccessDenied);
+      // a HEAD only has a bodiless status, so it cannot tell wrong keys from missing permissions.
       await archive.checkWritable();
       archive.close();
       return { name: 'archive', ok: true, detail: `bucket "${config.cos!.bucket}" at ${config.cos!.endpoint} is reachable and writable` };
