@@ -60,7 +60,8 @@ export class InMemoryMessageBus implements MessageBusPort {
         message.key === null ? this.roundRobin++ % partitions.length : partitionForKey(message.key, partitions.length);
       partitions[partition]!.push({
         key: message.key === null ? null : Buffer.from(message.key),
-        value: message.value,
+        // A copy, as Kafka's: the publisher may reuse its buffer once publish returns.
+        value: Buffer.from(message.value),
         headers: { ...message.headers },
         timestamp: message.timestamp ?? this.now(),
       });
@@ -225,15 +226,16 @@ class InMemorySubscription implements Subscription {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
-  /** Replaces the assignment. Deliveries still in flight from the old generation are ignored when they settle. */
+  /**
+   * Replaces the assignment. Deliveries still in flight from the old generation commit nothing
+   * when they settle, but the handler still holds them: they count against maxInFlight until then.
+   */
   assign(partitions: number[], generation: number, committedPosition: (partition: number) => number): void {
     this.generation = generation;
-    this.inFlight = 0;
     this.partitions = partitions.map((partition) => {
       const position = committedPosition(partition);
       return { partition, offsets: new PartitionOffsets(position), cursor: position, replaying: false };
     });
-    this.notifySettled();
     this.schedulePump();
   }
 
@@ -295,12 +297,14 @@ class InMemorySubscription implements Subscription {
     state.offsets.delivered(offset);
     this.inFlight++;
     let settled = false;
+    /** True when the settlement still counts for the position: same generation. */
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
-      if (generation !== this.generation) return false;
       this.inFlight--;
-      return true;
+      if (generation === this.generation) return true;
+      this.afterSettle();
+      return false;
     };
     const delivery: Delivery = {
       message: toInbound(this.topic, state.partition, offset, record),
@@ -324,8 +328,8 @@ class InMemorySubscription implements Subscription {
     }
   }
 
-  private afterSettle(state: PartitionState): void {
-    if (state.replaying && state.offsets.inFlight === 0) {
+  private afterSettle(state?: PartitionState): void {
+    if (state !== undefined && state.replaying && state.offsets.inFlight === 0) {
       // Replay from the first offset that is not done: the failed one or an earlier unacked one.
       state.cursor = state.offsets.rewind();
       state.replaying = false;

@@ -1,0 +1,197 @@
+import { CompressionTypes, Message, Producer, TopicMessages } from 'kafkajs';
+import { OutboundMessage } from '../../application/ports/message-bus.port';
+
+export type KafkaCompression = 'none' | 'gzip' | 'snappy';
+
+export interface BatchingOptions {
+  /** How long the first message of a batch waits for company (the producer's linger.ms); default 10. */
+  readonly lingerMs?: number;
+  /** A batch is sent at once when it reaches this many messages; default 1000. */
+  readonly maxBatchMessages?: number;
+  /** …or this many bytes of keys, values and headers; default 512 KiB. */
+  readonly maxBatchBytes?: number;
+  /** Default 'snappy', as the seed's producer. */
+  readonly compression?: KafkaCompression;
+  /**
+   * A publish not acknowledged this long after it was called fails (the producer's
+   * delivery.timeout.ms); default 120 000. The producer itself retries without limit (see below).
+   */
+  readonly deliveryTimeoutMs?: number;
+}
+
+const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+};
+
+interface PendingPublish {
+  readonly topic: string;
+  readonly messages: Message[];
+  readonly bytes: number;
+  readonly settle: (error?: unknown) => void;
+}
+
+/**
+ * kafkajs has no linger: every `send` is a request. This buffer gives it one, so that the many
+ * small concurrent publishes of a busy process (dead letters, downstream events) coalesce into
+ * few produce requests. Each publish resolves only when the broker has acknowledged all its
+ * messages (acks = all), and fails as a whole when its batch fails.
+ *
+ * At most one batch is in flight: what arrives meanwhile waits and goes out right after it.
+ * Together with the idempotent producer (`maxInFlightRequests: 1`) this keeps the publish order
+ * of a key, across retries too.
+ *
+ * Why the deadline is ours and not a retry limit: an idempotent kafkajs producer that gives up
+ * on a batch the broker did write would send the next batch with the same sequence number, and
+ * the broker would drop it as a duplicate — a silent loss. So the producer retries without
+ * limit (kafkajs's default for idempotence) and a publish that waits too long is failed here;
+ * its batch keeps the in-flight slot until kafkajs succeeds, so nothing overtakes it.
+ */
+export class KafkaBatchingPublisher {
+  private readonly lingerMs: number;
+  private readonly maxBatchMessages: number;
+  private readonly maxBatchBytes: number;
+  private readonly deliveryTimeoutMs: number;
+  private readonly compression: CompressionTypes;
+  private pending: PendingPublish[] = [];
+  private pendingMessages = 0;
+  private pendingBytes = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  /** Publishes not yet answered, buffered or in flight. */
+  private unsettled = 0;
+  private settledListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly producer: Pick<Producer, 'sendBatch'>,
+    options: BatchingOptions = {},
+  ) {
+    this.lingerMs = options.lingerMs ?? 10;
+    this.maxBatchMessages = options.maxBatchMessages ?? 1000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    this.compression = COMPRESSION[options.compression ?? 'snappy'];
+  }
+
+  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    const now = Date.now();
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const entry: PendingPublish = {
+        topic,
+        messages: messages.map((message) => toKafkaMessage(message, now)),
+        bytes: messages.reduce((sum, message) => sum + sizeOf(message), 0),
+        settle: (error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(deadline);
+          if (error === undefined) resolve();
+          else reject(error);
+          if (--this.unsettled === 0) this.notifySettled();
+        },
+      };
+      this.unsettled++;
+      const deadline = setTimeout(() => this.expire(entry), this.deliveryTimeoutMs).unref();
+      this.pending.push(entry);
+      this.pendingMessages += entry.messages.length;
+      this.pendingBytes += entry.bytes;
+      if (this.batchIsFull()) this.sendNext();
+      else this.lingerTimer ??= setTimeout(() => this.sendNext(), this.lingerMs);
+    });
+  }
+
+  /** Sends what is buffered now; resolves when every publish so far is answered (at the latest by its deadline). */
+  async flush(): Promise<void> {
+    this.sendNext();
+    if (this.unsettled === 0) return;
+    await new Promise<void>((resolve) => this.settledListeners.push(resolve));
+  }
+
+  private batchIsFull(): boolean {
+    return this.pendingMessages >= this.maxBatchMessages || this.pendingBytes >= this.maxBatchBytes;
+  }
+
+  private sendNext(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.inFlight !== undefined || this.pending.length === 0) return;
+    const batch = this.takeBatch();
+    this.inFlight = this.sendBatch(batch).finally(() => {
+      this.inFlight = undefined;
+      // What accumulated during the send has waited at least that long: no further linger.
+      this.sendNext();
+    });
+  }
+
+  /** Whole publishes, oldest first, up to the limits (and at least one, however large). */
+  private takeBatch(): PendingPublish[] {
+    let count = 0;
+    let messages = 0;
+    let bytes = 0;
+    for (const entry of this.pending) {
+      const over = messages + entry.messages.length > this.maxBatchMessages || bytes + entry.bytes > this.maxBatchBytes;
+      if (count > 0 && over) break;
+      count++;
+      messages += entry.messages.length;
+      bytes += entry.bytes;
+    }
+    this.pendingMessages -= messages;
+    this.pendingBytes -= bytes;
+    return this.pending.splice(0, count);
+  }
+
+  private async sendBatch(batch: readonly PendingPublish[]): Promise<void> {
+    try {
+      await this.producer.sendBatch({ topicMessages: byTopic(batch), acks: -1, compression: this.compression });
+      for (const entry of batch) entry.settle();
+    } catch (error) {
+      for (const entry of batch) entry.settle(error);
+    }
+  }
+
+  /** A publish still buffered is dropped, never sent; one in flight is only answered (its batch goes on). */
+  private expire(entry: PendingPublish): void {
+    const index = this.pending.indexOf(entry);
+    if (index >= 0) {
+      this.pending.splice(index, 1);
+      this.pendingMessages -= entry.messages.length;
+      this.pendingBytes -= entry.bytes;
+    }
+    entry.settle(new Error(`Kafka did not acknowledge the messages within ${this.deliveryTimeoutMs} ms (delivery timeout)`));
+  }
+
+  private notifySettled(): void {
+    const listeners = this.settledListeners;
+    this.settledListeners = [];
+    for (const listener of listeners) listener();
+  }
+}
+
+/** One entry per topic, messages in publish order (kafkajs then splits them by partition, in order). */
+const byTopic = (batch: readonly PendingPublish[]): TopicMessages[] => {
+  const topics = new Map<string, Message[]>();
+  for (const { topic, messages } of batch) {
+    const list = topics.get(topic);
+    if (list === undefined) topics.set(topic, [...messages]);
+    else list.push(...messages);
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
+};
+
+/**
+ * Bytes are copied at publish, as the Java client serialises in send(): the caller may reuse its
+ * buffers while the message lingers. Stamped at publish too, so the linger does not shift event times.
+ */
+const toKafkaMessage = (message: OutboundMessage, now: number): Message => ({
+  key: Buffer.isBuffer(message.key) ? Buffer.from(message.key) : message.key,
+  value: Buffer.from(message.value),
+  headers: { ...message.headers },
+  timestamp: String(message.timestamp ?? now),
+});
+
+const sizeOf = ({ key, value, headers = {} }: OutboundMessage): number =>
+  (key === null ? 0 : Buffer.byteLength(key)) +
+  value.length +
+  Object.entries(headers).reduce((sum, [name, header]) => sum + Buffer.byteLength(name) + Buffer.byteLength(header), 0);

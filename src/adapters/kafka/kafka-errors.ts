@@ -1,0 +1,112 @@
+import { inspect } from 'node:util';
+import { redactSecrets } from './kafka-connection';
+
+export type KafkaFailureReason = 'authentication' | 'authorization' | 'tls' | 'dns' | 'unreachable' | 'timeout' | 'other';
+
+/**
+ * A Kafka failure explained for an operator: what was attempted, which cause, which broker, what
+ * to check. Neither the message nor the `cause` (the kafkajs error, or its redacted text should a
+ * secret show in it) holds a credential.
+ */
+export class KafkaAdapterError extends Error {
+  override readonly name = 'KafkaAdapterError';
+
+  constructor(
+    readonly reason: KafkaFailureReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ErrorContext {
+  /** Bootstrap servers, named when the failing broker is unknown. */
+  readonly brokers?: readonly string[];
+  readonly sasl?: { readonly mechanism: string; readonly username: string };
+  readonly secrets?: readonly string[];
+}
+
+const AUTHORIZATION_FAILURES = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+/** Explains an error thrown while `action` (e.g. "connecting the producer") in one sentence or two. */
+export const explainKafkaError = (error: unknown, action: string, context: ErrorContext = {}): KafkaAdapterError => {
+  if (error instanceof KafkaAdapterError) return error;
+  const chain = causesOf(error);
+  const secrets = context.secrets ?? [];
+  const root = chain[chain.length - 1];
+  const detail = redactSecrets(root instanceof Error ? root.message : String(root), secrets) as string;
+  const broker = chain.map((e) => (e as { broker?: unknown }).broker).find((b): b is string => typeof b === 'string');
+  const where = broker ?? context.brokers?.join(',') ?? 'the bootstrap servers';
+  const [reason, explanation] = classify(chain, where, context);
+  const message = redactSecrets(`Kafka: ${action} failed: ${explanation} (${detail})`, secrets) as string;
+  return new KafkaAdapterError(reason, message, { cause: withoutSecrets(error, secrets) });
+};
+
+/** The original error as the cause, unless a secret shows anywhere in it: then only its redacted text. */
+const withoutSecrets = (error: unknown, secrets: readonly string[]): unknown => {
+  const text = inspect(error, { depth: 8 });
+  return secrets.some((secret) => text.includes(secret)) ? new Error(redactSecrets(text, secrets) as string) : error;
+};
+
+const classify = (chain: readonly unknown[], where: string, context: ErrorContext): [KafkaFailureReason, string] => {
+  const has = (test: (e: Record<string, unknown>) => boolean): boolean =>
+    chain.some((e) => typeof e === 'object' && e !== null && test(e as Record<string, unknown>));
+  const codeIn = (codes: Set<string>) => (e: Record<string, unknown>) => typeof e.code === 'string' && codes.has(e.code);
+  const messageMatches = (pattern: RegExp) => (e: Record<string, unknown>) => typeof e.message === 'string' && pattern.test(e.message);
+
+  if (has((e) => e.name === 'KafkaJSSASLAuthenticationError')) {
+    const who = context.sasl ? ` (SASL ${context.sasl.mechanism.toUpperCase()}, user "${context.sasl.username}")` : '';
+    return ['authentication', `the broker at ${where} rejected the credentials${who}; check the username and the password or API key`];
+  }
+  if (has((e) => typeof e.type === 'string' && AUTHORIZATION_FAILURES.has(e.type))) {
+    const denied = [...new Set(chain.map((e) => (e as { type?: unknown }).type).filter((t) => AUTHORIZATION_FAILURES.has(t as string)))];
+    return ['authorization', `not authorized (${denied.join(', ')}); grant the principal the needed ACLs or create the topics beforehand`];
+  }
+  if (has(codeIn(TLS_CODES)) || has(messageMatches(/certificate|self[- ]signed|TLS|SSL/i))) {
+    return ['tls', `the TLS handshake with ${where} failed; check the CA certificate (ssl.ca), the host name and that the listener speaks TLS`];
+  }
+  if (has(codeIn(DNS_CODES))) return ['dns', `the broker host in ${where} could not be resolved; check the bootstrap servers`];
+  if (has(codeIn(UNREACHABLE_CODES)) || has(messageMatches(/Connection (closed|error)|Closed connection/i))) {
+    return [
+      'unreachable',
+      `no Kafka broker answered at ${where}; check the address and port, and that ssl/sasl match the listener's security protocol`,
+    ];
+  }
+  if (has((e) => e.name === 'KafkaJSRequestTimeoutError') || has(messageMatches(/timeout/i))) {
+    return ['timeout', `${where} did not answer in time; check the network path and the broker's health`];
+  }
+  return ['other', `unexpected error from ${where}`];
+};
+
+/** The error, its causes and, for aggregates, the errors they hold. kafkajs nests causes in retries. */
+const causesOf = (error: unknown): unknown[] => {
+  const chain: unknown[] = [];
+  const visit = (e: unknown): void => {
+    if (e === undefined || chain.includes(e) || chain.length > 16) return;
+    chain.push(e);
+    if (typeof e !== 'object' || e === null) return;
+    const { cause, originalError, errors } = e as { cause?: unknown; originalError?: unknown; errors?: unknown };
+    visit(cause);
+    visit(originalError);
+    if (Array.isArray(errors)) errors.forEach(visit);
+  };
+  visit(error);
+  return chain;
+};

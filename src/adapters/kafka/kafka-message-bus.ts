@@ -1,0 +1,142 @@
+import { Kafka, Partitioners, Producer, ProducerBatch } from 'kafkajs';
+import { LoggerPort } from '../../application/ports/logger.port';
+import { MessageBusPort, OutboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+import { BatchingOptions, KafkaBatchingPublisher } from './kafka-batching-publisher';
+import { createKafka, KafkaConnection, KafkaLogLevel, registerSnappyCodec, secretsOf } from './kafka-connection';
+import { ErrorContext, explainKafkaError } from './kafka-errors';
+import { KafkaSubscription } from './kafka-subscription';
+
+/** Consumer settings; the defaults suit production, tests shorten the intervals. */
+export interface KafkaConsumerTuning {
+  /** Acked positions are committed this often; default 1000 ms. */
+  readonly commitIntervalMs?: number;
+  /** How long a rebalance waits for in-flight messages before the partitions go; default 5000 ms. */
+  readonly rebalanceDrainMs?: number;
+  /** Default 30 000 ms (the broker bounds it by group.min/max.session.timeout.ms). */
+  readonly sessionTimeoutMs?: number;
+  /** Default 3000 ms: a third of the session timeout. Members notice a rebalance at their next heartbeat. */
+  readonly heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin; must exceed rebalanceDrainMs. Default 60 000 ms. */
+  readonly rebalanceTimeoutMs?: number;
+  /** How long a fetch waits for data, and the idle step while every partition is paused; default 500 ms. */
+  readonly maxWaitTimeMs?: number;
+  /** Default 1 MiB. */
+  readonly maxBytesPerPartition?: number;
+}
+
+export interface KafkaMessageBusOptions {
+  readonly logger?: LoggerPort;
+  /** Used when the bus builds its own client from connection settings. */
+  readonly kafkaLogLevel?: KafkaLogLevel;
+  readonly publishing?: BatchingOptions;
+  readonly consuming?: KafkaConsumerTuning;
+}
+
+/** Unacked deliveries per subscription when the subscriber does not say; as InMemoryMessageBus. */
+const DEFAULT_MAX_IN_FLIGHT = 64;
+
+const silentLogger: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The message bus on Kafka (kafkajs): an idempotent producer (acks = all) behind an app-side
+ * linger buffer, and one consumer-group member per subscription with explicit acks, contiguous
+ * commits and replay on nack (see KafkaSubscription). Keys are placed by Kafka's murmur2
+ * partitioner, as the Java client and InMemoryMessageBus place them.
+ */
+export class KafkaMessageBus implements MessageBusPort {
+  private readonly kafka: Kafka;
+  private readonly logger: LoggerPort;
+  private readonly errorContext: ErrorContext;
+  private readonly producer: Producer;
+  private readonly publisher: KafkaBatchingPublisher;
+  private readonly consuming: KafkaConsumerTuning;
+  private readonly subscriptions = new Set<Subscription>();
+  private producerConnected: Promise<void> | undefined;
+  private closed = false;
+
+  /** From a kafkajs client, or from connection settings (then errors also name the SASL user, never the password). */
+  constructor(client: Kafka | KafkaConnection, options: KafkaMessageBusOptions = {}) {
+    registerSnappyCodec();
+    this.logger = options.logger ?? silentLogger;
+    this.kafka = client instanceof Kafka ? client : createKafka(client, options.logger, { logLevel: options.kafkaLogLevel });
+    this.errorContext = client instanceof Kafka ? {} : { brokers: client.brokers, sasl: client.sasl, secrets: secretsOf(client) };
+    this.consuming = options.consuming ?? {};
+    // Idempotence needs acks = all (the publisher sends with acks -1), one request in flight, and
+    // unlimited retries; the publisher bounds each publish with its delivery timeout instead.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: Number.MAX_SAFE_INTEGER },
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    // Each batch makes sure of the connection, so publishes made while it opens coalesce too.
+    const sender = {
+      sendBatch: async (batch: ProducerBatch) => {
+        await this.connectProducer();
+        return this.producer.sendBatch(batch);
+      },
+    };
+    this.publisher = new KafkaBatchingPublisher(sender, options.publishing);
+  }
+
+  async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    if (this.closed) throw new Error('KafkaMessageBus is closed');
+    try {
+      await this.publisher.publish(topic, messages);
+    } catch (error) {
+      throw explainKafkaError(error, `publishing ${messages.length} message(s) to ${topic}`, this.errorContext);
+    }
+  }
+
+  async subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    if (this.closed) throw new Error('KafkaMessageBus is closed');
+    const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+    const tuning = this.consuming;
+    const heartbeatIntervalMs = tuning.heartbeatIntervalMs ?? 3_000;
+    const rebalanceTimeoutMs = tuning.rebalanceTimeoutMs ?? 60_000;
+    const rebalanceDrainMs = tuning.rebalanceDrainMs ?? 5_000;
+    // A member still draining when the rebalance times out is dropped from the group.
+    if (rebalanceDrainMs >= rebalanceTimeoutMs) throw new RangeError('rebalanceDrainMs must be shorter than rebalanceTimeoutMs');
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: heartbeatIntervalMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
+      maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
+      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
+    });
+    const subscription = await KafkaSubscription.start(consumer, options, {
+      maxInFlight,
+      commitIntervalMs: tuning.commitIntervalMs ?? 1_000,
+      rebalanceDrainMs,
+      heartbeatIntervalMs,
+      logger: this.logger,
+      explain: (error, action) => explainKafkaError(error, action, this.errorContext),
+    });
+    this.subscriptions.add(subscription);
+    const forget = (): void => void this.subscriptions.delete(subscription);
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  /**
+   * Stops the subscriptions (each drains up to the deadline and commits), sends what the linger
+   * buffer holds, and disconnects: the flush before exit the seed's producer did.
+   */
+  async close(options: { deadlineMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop(options)));
+    await this.publisher.flush();
+    if (this.producerConnected !== undefined) await this.producer.disconnect();
+  }
+
+  private connectProducer(): Promise<void> {
+    this.producerConnected ??= this.producer.connect().catch((error: unknown) => {
+      this.producerConnected = undefined;
+      throw explainKafkaError(error, 'connecting the producer', this.errorContext);
+    });
+    return this.producerConnected;
+  }
+}

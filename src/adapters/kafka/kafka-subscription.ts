@@ -1,0 +1,405 @@
+import { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import { PartitionOffsets } from '../../application/delivery/partition-offsets';
+import { LoggerPort } from '../../application/ports/logger.port';
+import { Delivery, DeliveryHandler, Headers, InboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+
+export interface KafkaSubscriptionSettings {
+  readonly maxInFlight: number;
+  /** Acked positions are committed this often (never per message). */
+  readonly commitIntervalMs: number;
+  /** How long a rebalance waits for in-flight messages before the partitions are given up. */
+  readonly rebalanceDrainMs: number;
+  /** How often a batch that waits for capacity heartbeats (kafkajs throttles to its own interval). */
+  readonly heartbeatIntervalMs: number;
+  readonly logger: LoggerPort;
+  /** Turns a kafkajs error into one an operator can act on (and that holds no secret). */
+  readonly explain: (error: unknown, action: string) => Error;
+}
+
+/** One partition of the current assignment, from the first offset delivered after a join or a replay. */
+interface PartitionState {
+  readonly partition: number;
+  readonly offsets: PartitionOffsets;
+  /** The next offset expected from Kafka; anything below was delivered already. */
+  next: number;
+  lastCommitted: number;
+  /** A nack happened: deliver nothing more until the in-flight messages settle, then seek and replay. */
+  halted: boolean;
+}
+
+/**
+ * One consumer-group member on kafkajs, with the port's explicit acks.
+ *
+ * kafkajs hands over a batch per partition (`eachBatch`); the handler gets each message at once,
+ * up to `maxInFlight` unacked across the subscription, and acks later. The batch callback does
+ * not wait for acks — a sink may hold messages until its object is written — so fetching goes on
+ * while handlers work. Positions are tracked per partition with PartitionOffsets and committed on
+ * an interval, only past contiguous acked runs. At the bound, all partitions are paused and the
+ * batch callback waits (heartbeating) until half the capacity is free again.
+ *
+ * A nack halts its partition: it is paused, its in-flight messages settle, then it seeks back to
+ * the first unacked offset and resumes, so the nacked message and everything after it are
+ * delivered again.
+ *
+ * Rebalances. kafkajs has no onPartitionsRevoked hook; a member learns of a rebalance when a
+ * heartbeat or commit fails with REBALANCE_IN_PROGRESS. When that happens in a batch callback
+ * (where the subscription waits for capacity, and at the end of every batch), the subscription
+ * drains: it waits up to `rebalanceDrainMs` for in-flight messages, commits, and only then lets
+ * kafkajs rejoin — the group still accepts commits of the old generation while it prepares the
+ * rebalance. When kafkajs finds out between batches instead, the REBALANCING event triggers an
+ * immediate commit of what is acked; messages still in flight then are redelivered to the next
+ * owner. On GROUP_JOIN all tracking starts afresh from the committed positions, and the acks of
+ * deliveries made before it are ignored (they still count against maxInFlight until they settle).
+ */
+export class KafkaSubscription implements Subscription {
+  readonly done: Promise<void>;
+  private readonly topic: string;
+  private readonly handler: DeliveryHandler;
+  private readonly resumeBelow: number;
+  private partitions = new Map<number, PartitionState>();
+  private inFlight = 0;
+  private state: 'running' | 'stopping' | 'stopped' = 'running';
+  private throttled = false;
+  private rebalancing = false;
+  private readonly changed = new Signal();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  private resolveDone!: () => void;
+  private rejectDone!: (error: Error) => void;
+  private crash: Error | undefined;
+
+  private constructor(
+    private readonly consumer: Consumer,
+    options: SubscriptionOptions,
+    private readonly settings: KafkaSubscriptionSettings,
+  ) {
+    this.topic = options.topic;
+    this.handler = options.handler;
+    this.resumeBelow = Math.floor(settings.maxInFlight / 2);
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // A crash rejects `done` even when nobody awaits it yet; that must not kill the process.
+    this.done.catch(() => undefined);
+  }
+
+  /** Joins the group and starts delivering; rejects when the consumer cannot connect or join. */
+  static async start(consumer: Consumer, options: SubscriptionOptions, settings: KafkaSubscriptionSettings): Promise<KafkaSubscription> {
+    const subscription = new KafkaSubscription(consumer, options, settings);
+    subscription.listen();
+    try {
+      await consumer.connect();
+      // Earliest, as the seed: a new group reads the whole retained topic rather than skip it.
+      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => subscription.eachBatch(payload),
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw settings.explain(error, `subscribing group ${options.groupId} to ${options.topic}`);
+    }
+    // kafkajs reports a failed first join through its crash handler, not by rejecting run().
+    if (subscription.crash !== undefined) throw subscription.crash;
+    subscription.commitTimer = setInterval(() => {
+      if (!subscription.rebalancing) void subscription.commit();
+    }, settings.commitIntervalMs).unref();
+    return subscription;
+  }
+
+  stop(options: { deadlineMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.deadlineMs ?? 30_000);
+    return this.stopping;
+  }
+
+  private listen(): void {
+    const { events } = this.consumer;
+    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      // A new generation: positions restart from the committed ones, earlier deliveries are fenced.
+      this.partitions = new Map();
+      this.rebalancing = false;
+      this.applyPauses();
+      this.changed.notify();
+      this.settings.logger.info(
+        { topic: this.topic, groupId: payload.groupId, partitions: payload.memberAssignment[this.topic] ?? [] },
+        'Kafka subscription assigned partitions',
+      );
+    });
+    this.consumer.on(events.REBALANCING, () => {
+      this.rebalancing = true;
+      this.changed.notify();
+      void this.commit();
+    });
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      // kafkajs has left the group already; a restart rejoins from the committed positions.
+      this.partitions = new Map();
+      if (payload.restart) {
+        this.settings.logger.warn({ topic: this.topic, err: payload.error.message }, 'Kafka consumer crashed; kafkajs restarts it');
+        return;
+      }
+      this.fail(this.settings.explain(payload.error, `consuming ${this.topic}`));
+    });
+  }
+
+  // ---- Delivery ----
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const first = batch.messages[0];
+    if (first === undefined) return;
+    const state = this.partitions.get(batch.partition) ?? this.track(batch.partition, Number(first.offset));
+    const running = (): boolean => this.state === 'running' && !this.rebalancing && isRunning();
+    const mayDeliver = (): boolean => running() && !state.halted && this.partitions.get(state.partition) === state && !isStale();
+
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      // Below `next` it was delivered already since the last join or replay (a kafkajs refetch).
+      if (offset >= state.next) {
+        if (!(await this.waitWhile(() => this.inFlight >= this.settings.maxInFlight, mayDeliver, heartbeat))) break;
+        this.deliver(state, message);
+      }
+      // Unresolved offsets are fetched again: only what reached the handler moves the fetch position.
+      resolveOffset(message.offset);
+    }
+    // Returning at capacity would only fetch what cannot be delivered; waiting here also keeps the
+    // rebalance check (and with it the drain) in this callback rather than in kafkajs's fetch loop.
+    await this.waitWhile(() => this.throttled, running, heartbeat);
+    await this.heartbeatOrDrain(heartbeat);
+  }
+
+  /** Waits, heartbeating, while `busy()`; returns whether the batch may go on. */
+  private async waitWhile(busy: () => boolean, mayGoOn: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
+    while (mayGoOn() && busy()) {
+      await this.changed.wait(this.settings.heartbeatIntervalMs);
+      await this.heartbeatOrDrain(heartbeat);
+    }
+    return mayGoOn();
+  }
+
+  private track(partition: number, offset: number, lastCommitted = offset): PartitionState {
+    const state: PartitionState = { partition, offsets: new PartitionOffsets(offset), next: offset, lastCommitted, halted: false };
+    this.partitions.set(partition, state);
+    return state;
+  }
+
+  private deliver(state: PartitionState, message: KafkaMessage): void {
+    const offset = Number(message.offset);
+    state.offsets.delivered(offset);
+    state.next = offset + 1;
+    this.inFlight++;
+    if (this.inFlight >= this.settings.maxInFlight) this.setThrottled(true);
+
+    let settled = false;
+    /** True when the settlement still counts: same assignment, same replay epoch, not stopped. */
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.inFlight--;
+      if (this.throttled && this.inFlight <= this.resumeBelow) this.setThrottled(false);
+      this.changed.notify();
+      return this.state !== 'stopped' && this.partitions.get(state.partition) === state;
+    };
+    const delivery: Delivery = {
+      message: toInbound(this.topic, state.partition, message),
+      ack: () => {
+        if (!settle()) return;
+        state.offsets.ack(offset);
+        this.replayIfDrained(state);
+      },
+      nack: (reason: Error) => {
+        if (!settle()) return;
+        state.offsets.nack(offset);
+        if (!state.halted) {
+          state.halted = true;
+          this.applyPauses();
+          this.settings.logger.info(
+            { topic: this.topic, partition: state.partition, offset, reason: reason.message },
+            'Message nacked: partition paused until its in-flight messages settle, then replayed from the first unacked offset',
+          );
+        }
+        this.replayIfDrained(state);
+      },
+    };
+    // A handler that throws or rejects has not processed the message: that is a nack.
+    try {
+      void Promise.resolve(this.handler(delivery)).catch((error: unknown) => delivery.nack(asError(error)));
+    } catch (error) {
+      delivery.nack(asError(error));
+    }
+  }
+
+  private replayIfDrained(state: PartitionState): void {
+    if (!state.halted || state.offsets.inFlight > 0) return;
+    const position = state.offsets.position;
+    this.track(state.partition, position, state.lastCommitted);
+    try {
+      this.consumer.seek({ topic: this.topic, partition: state.partition, offset: String(position) });
+    } catch (error) {
+      // Only while kafkajs restarts the consumer; the rejoin then reads from the committed position.
+      this.settings.logger.warn({ topic: this.topic, partition: state.partition, err: asError(error).message }, 'Kafka seek failed');
+    }
+    this.applyPauses();
+  }
+
+  // ---- Flow control ----
+
+  private setThrottled(throttled: boolean): void {
+    this.throttled = throttled;
+    this.applyPauses();
+  }
+
+  /** Fetch nothing while stopping or at capacity; otherwise everything but the halted partitions. */
+  private applyPauses(): void {
+    try {
+      if (this.state !== 'running' || this.throttled) {
+        this.consumer.pause([{ topic: this.topic }]);
+        return;
+      }
+      this.consumer.resume([{ topic: this.topic }]);
+      const halted = [...this.partitions.values()].filter((state) => state.halted).map((state) => state.partition);
+      if (halted.length > 0) this.consumer.pause([{ topic: this.topic, partitions: halted }]);
+    } catch {
+      // kafkajs refuses while it restarts the consumer; the next GROUP_JOIN applies the pauses.
+    }
+  }
+
+  /** Heartbeats; when the group turns out to be rebalancing, drains and commits before kafkajs rejoins. */
+  private async heartbeatOrDrain(heartbeat: () => Promise<void>): Promise<void> {
+    try {
+      await heartbeat();
+    } catch (error) {
+      if (isRebalancing(error) && !this.rebalancing) {
+        this.rebalancing = true;
+        const drained = await this.whenSettled(this.settings.rebalanceDrainMs);
+        await this.commit();
+        this.settings.logger.info(
+          { topic: this.topic, drained, stillInFlight: this.inFlight },
+          'Kafka group rebalancing: committed acked positions before rejoining',
+        );
+      }
+      throw error;
+    }
+  }
+
+  // ---- Commits ----
+
+  /** Serialised, so that an older position can never land after a newer one. */
+  private commit(): Promise<void> {
+    this.committing = this.committing.then(() => this.commitAckedPositions());
+    return this.committing;
+  }
+
+  private async commitAckedPositions(): Promise<void> {
+    const due = [...this.partitions.values()]
+      .map((state) => ({ state, position: state.offsets.position }))
+      .filter(({ state, position }) => position > state.lastCommitted);
+    if (due.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(
+        due.map(({ state, position }) => ({ topic: this.topic, partition: state.partition, offset: String(position) })),
+      );
+      for (const { state, position } of due) state.lastCommitted = Math.max(state.lastCommitted, position);
+    } catch (error) {
+      // Retried at the next interval; at worst the messages are redelivered, never lost.
+      this.settings.logger.warn({ topic: this.topic, err: asError(error).message }, 'Kafka offset commit failed');
+    }
+  }
+
+  // ---- Lifecycle ----
+
+  private async shutdown(deadlineMs: number): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopping';
+    clearInterval(this.commitTimer);
+    this.applyPauses();
+    this.changed.notify();
+    if (!(await this.whenSettled(deadlineMs))) {
+      this.settings.logger.warn(
+        { topic: this.topic, inFlight: this.inFlight, deadlineMs },
+        'Messages still in flight at the stop deadline; they stay uncommitted and are redelivered',
+      );
+    }
+    await this.commit();
+    this.state = 'stopped';
+    try {
+      await this.consumer.disconnect();
+    } catch (error) {
+      this.settings.logger.warn({ topic: this.topic, err: asError(error).message }, 'Kafka consumer disconnect failed');
+    }
+    this.changed.notify();
+    this.settings.logger.info({ topic: this.topic }, 'Kafka subscription stopped');
+    this.resolveDone();
+  }
+
+  private fail(error: Error): void {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.crash = error;
+    clearInterval(this.commitTimer);
+    this.changed.notify();
+    this.settings.logger.error({ topic: this.topic, err: error.message }, 'Kafka subscription ended by a fatal error');
+    this.rejectDone(error);
+  }
+
+  private async whenSettled(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await this.changed.wait(remaining);
+    }
+    return true;
+  }
+}
+
+/** Wakes every waiter on notify; a wait also ends after its timeout. */
+class Signal {
+  private waiters: Array<() => void> = [];
+
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  wait(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      this.waiters.push(wake);
+    });
+  }
+}
+
+const toInbound = (topic: string, partition: number, message: KafkaMessage): InboundMessage => ({
+  topic,
+  partition,
+  offset: message.offset,
+  key: message.key,
+  value: message.value,
+  headers: toHeaders(message.headers),
+  timestamp: Number(message.timestamp),
+});
+
+/** Kafka allows a header name more than once; like Kafka Connect's lastWithName, the last one wins. */
+const toHeaders = (headers: IHeaders = {}): Headers =>
+  Object.fromEntries(
+    Object.entries(headers).flatMap(([name, value]) => {
+      const last = Array.isArray(value) ? value[value.length - 1] : value;
+      return last === undefined ? [] : [[name, last.toString()]];
+    }),
+  );
+
+/** kafkajs's own test (errors.isRebalancing), which it does not export. */
+const isRebalancing = (error: unknown): boolean => {
+  const type = (error as { type?: unknown } | null)?.type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
+};
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -1,0 +1,137 @@
+import { Admin, Kafka } from 'kafkajs';
+import { LoggerPort } from '../../application/ports/logger.port';
+import { createKafka, KafkaConnection, secretsOf } from './kafka-connection';
+import { ErrorContext, explainKafkaError } from './kafka-errors';
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  /** Default: the broker's default.replication.factor (3 on Event Streams, 1 on the local stack). */
+  readonly replicationFactor?: number;
+}
+
+export interface EnsureTopicsResult {
+  readonly created: string[];
+  readonly existing: string[];
+}
+
+export interface PartitionLag {
+  readonly partition: number;
+  /** The group's committed position (next offset to read), or null when it has none. */
+  readonly committed: number | null;
+  /** The high watermark: the offset the next record will get. */
+  readonly end: number;
+  readonly lag: number;
+}
+
+export interface ConsumerLag {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly total: number;
+  readonly partitions: PartitionLag[];
+}
+
+/**
+ * Topic housekeeping and group offsets through the Kafka admin API: creating the topics the app
+ * needs at startup (clearly refused when the principal may not), and the lag and committed
+ * positions that metrics and tests read.
+ */
+export class KafkaTopicAdmin {
+  private readonly admin: Admin;
+  private readonly errorContext: ErrorContext;
+  private connecting: Promise<void> | undefined;
+
+  /** From a kafkajs client, or from connection settings (then errors also name the SASL user, never the password). */
+  constructor(
+    client: Kafka | KafkaConnection,
+    private readonly logger?: LoggerPort,
+  ) {
+    const kafka = client instanceof Kafka ? client : createKafka(client, logger);
+    this.errorContext = client instanceof Kafka ? {} : { brokers: client.brokers, sasl: client.sasl, secrets: secretsOf(client) };
+    this.admin = kafka.admin();
+  }
+
+  /** Creates the topics that do not exist yet; never alters existing ones (a partition count change would move keys). */
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<EnsureTopicsResult> {
+    const names = specs.map((spec) => spec.topic);
+    return this.run(`ensuring topics ${names.join(', ')}`, async (admin) => {
+      const known = new Set(await admin.listTopics());
+      const missing = specs.filter((spec) => !known.has(spec.topic));
+      const existing = specs.filter((spec) => known.has(spec.topic));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((spec) => ({
+            topic: spec.topic,
+            numPartitions: spec.partitions,
+            replicationFactor: spec.replicationFactor ?? -1,
+          })),
+        });
+        this.logger?.info({ topics: missing.map((spec) => spec.topic) }, 'Kafka topics created');
+      }
+      if (existing.length > 0) await this.warnOnPartitionMismatch(admin, existing);
+      return { created: missing.map((spec) => spec.topic), existing: existing.map((spec) => spec.topic) };
+    });
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.run('listing topics', (admin) => admin.listTopics());
+  }
+
+  deleteTopics(topics: readonly string[]): Promise<void> {
+    return this.run(`deleting topics ${topics.join(', ')}`, (admin) => admin.deleteTopics({ topics: [...topics] }));
+  }
+
+  /** The group's committed position per partition, 0 where it has none (as InMemoryMessageBus.committed). */
+  async committedPositions(groupId: string, topic: string): Promise<number[]> {
+    const lag = await this.consumerLag(groupId, topic);
+    return lag.partitions.map((partition) => partition.committed ?? 0);
+  }
+
+  /** Messages not yet committed by the group. A group without a commit will read from the earliest retained offset. */
+  consumerLag(groupId: string, topic: string): Promise<ConsumerLag> {
+    return this.run(`reading the lag of group ${groupId} on ${topic}`, async (admin) => {
+      const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+      const committedBy = new Map(committed.flatMap((t) => t.partitions).map((p) => [p.partition, Number(p.offset)]));
+      const partitions = ends
+        .map(({ partition, high, low }): PartitionLag => {
+          const position = committedBy.get(partition) ?? -1;
+          const end = Number(high);
+          return position < 0
+            ? { partition, committed: null, end, lag: end - Number(low) }
+            : { partition, committed: position, end, lag: Math.max(0, end - position) };
+        })
+        .sort((a, b) => a.partition - b.partition);
+      return { groupId, topic, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.connecting === undefined) return;
+    this.connecting = undefined;
+    await this.admin.disconnect();
+  }
+
+  private async warnOnPartitionMismatch(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
+    const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
+    for (const spec of specs) {
+      const actual = topics.find((t) => t.name === spec.topic)?.partitions.length;
+      if (actual !== undefined && actual !== spec.partitions) {
+        this.logger?.warn({ topic: spec.topic, expected: spec.partitions, actual }, 'Kafka topic exists with a different partition count; left as it is');
+      }
+    }
+  }
+
+  private async run<T>(action: string, operation: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      this.connecting ??= this.admin.connect().catch((error: unknown) => {
+        this.connecting = undefined;
+        throw error;
+      });
+      await this.connecting;
+      return await operation(this.admin);
+    } catch (error) {
+      throw explainKafkaError(error, action, this.errorContext);
+    }
+  }
+}

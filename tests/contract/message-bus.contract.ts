@@ -1,0 +1,310 @@
+import { Delivery, DeliveryHandler, MessageBusPort, Subscription, SubscriptionOptions } from '../../src/application/ports/message-bus.port';
+
+export interface MessageBusFixture {
+  readonly bus: MessageBusPort;
+  /** A topic new to this test, with this many partitions. */
+  createTopic(partitions: number): Promise<string>;
+  /** The group's committed position (next offset to read) per partition; 0 where it has none. */
+  committed(groupId: string, topic: string): Promise<number[]>;
+  /** How long asynchronous effects (deliveries, commits, rebalances) may take: ms in memory, seconds on a broker. */
+  readonly patienceMs: number;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Partitions that Kafka's default partitioner (murmur2, as the Java client) gives these keys in a
+ * four-partition topic; the hashes are the reference vectors of Kafka's own UtilsTest.testMurmur2.
+ */
+const KAFKA_PLACEMENT_OF_4: ReadonlyArray<readonly [key: string, partition: number]> = [
+  ['21', 0], // murmur2 -973932308
+  ['foobar', 2], // murmur2 -790332482
+  ['a-little-bit-longer-string', 3], // murmur2 -1486304829
+  ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', 1], // murmur2 -58897971
+  ['abc', 3], // murmur2 479470107
+];
+
+/**
+ * The contract every MessageBusPort adapter passes, in memory and on Kafka alike. It pins what the
+ * use cases rely on for at-least-once delivery: keyed order, explicit acks, commits only past
+ * contiguous acked runs, redelivery after nack, stop, restart and rebalance, bounded in-flight work.
+ * Waits poll with a deadline (the fixture's patience) rather than sleep, so the suite is as fast
+ * as the bus and still tolerant of a broker's timing.
+ */
+export const describeMessageBusContract = (name: string, makeFixture: () => Promise<MessageBusFixture>): void => {
+  describe(`${name} honours the MessageBus contract`, () => {
+    let fixture: MessageBusFixture;
+    let subscriptions: Subscription[];
+
+    beforeEach(async () => {
+      fixture = await makeFixture();
+      subscriptions = [];
+    });
+
+    afterEach(async () => {
+      await Promise.all(subscriptions.map((subscription) => subscription.stop({ deadlineMs: 0 })));
+      await fixture.cleanup();
+    });
+
+    const subscribe = async (options: Omit<SubscriptionOptions, 'handler'>, inbox: Inbox): Promise<Subscription> => {
+      const subscription = await fixture.bus.subscribe({ ...options, handler: inbox.handler });
+      subscriptions.push(subscription);
+      return subscription;
+    };
+
+    const eventually = async (what: string, check: () => boolean | Promise<boolean>): Promise<void> => {
+      const deadline = Date.now() + fixture.patienceMs;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`Gave up after ${fixture.patienceMs} ms waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    const committedReaches = (groupId: string, topic: string, expected: number[]): Promise<void> =>
+      eventually(`committed positions ${JSON.stringify(expected)}`, async () => sameArray(await fixture.committed(groupId, topic), expected));
+
+    const publishNumbered = (topic: string, count: number, key: (i: number) => string | null = () => null): Promise<void> =>
+      fixture.bus.publish(
+        topic,
+        Array.from({ length: count }, (_, i) => ({ key: key(i), value: Buffer.from(`message-${i}`) })),
+      );
+
+    it('delivers key, value, headers and timestamp as published', async () => {
+      const topic = await fixture.createTopic(2);
+      const before = Date.now();
+      await fixture.bus.publish(topic, [
+        {
+          key: 'o-1001',
+          value: Buffer.from('{"id":"o-1001","total":149.99}'),
+          headers: { 'content-type': 'application/json', 'trace-id': 't-1' },
+          timestamp: 1_795_000_000_000,
+        },
+        { key: Buffer.from([0x00, 0xff, 0x10]), value: Buffer.from([1, 2, 3]) },
+        { key: null, value: Buffer.alloc(0) },
+      ]);
+      const after = Date.now();
+      const inbox = new Inbox();
+      await subscribe({ topic, groupId: `${topic}.g` }, inbox);
+      await eventually('three deliveries', () => inbox.received.length === 3);
+
+      const byValue = (value: Buffer) => inbox.received.map((d) => d.message).find((m) => m.value?.equals(value));
+      expect(byValue(Buffer.from('{"id":"o-1001","total":149.99}'))).toMatchObject({
+        topic,
+        key: Buffer.from('o-1001'),
+        headers: { 'content-type': 'application/json', 'trace-id': 't-1' },
+        timestamp: 1_795_000_000_000,
+      });
+      const binary = byValue(Buffer.from([1, 2, 3]))!;
+      expect(binary.key).toEqual(Buffer.from([0x00, 0xff, 0x10]));
+      expect(binary.headers).toEqual({});
+      expect(binary.timestamp).toBeGreaterThanOrEqual(before);
+      expect(binary.timestamp).toBeLessThanOrEqual(after);
+      const unkeyed = byValue(Buffer.alloc(0))!;
+      expect(unkeyed.key).toBeNull();
+      for (const { message } of inbox.received) {
+        expect(typeof message.offset).toBe('string');
+        expect([0, 1]).toContain(message.partition);
+      }
+    });
+
+    it('publishes a copy of the bytes: the caller may reuse its buffers as soon as publish returns', async () => {
+      const topic = await fixture.createTopic(1);
+      const key = Buffer.from('o-1001');
+      const value = Buffer.from('{"id":"o-1001"}');
+      const published = fixture.bus.publish(topic, [{ key, value }]);
+      key.fill(0);
+      value.fill(0);
+      await published;
+      const inbox = new Inbox();
+      await subscribe({ topic, groupId: `${topic}.g` }, inbox);
+      await eventually('the message', () => inbox.received.length === 1);
+      expect(inbox.received[0]!.message.key?.toString()).toBe('o-1001');
+      expect(inbox.received[0]!.message.value?.toString()).toBe('{"id":"o-1001"}');
+    });
+
+    it("places keys as Kafka's default partitioner does, each key's messages in publish order", async () => {
+      const topic = await fixture.createTopic(4);
+      for (let round = 0; round < 3; round++) {
+        await fixture.bus.publish(
+          topic,
+          KAFKA_PLACEMENT_OF_4.map(([key]) => ({ key, value: Buffer.from(String(round)) })),
+        );
+      }
+      const inbox = new Inbox();
+      await subscribe({ topic, groupId: `${topic}.g` }, inbox);
+      await eventually('every message', () => inbox.received.length === KAFKA_PLACEMENT_OF_4.length * 3);
+
+      for (const [key, partition] of KAFKA_PLACEMENT_OF_4) {
+        const messages = inbox.received.map((d) => d.message).filter((m) => m.key?.toString() === key);
+        expect({ key, partitions: [...new Set(messages.map((m) => m.partition))] }).toEqual({ key, partitions: [partition] });
+        expect(messages.map((m) => m.value?.toString())).toEqual(['0', '1', '2']);
+      }
+    });
+
+    it('commits acked positions, and a new member of the group resumes after them', async () => {
+      const topic = await fixture.createTopic(1);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 5);
+      const first = new Inbox();
+      const subscription = await subscribe({ topic, groupId }, first);
+      await committedReaches(groupId, topic, [5]);
+      await subscription.stop();
+      await expect(subscription.done).resolves.toBeUndefined();
+
+      await publishNumbered(topic, 3);
+      const second = new Inbox();
+      await subscribe({ topic, groupId }, second);
+      await eventually('the three new messages', () => second.received.length >= 3);
+      expect(second.offsets()).toEqual([5, 6, 7]);
+    });
+
+    it('redelivers unacked messages to the next member after a stop', async () => {
+      const topic = await fixture.createTopic(1);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 4);
+      const first = new Inbox((delivery) => {
+        if (Number(delivery.message.offset) < 2) delivery.ack();
+      });
+      const subscription = await subscribe({ topic, groupId }, first);
+      await eventually('four deliveries', () => first.received.length === 4);
+      await subscription.stop({ deadlineMs: 0 });
+      expect(await fixture.committed(groupId, topic)).toEqual([2]);
+
+      const second = new Inbox();
+      await subscribe({ topic, groupId }, second);
+      await eventually('the redelivery', () => second.received.length >= 2);
+      expect(second.offsets()).toEqual([2, 3]);
+      await committedReaches(groupId, topic, [4]);
+    });
+
+    it('commits what in-flight messages ack while a stop waits for them', async () => {
+      const topic = await fixture.createTopic(1);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 3);
+      const inbox = new Inbox(() => undefined);
+      const subscription = await subscribe({ topic, groupId }, inbox);
+      await eventually('three deliveries in flight', () => inbox.received.length === 3);
+      const stopped = subscription.stop({ deadlineMs: fixture.patienceMs });
+      setTimeout(() => inbox.received.forEach((delivery) => delivery.ack()), 20);
+      await stopped;
+      expect(await fixture.committed(groupId, topic)).toEqual([3]);
+    });
+
+    it('redelivers a nacked message and what follows it, never what was acked before it', async () => {
+      const topic = await fixture.createTopic(1);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 5);
+      let nacked = false;
+      const inbox = new Inbox((delivery) => {
+        if (delivery.message.offset === '2' && !nacked) {
+          nacked = true;
+          delivery.nack(new Error('archive unavailable'));
+        } else {
+          delivery.ack();
+        }
+      });
+      await subscribe({ topic, groupId }, inbox);
+      await committedReaches(groupId, topic, [5]);
+
+      const offsets = inbox.offsets();
+      const afterNack = offsets.slice(offsets.indexOf(2) + 1);
+      expect(afterNack[0]).toBe(2);
+      expect(Math.min(...afterNack)).toBe(2);
+      expect(new Set(offsets)).toEqual(new Set([0, 1, 2, 3, 4]));
+      expect(offsets.filter((offset) => offset < 2)).toEqual([0, 1]);
+    });
+
+    it('keeps the committed position at a nacked message while the nine others in flight are acked', async () => {
+      const topic = await fixture.createTopic(1);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 10);
+      const inbox = new Inbox(() => undefined);
+      const subscription = await subscribe({ topic, groupId, maxInFlight: 10 }, inbox);
+      await eventually('ten messages in flight', () => inbox.received.length === 10);
+
+      const [first, second, third, ...rest] = inbox.received;
+      first!.ack();
+      second!.ack();
+      rest.forEach((delivery) => delivery.ack());
+      third!.nack(new Error('archive unavailable'));
+      await eventually('the redelivery of offset 2', () => inbox.received.length > 10);
+      expect(inbox.received[10]!.message.offset).toBe('2');
+      inbox.received.slice(11).forEach((delivery) => delivery.ack());
+
+      await subscription.stop({ deadlineMs: 0 });
+      expect(await fixture.committed(groupId, topic)).toEqual([2]);
+    });
+
+    it('never has more unacked deliveries than maxInFlight', async () => {
+      const topic = await fixture.createTopic(2);
+      await publishNumbered(topic, 30, (i) => `key-${i}`);
+      let current = 0;
+      let highest = 0;
+      const inbox = new Inbox((delivery) => {
+        highest = Math.max(highest, ++current);
+        setTimeout(() => {
+          current--;
+          delivery.ack();
+        }, 2);
+      });
+      await subscribe({ topic, groupId: `${topic}.g`, maxInFlight: 3 }, inbox);
+      await eventually('every message', () => inbox.received.length === 30);
+      expect(highest).toBe(3);
+    });
+
+    it('splits the partitions between two members of a group, which together see every message once', async () => {
+      const topic = await fixture.createTopic(4);
+      const groupId = `${topic}.g`;
+      const first = new Inbox();
+      const second = new Inbox();
+      await subscribe({ topic, groupId }, first);
+      await subscribe({ topic, groupId }, second);
+      await publishNumbered(topic, 40, (i) => `key-${i}`);
+      await eventually('every message', () => first.received.length + second.received.length >= 40);
+
+      const seen = [...first.received, ...second.received].map(({ message }) => `${message.partition}:${message.offset}`);
+      expect(new Set(seen).size).toBe(40);
+      expect(seen).toHaveLength(40);
+      const partitionsOf = (inbox: Inbox) => new Set(inbox.received.map((d) => d.message.partition));
+      expect(partitionsOf(first).size).toBeGreaterThan(0);
+      expect(partitionsOf(second).size).toBeGreaterThan(0);
+      expect([...partitionsOf(first)].filter((p) => partitionsOf(second).has(p))).toEqual([]);
+    });
+
+    it('treats a handler that throws, or rejects, as a nack', async () => {
+      const topic = await fixture.createTopic(1);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 2);
+      const failed = new Set<string>();
+      const inbox = new Inbox((delivery) => {
+        const { offset } = delivery.message;
+        if (failed.has(offset)) return delivery.ack();
+        failed.add(offset);
+        if (offset === '0') throw new Error('synchronous failure');
+        return Promise.reject(new Error('asynchronous failure'));
+      });
+      await subscribe({ topic, groupId }, inbox);
+      await committedReaches(groupId, topic, [2]);
+      expect(inbox.offsets().filter((offset) => offset === 0).length).toBeGreaterThanOrEqual(2);
+      expect(inbox.offsets().filter((offset) => offset === 1).length).toBeGreaterThanOrEqual(2);
+    });
+  });
+};
+
+/** Records every delivery, then lets the test's reaction (ack by default) handle it. */
+class Inbox {
+  readonly received: Delivery[] = [];
+  readonly handler: DeliveryHandler;
+
+  constructor(react: (delivery: Delivery) => void | Promise<void> = (delivery) => delivery.ack()) {
+    this.handler = (delivery) => {
+      this.received.push(delivery);
+      return react(delivery);
+    };
+  }
+
+  offsets(): number[] {
+    return this.received.map((delivery) => Number(delivery.message.offset));
+  }
+}
+
+const sameArray = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
