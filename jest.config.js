@@ -8,7 +8,7 @@ const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 module.exports = {
   // One broker and one MinIO on 2 cores, and fault tests that restart them: suites run one at a time.
   maxWorkers: 1,
-  // Integration tests wait for real servers; a per-project testTimeout is ignored by jest 30.
+  // Integration tests wait for real servers; a per-project testTimeout is not applied by jest.
   testTimeout: 120000,
   projects: [
     {
