@@ -10,6 +10,7 @@ module.exports = {
   maxWorkers: 1,
   // Integration tests wait for real servers; a per-project testTimeout is not applied by jest.
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/tests/support/summary-reporter.js'],
   projects: [
     {
       displayName: 'unit',
