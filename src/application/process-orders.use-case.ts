@@ -1,6 +1,7 @@
-import { enrich, eventTimeOf } from '../domain/enriched-order';
+import { EnrichedOrder } from '../domain/enriched-order';
 import { hiveKey } from '../domain/hive-key';
-import { rejection, Rejection } from '../domain/rejection';
+import { Rejection } from '../domain/rejection';
+import { ok, Result } from '../domain/result';
 import { RiskScorerRegistry } from '../domain/risk';
 import { ClockPort } from './ports/clock.port';
 import { DeadLetterPort } from './ports/dead-letter.port';
@@ -9,14 +10,23 @@ import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.p
 import { MetricsPort } from './ports/metrics.port';
 import { OrderArchivePort } from './ports/order-archive.port';
 import { OrderDecoderPort } from './ports/order-decoder.port';
+import { evaluateMessage } from './order-evaluation';
 import { OrderStatistics } from './order-statistics';
-import { backoffDelay, BackoffPolicy, DEFAULT_BACKOFF, sleep, Sleep } from './retry';
+import { DEFAULT_BACKOFF, sleep, Sleep } from './retry';
+import { ProbeBackoff, WriteGate } from './write-gate';
 
 export interface ProcessOrdersOptions {
   readonly archivePrefix: string;
   /** Larger messages are dead-lettered unread: one giant message must not stall a partition. */
   readonly maxMessageBytes: number;
-  readonly backoff: BackoffPolicy;
+  /** How a failing archive or dead-letter topic is probed until it works again (see WriteGate). */
+  readonly backoff: ProbeBackoff;
+  /**
+   * How many recently archived keys the process remembers, to count a rewrite of one of them as a
+   * duplicate. Default 50 000 (about 5 MB): far more than a replay, a rebalance or a reconnect
+   * redelivers, which is at most the in-flight bound plus a commit interval's worth of orders.
+   */
+  readonly rememberedKeys?: number;
 }
 
 export const DEFAULT_PROCESS_ORDERS_OPTIONS: ProcessOrdersOptions = {
@@ -42,30 +52,61 @@ export interface ProcessOrdersDeps {
  * The process-orders use case: decode → score → enrich → archive → ack.
  *
  * The ack is the only thing that lets the bus commit, so it happens strictly after the archive
- * write (or, for a message that can never succeed, after the dead-letter write). Anything that
- * fails transiently is retried here with backoff, then handed back to the bus with a nack,
- * which redelivers it: a message is never skipped.
+ * write (or, for a message that can never succeed, after the dead-letter write). A failing write
+ * is retried until it succeeds (see WriteGate), so a message is never skipped; only shutdown cuts
+ * the retries short, and the message, unacked, is redelivered after the restart.
  */
 export class ProcessOrders {
-  private readonly sleep: Sleep;
-  private readonly random: () => number;
   private readonly stopping = new AbortController();
+  private readonly archiveGate: WriteGate;
+  private readonly deadLetterGate: WriteGate;
+  private readonly archivedKeys: RecentKeys;
 
   constructor(
     private readonly deps: ProcessOrdersDeps,
     private readonly options: ProcessOrdersOptions = DEFAULT_PROCESS_ORDERS_OPTIONS,
   ) {
-    this.sleep = deps.sleep ?? sleep;
-    this.random = deps.random ?? Math.random;
+    const { metrics, logger } = deps;
+    const gateDeps = {
+      sleep: deps.sleep ?? sleep,
+      random: deps.random ?? Math.random,
+      now: () => deps.clock.now(),
+      signal: this.stopping.signal,
+    };
+    this.archiveGate = new WriteGate(options.backoff, {
+      ...gateDeps,
+      events: {
+        outageBegan: (error) => {
+          metrics.archiveHealthy(false);
+          logger.warn({ target: 'archive', err: describe(error) }, 'Archive write failed: holding archive writes, probing with backoff until one succeeds');
+        },
+        probeFailed: (error, failedProbes) => logger.warn({ target: 'archive', failedProbes, err: describe(error) }, 'Archive still failing'),
+        outageEnded: (outageMs, failedProbes, released) => {
+          metrics.archiveHealthy(true);
+          logger.info({ target: 'archive', outageMs, failedProbes, released }, 'Archive writes succeed again');
+        },
+      },
+    });
+    this.deadLetterGate = new WriteGate(options.backoff, {
+      ...gateDeps,
+      events: {
+        outageBegan: (error) =>
+          logger.warn({ target: 'dead-letter', err: describe(error) }, 'Dead-letter write failed: holding dead letters, probing with backoff until one succeeds'),
+        probeFailed: (error, failedProbes) => logger.warn({ target: 'dead-letter', failedProbes, err: describe(error) }, 'Dead-letter topic still failing'),
+        outageEnded: (outageMs, failedProbes, released) =>
+          logger.info({ target: 'dead-letter', outageMs, failedProbes, released }, 'Dead-letter writes succeed again'),
+      },
+    });
+    this.archivedKeys = new RecentKeys(options.rememberedKeys ?? DEFAULT_REMEMBERED_KEYS);
   }
 
   readonly handle: DeliveryHandler = async (delivery: Delivery): Promise<void> => {
     const outcome = this.evaluate(delivery.message);
     const written = outcome.ok
-      ? await this.withRetries('archive', () => this.archive(outcome.value))
-      : await this.withRetries('dead-letter', () => this.deadLetter(delivery.message, outcome.error));
+      ? await this.write(this.archiveGate, () => this.archive(outcome.value))
+      : await this.write(this.deadLetterGate, () => this.deadLetter(delivery.message, outcome.error));
     if (written) delivery.ack();
-    else delivery.nack(new Error(`Gave up writing offset ${delivery.message.offset} for now; it will be redelivered`));
+    else delivery.nack(new Error(`Stopped before offset ${delivery.message.offset} was written; it will be redelivered`));
   };
 
   /** Cuts retries short on shutdown: unacked messages are redelivered after the restart. */
@@ -73,66 +114,71 @@ export class ProcessOrders {
     this.stopping.abort();
   }
 
-  private evaluate(message: InboundMessage): { ok: true; value: Archivable } | { ok: false; error: Rejection } {
-    const { value } = message;
-    if (value === null || value.length === 0) {
-      return { ok: false, error: rejection('MESSAGE.EMPTY', 'decode', 'Empty message: expected an order as JSON') };
-    }
-    if (value.length > this.options.maxMessageBytes) {
-      return {
-        ok: false,
-        error: rejection(
-          'MESSAGE.TOO_LARGE',
-          'decode',
-          `Message of ${value.length} bytes exceeds the limit of ${this.options.maxMessageBytes} bytes`,
-        ),
-      };
-    }
-    const decoded = this.deps.decoder.decode(value);
-    if (!decoded.ok) return decoded;
-    const order = decoded.value;
-    const score = this.deps.scorers.score(order);
-    if (!score.ok) return score;
-    const consumedAt = this.deps.clock.now();
-    const record = enrich(order, score.value, consumedAt, message.timestamp);
-    const key = hiveKey(this.options.archivePrefix, eventTimeOf(order, message.timestamp), order.id);
-    return { ok: true, value: { key, record } };
+  private evaluate(message: InboundMessage): Result<Rejection, Archivable> {
+    const evaluated = evaluateMessage(message, this.deps, this.options.maxMessageBytes);
+    if (!evaluated.ok) return evaluated;
+    const { order, record, eventTimeMs } = evaluated.value;
+    return ok({ key: hiveKey(this.options.archivePrefix, eventTimeMs, order.id), record });
   }
 
   private async archive({ key, record }: Archivable): Promise<void> {
     await this.deps.archive.put(key, Buffer.from(JSON.stringify(record)), 'application/json');
-    this.deps.metrics.archiveHealthy(true);
+    // Only rewrites this process saw are counted: what a killed predecessor wrote, it cannot know.
+    if (this.archivedKeys.remember(key)) this.deps.metrics.orderDuplicate();
     this.deps.metrics.orderArchived(record.channel, record.latency_ms, record.high_risk);
     this.deps.statistics.recordArchived(record, this.deps.clock.now());
   }
 
   private async deadLetter(original: InboundMessage, reason: Rejection): Promise<void> {
-    await this.deps.deadLetters.send({ original, rejection: reason });
+    try {
+      await this.deps.deadLetters.send({ original, rejection: reason });
+    } catch (error) {
+      this.deps.metrics.deadLetterFailed();
+      throw error;
+    }
     this.deps.metrics.orderDeadLettered(reason.code);
     this.deps.statistics.recordDeadLettered(reason.code);
     this.deps.logger.warn(
-      { topic: original.topic, partition: original.partition, offset: original.offset, code: reason.code, reason: reason.message },
+      {
+        topic: original.topic,
+        partition: original.partition,
+        offset: original.offset,
+        code: reason.code,
+        reason: clip(reason.message, MAX_LOGGED_REASON_CHARS),
+      },
       'Message dead-lettered',
     );
   }
 
-  /** Returns false when the attempts ran out (or shutdown began); the caller nacks. */
-  private async withRetries(target: 'archive' | 'dead-letter', write: () => Promise<void>): Promise<boolean> {
-    const { backoff } = this.options;
-    for (let attempt = 0; attempt < backoff.maxAttempts; attempt++) {
-      if (attempt > 0) {
-        this.deps.metrics.archiveRetried();
-        await this.sleep(backoffDelay(backoff, attempt - 1, this.random), this.stopping.signal);
-      }
-      if (this.stopping.signal.aborted) return false;
-      try {
-        await write();
-        return true;
-      } catch (error) {
-        if (target === 'archive') this.deps.metrics.archiveHealthy(false);
-        else this.deps.metrics.deadLetterFailed();
-        this.deps.logger.warn({ target, attempt: attempt + 1, err: describe(error) }, `Write to ${target} failed`);
-      }
+  /** Every attempt after a write's first is a retry, whether it probed or was released after an outage. */
+  private write(gate: WriteGate, attempt: () => Promise<void>): Promise<boolean> {
+    let attempts = 0;
+    return gate.write(() => {
+      if (attempts++ > 0) this.deps.metrics.archiveRetried();
+      return attempt();
+    });
+  }
+}
+
+const DEFAULT_REMEMBERED_KEYS = 50_000;
+
+/**
+ * The keys archived lately, in bounded memory and O(1) per key: two generations of at most half
+ * the capacity each; when the current one fills up, the older is forgotten.
+ */
+class RecentKeys {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** Remembers the key; returns whether it was remembered already. */
+  remember(key: string): boolean {
+    if (this.current.has(key) || this.previous.has(key)) return true;
+    this.current.add(key);
+    if (this.current.size * 2 >= this.capacity) {
+      this.previous = this.current;
+      this.current = new Set();
     }
     return false;
   }
@@ -140,8 +186,13 @@ export class ProcessOrders {
 
 interface Archivable {
   readonly key: string;
-  readonly record: ReturnType<typeof enrich>;
+  readonly record: EnrichedOrder;
 }
 
 /** Error text for logs. Adapters are responsible for keeping secrets out of their errors. */
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/** As the dead-letter sink bounds its headers: a hostile payload's rejection reason must not bloat the log. */
+const MAX_LOGGED_REASON_CHARS = 1_000;
+
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

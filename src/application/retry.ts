@@ -4,7 +4,7 @@
  * hammering a recovering store in lockstep.
  */
 export interface BackoffPolicy {
-  /** Attempts per delivery before giving the message back to the bus (>= 1). */
+  /** Attempts before a bounded retrier gives up (>= 1). ProcessOrders has no such bound (see WriteGate). */
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
@@ -12,7 +12,7 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5_000 };
 
-export const backoffDelay = (policy: BackoffPolicy, retry: number, random: () => number = Math.random): number =>
+export const backoffDelay = (policy: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>, retry: number, random: () => number = Math.random): number =>
   Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;

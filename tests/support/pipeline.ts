@@ -10,6 +10,8 @@ import { DeadLetterPort } from '../../src/application/ports/dead-letter.port';
 import { LoggerPort } from '../../src/application/ports/logger.port';
 import { OrderArchivePort } from '../../src/application/ports/order-archive.port';
 import { ProcessOrders } from '../../src/application/process-orders.use-case';
+import { Sleep } from '../../src/application/retry';
+import { ProbeBackoff } from '../../src/application/write-gate';
 import { RiskScorerRegistry } from '../../src/domain/risk';
 
 export const ORDERS = 'orders.v1';
@@ -73,12 +75,17 @@ export interface PipelineHarness {
   readonly statistics: OrderStatistics;
 }
 
+export interface PipelineOptions {
+  readonly maxInFlight?: number;
+  readonly deadLetters?: DeadLetterPort;
+  readonly backoff?: ProbeBackoff;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  readonly logger?: LoggerPort;
+}
+
 /** The real use case on the given bus and archive, with millisecond backoff so tests stay fast. */
-export const aPipeline = (
-  bus: InMemoryMessageBus,
-  archive: OrderArchivePort,
-  options: { maxInFlight?: number; maxAttempts?: number; deadLetters?: DeadLetterPort } = {},
-): PipelineHarness => {
+export const aPipeline = (bus: InMemoryMessageBus, archive: OrderArchivePort, options: PipelineOptions = {}): PipelineHarness => {
   const metrics = new InMemoryMetrics();
   const statistics = new OrderStatistics(new HdrLatencyRecorder(), 5);
   const processOrders = new ProcessOrders(
@@ -90,12 +97,14 @@ export const aPipeline = (
       clock: { now: () => Date.now() },
       metrics,
       statistics,
-      logger: silentLogger,
+      logger: options.logger ?? silentLogger,
+      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+      ...(options.random === undefined ? {} : { random: options.random }),
     },
     {
       archivePrefix: 'orders',
       maxMessageBytes: 64 * 1024,
-      backoff: { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1, maxDelayMs: 5 },
+      backoff: options.backoff ?? { baseDelayMs: 1, maxDelayMs: 5 },
     },
   );
   const pipeline = new OrderPipeline(bus, processOrders, {

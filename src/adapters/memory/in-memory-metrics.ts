@@ -4,6 +4,7 @@ import { RejectionCode } from '../../domain/rejection';
 /** Counters in plain fields: for the demo, the unit tests and any run without Prometheus. */
 export class InMemoryMetrics implements MetricsPort {
   archived = 0;
+  duplicates = 0;
   retried = 0;
   deadLetterFailures = 0;
   healthy = true;
@@ -17,6 +18,10 @@ export class InMemoryMetrics implements MetricsPort {
 
   orderDeadLettered(code: RejectionCode): void {
     this.deadLettered.set(code, (this.deadLettered.get(code) ?? 0) + 1);
+  }
+
+  orderDuplicate(): void {
+    this.duplicates++;
   }
 
   archiveRetried(): void {

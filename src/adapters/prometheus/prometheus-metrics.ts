@@ -100,7 +100,7 @@ export class PrometheusMetrics implements MetricsPort {
     });
     this.duplicates = new Counter({
       name: 'orderflow_orders_duplicate_total',
-      help: 'Orders recognised as redeliveries of an order already archived.',
+      help: 'Orders archived again under a key this process had already written (redeliveries; rewrites from before a restart are not seen).',
       registers,
     });
     this.latency = new Histogram({
@@ -161,6 +161,10 @@ export class PrometheusMetrics implements MetricsPort {
     this.deadLettered.inc({ code });
   }
 
+  orderDuplicate(): void {
+    this.duplicates.inc();
+  }
+
   archiveRetried(): void {
     this.archiveRetries.inc();
   }
@@ -177,14 +181,6 @@ export class PrometheusMetrics implements MetricsPort {
   /** Whether the last archive write succeeded; readiness reads it so an outage shows at once. */
   get archiveWritesHealthy(): boolean {
     return this.archiveWritesSucceeding;
-  }
-
-  /**
-   * Not on MetricsPort yet: nothing detects duplicates today. Whoever adds the detection adds
-   * it to the port (and to InMemoryMetrics) and calls it from the use case.
-   */
-  orderDuplicate(): void {
-    this.duplicates.inc();
   }
 
   private collectThroughput(): void {

@@ -1,6 +1,9 @@
 import { DLQ_HEADERS, KafkaDeadLetterSink } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
 import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
 import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
+import { OrderPipeline } from '../../../src/application/order-pipeline';
+import { LoggerPort } from '../../../src/application/ports/logger.port';
+import { Sleep } from '../../../src/application/retry';
 import { aWireOrder, wireBytes } from '../../support/builders';
 import { aPipeline, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS } from '../../support/pipeline';
 
@@ -47,12 +50,11 @@ describe('process orders on the in-memory bus', () => {
     expect(statistics.snapshot(Date.now()).topOrders.map((o) => o.id)).toEqual(['o-1002']);
   });
 
-  it('redelivers after failed writes and in the end stores every order exactly once by key', async () => {
+  it('retries failed writes until they succeed and in the end stores every order exactly once by key', async () => {
     const bus = new InMemoryMessageBus({ defaultPartitions: 4 });
     const stored = new InMemoryOrderArchive();
     const archive = new FlakyOrderArchive(stored, 25);
-    // One attempt per delivery: every failure is a nack and a real redelivery by the bus.
-    const { pipeline, metrics } = aPipeline(bus, archive, { maxAttempts: 1 });
+    const { pipeline, metrics } = aPipeline(bus, archive);
     const ids = await publishOrders(bus, 200);
     await pipeline.start();
     await bus.caughtUp(GROUP, ORDERS);
@@ -82,7 +84,7 @@ describe('process orders on the in-memory bus', () => {
         assertNoCommitPassesAFailedWrite(bus, storedKeys);
       },
     );
-    const { pipeline } = aPipeline(bus, archive, { maxAttempts: 2, maxInFlight: 10 });
+    const { pipeline } = aPipeline(bus, archive, { maxInFlight: 10 });
     await publishOrders(bus, 300);
     await pipeline.start();
     // Knock the archive out twice while work is in flight.
@@ -110,7 +112,7 @@ describe('process orders on the in-memory bus', () => {
         await stored.put(key, body, type);
       },
     };
-    const { pipeline } = aPipeline(bus, archive, { maxAttempts: 1, maxInFlight: 10 });
+    const { pipeline } = aPipeline(bus, archive, { maxInFlight: 10 });
     await publishOrders(bus, 10);
     await pipeline.start();
     const deadline = Date.now() + 2_000;
@@ -190,7 +192,7 @@ describe('process orders on the in-memory bus', () => {
     const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
     const archive = new InMemoryOrderArchive();
     const deadLetters = new FailingDeadLetterSpy(new KafkaDeadLetterSink(bus, DLQ));
-    const { pipeline } = aPipeline(bus, archive, { deadLetters, maxAttempts: 1 });
+    const { pipeline } = aPipeline(bus, archive, { deadLetters });
     await bus.publish(ORDERS, [
       { key: 'o-1', value: wireBytes(aWireOrder({ id: 'o-1' })) },
       { key: 'bad', value: Buffer.from('not json') },
@@ -217,5 +219,145 @@ describe('process orders on the in-memory bus', () => {
     await bus.caughtUp(GROUP, ORDERS);
     await pipeline.stop();
     expect(bus.records(DLQ)[0]!.headers[DLQ_HEADERS.exceptionClass]).toBe('MESSAGE.TOO_LARGE');
+  });
+});
+
+/** Keeps what was logged, fields included. */
+class LoggerSpy implements LoggerPort {
+  readonly lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
+  debug(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'debug', message, fields });
+  }
+  info(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'info', message, fields });
+  }
+  warn(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'warn', message, fields });
+  }
+  error(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'error', message, fields });
+  }
+}
+
+const until = async (condition: () => boolean): Promise<void> => {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+describe('process orders while a store fails', () => {
+  it('holds every message of an outage behind one probe at a time: nothing acked or committed, unhealthy, one log line per probe', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 3 });
+    const stored = new InMemoryOrderArchive();
+    const archive = new FlakyOrderArchive(stored);
+    archive.down = true;
+    const logger = new LoggerSpy();
+    const { pipeline, metrics } = aPipeline(bus, archive, { maxInFlight: 20, logger, backoff: { baseDelayMs: 1, maxDelayMs: 4 } });
+    const ids = await publishOrders(bus, 100);
+    await pipeline.start();
+
+    // The 20 messages in flight all fail once; after that the archive sees one probe at a time.
+    await until(() => archive.failures >= 20);
+    archive.maxConcurrent = 0;
+    await until(() => archive.failures >= 20 + 30);
+    expect(archive.maxConcurrent).toBe(1);
+    expect(bus.committed(GROUP, ORDERS)).toEqual([0, 0, 0]);
+    expect(metrics.healthy).toBe(false);
+    const warnings = logger.lines.filter((line) => line.level === 'warn');
+    expect(warnings).toHaveLength(1 + (archive.failures - 20));
+    expect(warnings[0]!.message).toMatch(/holding archive writes/);
+
+    archive.down = false;
+    await bus.caughtUp(GROUP, ORDERS);
+    await pipeline.stop();
+    expect(metrics.healthy).toBe(true);
+    expect(await stored.list('orders/')).toEqual(ids.map(keyOf).sort());
+    // Held, not handed back to the bus: nothing was redelivered, so nothing was written twice.
+    expect(stored.puts).toBe(100);
+    expect(logger.lines.find((line) => line.message === 'Archive writes succeed again')?.fields).toMatchObject({ released: 19 });
+  });
+
+  it('stops at once during an outage, committing nothing; the restart after the outage stores every order', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 2 });
+    const stored = new InMemoryOrderArchive();
+    const archive = new FlakyOrderArchive(stored);
+    archive.down = true;
+    // A wait for the next probe that only the stop can end: were it not ended, stop() would never return.
+    const untilStopped: Sleep = (_ms, signal) => new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+    const first = aPipeline(bus, archive, { sleep: untilStopped });
+    const ids = await publishOrders(bus, 30);
+    await first.pipeline.start();
+    await until(() => archive.failures >= 10);
+    // No drain deadline to fall back on (the longest a timer waits, some 24 days): held writes must end.
+    await first.pipeline.stop(2 ** 31 - 1);
+    expect(bus.committed(GROUP, ORDERS)).toEqual([0, 0]);
+
+    archive.down = false;
+    const second = aPipeline(bus, archive);
+    await second.pipeline.start();
+    await bus.caughtUp(GROUP, ORDERS);
+    await second.pipeline.stop();
+    expect(await stored.list('orders/')).toEqual(ids.map(keyOf).sort());
+  });
+
+  it('logs at most 1,000 characters of a rejection reason, however much the codec says', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const logger = new LoggerSpy();
+    const { pipeline } = aPipeline(bus, new InMemoryOrderArchive(), { logger });
+    const everyFieldWrong = { id: 'x'.repeat(5_000), customer: ['y'.repeat(5_000)], total: 'z'.repeat(5_000), channel: { c: 'w'.repeat(5_000) } };
+    await bus.publish(ORDERS, [{ key: 'bad', value: wireBytes(everyFieldWrong) }]);
+    await pipeline.start();
+    await bus.caughtUp(GROUP, ORDERS);
+    await pipeline.stop();
+
+    const reason = logger.lines.find((line) => line.message === 'Message dead-lettered')!.fields.reason as string;
+    expect(reason).toHaveLength(1_000);
+    expect(reason.endsWith('…')).toBe(true);
+  });
+});
+
+describe('duplicates', () => {
+  it('counts a rewrite of a key this process archived before, and nothing else', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 3 });
+    const archive = new InMemoryOrderArchive();
+    const { pipeline, metrics } = aPipeline(bus, archive);
+    const ids = await publishOrders(bus, 50);
+    // The same five orders once more, as a producer retry or a client resubmitting would send them.
+    await bus.publish(ORDERS, ids.slice(0, 5).map((id) => ({ key: id, value: wireBytes(aWireOrder({ id })) })));
+    await pipeline.start();
+    await bus.caughtUp(GROUP, ORDERS);
+    await pipeline.stop();
+
+    expect(metrics.archived).toBe(55);
+    expect(metrics.duplicates).toBe(5);
+  });
+
+  it('counts the rewrites of a redelivery within the process, e.g. after its consumer rejoined the group', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const stored = new InMemoryOrderArchive();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // o-50's write hangs, so the position stays at 50 while o-51..o-99 are written and acked.
+    const archive = {
+      put: async (key: string, body: Buffer, type: string) => {
+        if (key === keyOf('o-50')) await held;
+        await stored.put(key, body, type);
+      },
+    };
+    const first = aPipeline(bus, archive, { maxInFlight: 20 });
+    await publishOrders(bus, 100);
+    const subscription = await first.pipeline.start();
+    await until(() => stored.size === 99);
+    expect(bus.committed(GROUP, ORDERS)).toEqual([50]);
+
+    // The member drops out; o-50's write lands after all, and the group redelivers from 50.
+    (subscription as unknown as { crash(): void }).crash();
+    release();
+    const rejoined = new OrderPipeline(bus, first.processOrders, { topic: ORDERS, groupId: GROUP, maxInFlight: 20 });
+    await rejoined.start();
+    await bus.caughtUp(GROUP, ORDERS);
+    await rejoined.stop();
+
+    expect(stored.size).toBe(100);
+    expect(stored.puts - stored.size).toBe(50);
+    expect(first.metrics.duplicates).toBe(50);
   });
 });
