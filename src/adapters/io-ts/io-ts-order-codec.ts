@@ -1,4 +1,4 @@
-import { isLeft } from 'fp-ts/Either';
+import { isLeft, Left } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
 import { OrderDecoderPort, OrderEncoderPort } from '../../application/ports/order-decoder.port';
@@ -40,6 +40,31 @@ const codeForField: ReadonlyMap<string, RejectionCode> = new Map([
   ['produced_at', 'ORDER.INVALID_PRODUCED_AT'],
 ]);
 
+/** Longest quote of an offending value: a rejection reason is a log field and a DLQ header, not a copy of the payload. */
+const MAX_LINE_CHARS = 300;
+
+/**
+ * io-ts-reporters' lines, e.g. `Expecting number at total but instead got: "abc"`, bounded. The
+ * reporter quotes the offending value with JSON.stringify, which recurses: a value nested a few
+ * thousand levels deep (a hostile payload parses fine, JSON.parse does not recurse) would throw
+ * RangeError, and a decoder that throws turns a dead letter into an endless redelivery. Such a
+ * value is located, not quoted.
+ */
+const explain = (decoded: Left<t.Errors>): string[] => {
+  try {
+    // The intersection adds its member index to paths ("0.total"); readers want the field name.
+    return reporter.report(decoded).map((line) => clip(line.replace(/ at \d+\./g, ' at ')));
+  } catch {
+    return decoded.left.map((error) => {
+      const path = error.context.map((entry) => entry.key).filter((key) => key !== '' && !/^\d+$/.test(key)).join('.');
+      const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value';
+      return clip(`Expecting ${expected} at ${path} but instead got a value nested too deeply to show`);
+    });
+  }
+};
+
+const clip = (line: string): string => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line);
+
 // `fatal` makes malformed UTF-8 an error instead of silently turning it into U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -60,7 +85,7 @@ export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
     try {
       json = JSON.parse(text);
     } catch (error) {
-      return err(rejection('MESSAGE.INVALID_JSON', 'decode', `Message is not JSON: ${(error as Error).message}`));
+      return err(rejection('MESSAGE.INVALID_JSON', 'decode', clip(`Message is not JSON: ${(error as Error).message}`)));
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       const kind = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
@@ -70,9 +95,7 @@ export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
     if (isLeft(decoded)) {
       const field = decoded.left[0]?.context.find((entry) => codeForField.has(entry.key))?.key;
       const code = (field === undefined ? undefined : codeForField.get(field)) ?? 'ORDER.SCHEMA_VIOLATION';
-      // The intersection adds its member index to paths ("0.total"); readers want the field name.
-      const message = reporter.report(decoded).map((line) => line.replace(/ at \d+\./g, ' at '));
-      return err(rejection(code, 'validate', message.join('; ')));
+      return err(rejection(code, 'validate', explain(decoded).join('; ')));
     }
     const wire = decoded.right;
     return createOrder({

@@ -66,6 +66,24 @@ describe('IoTsOrderCodec', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('rejects, never throws on, a field nested deeper than JSON.stringify can quote', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    for (const field of ['id', 'total', 'produced_at']) {
+      const bytes = Buffer.from(`{"id":"o-1","customer":"C","total":1,"channel":"web","produced_at":"2026-11-22T10:00:00Z","${field}":${deep}}`);
+      expect(rejectionOf(bytes)).toMatchObject({
+        stage: 'validate',
+        message: expect.stringMatching(new RegExp(`^Expecting \\S+ at ${field} but instead got a value nested too deeply to show$`)),
+      });
+    }
+  });
+
+  it('quotes at most a few hundred characters of an offending value', () => {
+    const { code, message } = rejectionOf(wireBytes(aWireOrder({ id: 'x'.repeat(500_000) })));
+    expect(code).toBe('ORDER.INVALID_ID');
+    expect(message).toMatch(/^Expecting OrderId at id but instead got: "xxx/);
+    expect(message.length).toBeLessThanOrEqual(300);
+  });
+
   it('round-trips through encode', () => {
     const decoded = codec.decode(wireBytes(aWireOrder({ id: 'o-rt' })));
     if (!decoded.ok) throw new Error(decoded.error.message);
