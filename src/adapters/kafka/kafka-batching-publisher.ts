@@ -1,5 +1,6 @@
 import { CompressionTypes, Message, Producer, TopicMessages } from 'kafkajs';
 import { OutboundMessage } from '../../application/ports/message-bus.port';
+import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
 
 export type KafkaCompression = 'none' | 'gzip' | 'snappy';
 
@@ -17,6 +18,8 @@ export interface BatchingOptions {
    * delivery.timeout.ms); default 120 000. The producer itself retries without limit (see below).
    */
   readonly deliveryTimeoutMs?: number;
+  /** The wait before a batch is sent again after the broker could not be reached; default 100 ms doubling up to 5 s, jittered. */
+  readonly resendBackoff?: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>;
 }
 
 const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
@@ -47,6 +50,11 @@ interface PendingPublish {
  * the broker would drop it as a duplicate — a silent loss. So the producer retries without
  * limit (kafkajs's default for idempotence) and a publish that waits too long is failed here;
  * its batch keeps the in-flight slot until kafkajs succeeds, so nothing overtakes it.
+ *
+ * kafkajs's unlimited retries stop short of one case: while no broker can be reached, its send
+ * retrier reconnects through the cluster, whose own retry policy (the client's, a few seconds)
+ * gives up and fails the send as non-retriable. A broker restart does that. Such a batch is sent
+ * again here, the same messages in the same order, until it goes through or the publisher closes.
  */
 export class KafkaBatchingPublisher {
   private readonly lingerMs: number;
@@ -62,6 +70,8 @@ export class KafkaBatchingPublisher {
   /** Publishes not yet answered, buffered or in flight. */
   private unsettled = 0;
   private settledListeners: Array<() => void> = [];
+  private readonly resendBackoff: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly producer: Pick<Producer, 'sendBatch'>,
@@ -72,6 +82,7 @@ export class KafkaBatchingPublisher {
     this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.compression = COMPRESSION[options.compression ?? 'snappy'];
+    this.resendBackoff = options.resendBackoff ?? { baseDelayMs: 100, maxDelayMs: 5_000 };
   }
 
   publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
@@ -109,6 +120,11 @@ export class KafkaBatchingPublisher {
     await new Promise<void>((resolve) => this.settledListeners.push(resolve));
   }
 
+  /** Stops sending again a batch the broker could not take; call it after flush(), before disconnecting the producer. */
+  close(): void {
+    this.closing.abort();
+  }
+
   private batchIsFull(): boolean {
     return this.pendingMessages >= this.maxBatchMessages || this.pendingBytes >= this.maxBatchBytes;
   }
@@ -143,11 +159,19 @@ export class KafkaBatchingPublisher {
   }
 
   private async sendBatch(batch: readonly PendingPublish[]): Promise<void> {
-    try {
-      await this.producer.sendBatch({ topicMessages: byTopic(batch), acks: -1, compression: this.compression });
-      for (const entry of batch) entry.settle();
-    } catch (error) {
-      for (const entry of batch) entry.settle(error);
+    for (let resend = 0; ; resend++) {
+      try {
+        await this.producer.sendBatch({ topicMessages: byTopic(batch), acks: -1, compression: this.compression });
+        for (const entry of batch) entry.settle();
+        return;
+      } catch (error) {
+        const transient = isTransient(error);
+        if (transient) await sleep(backoffDelay(this.resendBackoff, resend), this.closing.signal);
+        if (!transient || this.closing.signal.aborted) {
+          for (const entry of batch) entry.settle(error);
+          return;
+        }
+      }
     }
   }
 
@@ -168,6 +192,23 @@ export class KafkaBatchingPublisher {
     for (const listener of listeners) listener();
   }
 }
+
+/**
+ * Whether the failure can pass. kafkajs wraps the error that ended its retries (an unreachable
+ * broker, a timeout, a leader moving) as non-retriable, so the deepest kafkajs error in the cause
+ * chain decides: each says whether it is retriable (a socket error beneath it does not). Refused
+ * credentials, a message too large or a missing permission are final and fail the publish at once.
+ */
+const isTransient = (error: unknown): boolean => {
+  let retriable = false;
+  for (let link = error, depth = 0; typeof link === 'object' && link !== null && depth < 16; depth++) {
+    const { retriable: says, cause } = link as { retriable?: unknown; cause?: unknown };
+    if (typeof says === 'boolean') retriable = says;
+    if (cause === link) break;
+    link = cause;
+  }
+  return retriable;
+};
 
 /** One entry per topic, messages in publish order (kafkajs then splits them by partition, in order). */
 const byTopic = (batch: readonly PendingPublish[]): TopicMessages[] => {

@@ -98,6 +98,7 @@ export class KafkaMessageBus implements MessageBusPort {
     const rebalanceDrainMs = tuning.rebalanceDrainMs ?? 5_000;
     // A member still draining when the rebalance times out is dropped from the group.
     if (rebalanceDrainMs >= rebalanceTimeoutMs) throw new RangeError('rebalanceDrainMs must be shorter than rebalanceTimeoutMs');
+    let subscription: KafkaSubscription | undefined;
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
@@ -105,8 +106,12 @@ export class KafkaMessageBus implements MessageBusPort {
       rebalanceTimeout: rebalanceTimeoutMs,
       maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
+      // kafkajs restarts a crashed consumer by itself, also one that crashed because it was being
+      // disconnected: a join cut short by disconnect() crashes it, and the restart rejoins the group
+      // from a subscription that has stopped, holding a connection open (tulios/kafkajs#1639).
+      retry: { restartOnFailure: async () => subscription?.active ?? true },
     });
-    const subscription = await KafkaSubscription.start(consumer, options, {
+    subscription = await KafkaSubscription.start(consumer, options, {
       maxInFlight,
       commitIntervalMs: tuning.commitIntervalMs ?? 1_000,
       rebalanceDrainMs,
@@ -129,6 +134,7 @@ export class KafkaMessageBus implements MessageBusPort {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop(options)));
     await this.publisher.flush();
+    this.publisher.close();
     if (this.producerConnected !== undefined) await this.producer.disconnect();
   }
 

@@ -115,6 +115,11 @@ export class KafkaSubscription implements Subscription {
     return this.stopping;
   }
 
+  /** False once stop() began or a fatal error ended it: kafkajs must then not restart the consumer. */
+  get active(): boolean {
+    return this.state === 'running';
+  }
+
   private listen(): void {
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
