@@ -1,5 +1,11 @@
-import { MessageBusPort, Subscription } from './ports/message-bus.port';
-import { ProcessOrders } from './process-orders.use-case';
+import { DeliveryHandler, MessageBusPort, Subscription } from './ports/message-bus.port';
+
+/** What a pipeline runs on its subscription: ProcessOrders (one object per order) or BatchedOrderSink. */
+export interface OrderSink {
+  readonly handle: DeliveryHandler;
+  /** Shutdown began: stop retrying, and give back held messages so that the subscription can drain. */
+  stop(): void;
+}
 
 export interface OrderPipelineOptions {
   readonly topic: string;
@@ -9,7 +15,7 @@ export interface OrderPipelineOptions {
 }
 
 /**
- * Runs the process-orders use case on a bus subscription. Further handlers (validation,
+ * Runs an order sink on a bus subscription. Further handlers (validation,
  * payment, shipment…) are further pipelines on the same bus, each with its own topic and group.
  */
 export class OrderPipeline {
@@ -17,7 +23,7 @@ export class OrderPipeline {
 
   constructor(
     private readonly bus: MessageBusPort,
-    private readonly processOrders: ProcessOrders,
+    private readonly sink: OrderSink,
     private readonly options: OrderPipelineOptions,
   ) {}
 
@@ -27,7 +33,7 @@ export class OrderPipeline {
       topic: this.options.topic,
       groupId: this.options.groupId,
       maxInFlight: this.options.maxInFlight,
-      handler: this.processOrders.handle,
+      handler: this.sink.handle,
     });
     return this.subscription;
   }
@@ -39,7 +45,7 @@ export class OrderPipeline {
   async stop(deadlineMs = 30_000): Promise<void> {
     const subscription = this.subscription;
     if (subscription === undefined) return;
-    this.processOrders.stop();
+    this.sink.stop();
     await subscription.stop({ deadlineMs });
   }
 }

@@ -1,9 +1,12 @@
 import type { CosCredentials } from '../adapters/cos/cos-order-archive';
 import { DEFAULT_BACKOFF, BackoffPolicy } from '../application/retry';
+import { BatchRotationPolicy } from '../domain/batch-rotation';
 import { DEFAULT_ARCHIVE_PREFIX } from '../domain/hive-key';
 
 export type BusKind = 'memory' | 'kafka';
 export type ArchiveKind = 'memory' | 'fs' | 'cos';
+/** One object per order (the seed's layout), or one NDJSON object per partition per batch (adr/0011). */
+export type SinkKind = 'per-order' | 'batched';
 
 export interface KafkaSettings {
   readonly brokers: readonly string[];
@@ -16,6 +19,14 @@ export interface KafkaSettings {
   readonly topicPartitions: number;
   readonly createTopics: boolean;
   readonly compression: 'none' | 'gzip' | 'snappy';
+  /**
+   * Bytes fetched per partition per request (Kafka's max.partition.fetch.bytes). A backlog is
+   * fetched and decoded this much at a time per partition, so it bounds the consumer's memory.
+   * Absent: the Kafka adapter's default.
+   */
+  readonly maxPartitionFetchBytes?: number;
+  /** How often acked positions are committed; absent: the Kafka adapter's default (1 s). */
+  readonly commitIntervalMs?: number;
 }
 
 export interface CosSettings {
@@ -30,6 +41,9 @@ export interface CosSettings {
 export interface AppConfig {
   readonly bus: BusKind;
   readonly archive: ArchiveKind;
+  readonly sink: SinkKind;
+  /** Rotation of the batched sink; its objects go under `<archivePrefix>-batched/`. */
+  readonly batch: BatchRotationPolicy;
   readonly ordersTopic: string;
   readonly dlqTopic: string;
   readonly consumerGroup: string;
@@ -54,6 +68,8 @@ export interface AppConfig {
 export const EMBEDDED_DEFAULTS: AppConfig = {
   bus: 'memory',
   archive: 'fs',
+  sink: 'per-order',
+  batch: { maxMessages: 1000, maxSpanMs: 60_000 },
   ordersTopic: 'orders.v1',
   dlqTopic: 'orders.v1.dlq',
   consumerGroup: 'order-consumer-group',

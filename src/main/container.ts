@@ -7,13 +7,14 @@ import { IoTsOrderCodec } from '../adapters/io-ts/io-ts-order-codec';
 import { FileSystemOrderArchive } from '../adapters/fs/file-system-order-archive';
 import { KafkaConnection } from '../adapters/kafka/kafka-connection';
 import { KafkaDeadLetterSink } from '../adapters/kafka/kafka-dead-letter-sink';
-import { KafkaMessageBus } from '../adapters/kafka/kafka-message-bus';
+import { KafkaConsumerTuning, KafkaMessageBus } from '../adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
 import { InMemoryMessageBus } from '../adapters/memory/in-memory-message-bus';
 import { InMemoryOrderArchive } from '../adapters/memory/in-memory-order-archive';
 import { createPinoLogger, PinoLogger } from '../adapters/pino/pino-logger';
 import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
 import { SystemClock } from '../adapters/system/system-clock';
+import { BatchedOrderSink, inFlightBudgetFor } from '../application/batched-order-sink';
 import { OrderPipeline } from '../application/order-pipeline';
 import { OrderStatistics } from '../application/order-statistics';
 import { ProcessOrders } from '../application/process-orders.use-case';
@@ -88,14 +89,36 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
         { archivePrefix: config.archivePrefix, maxMessageBytes: config.maxMessageBytes, backoff: config.backoff },
       ),
   );
-  container.bind(TOKENS.OrderPipeline).toDynamicValue(
+  container.bind(TOKENS.BatchedOrderSink).toDynamicValue(
     (ctx) =>
-      new OrderPipeline(ctx.get(TOKENS.MessageBus), ctx.get(TOKENS.ProcessOrders), {
-        topic: config.ordersTopic,
-        groupId: config.consumerGroup,
-        maxInFlight: config.maxInFlight,
-      }),
+      new BatchedOrderSink(
+        {
+          decoder: ctx.get(TOKENS.OrderDecoder),
+          scorers: ctx.get(TOKENS.RiskScorers),
+          archive: ctx.get(TOKENS.Archive),
+          deadLetters: ctx.get(TOKENS.DeadLetters),
+          clock: ctx.get(TOKENS.Clock),
+          metrics: ctx.get(TOKENS.Metrics),
+          statistics: ctx.get(TOKENS.Statistics),
+          logger: ctx.get(TOKENS.Logger),
+        },
+        {
+          prefix: `${config.archivePrefix}-batched`,
+          rotation: config.batch,
+          maxMessageBytes: config.maxMessageBytes,
+          backoff: config.backoff,
+          inFlightBudget: batchedInFlightBudget(config),
+        },
+      ),
   );
+  container.bind(TOKENS.OrderPipeline).toDynamicValue((ctx) => {
+    const batched = config.sink === 'batched';
+    return new OrderPipeline(ctx.get(TOKENS.MessageBus), batched ? ctx.get(TOKENS.BatchedOrderSink) : ctx.get(TOKENS.ProcessOrders), {
+      topic: config.ordersTopic,
+      groupId: config.consumerGroup,
+      maxInFlight: batched ? batchedInFlightBudget(config) : config.maxInFlight,
+    });
+  });
 
   overrides(container);
   return container;
@@ -107,13 +130,15 @@ const bindMessageBus = (container: Container, config: AppConfig): void => {
       container.bind(TOKENS.MessageBus).toDynamicValue(() => new InMemoryMessageBus());
       return;
     case 'kafka': {
-      const kafka = kafkaConnection(required(config.kafka, 'kafka'));
+      const settings = required(config.kafka, 'kafka');
+      const kafka = kafkaConnection(settings);
       container.bind(TOKENS.TopicAdmin).toDynamicValue((ctx) => new KafkaTopicAdmin(kafka, ctx.get(TOKENS.Logger)));
       container.bind(TOKENS.MessageBus).toDynamicValue(
         (ctx) =>
           new KafkaMessageBus(kafka, {
             logger: ctx.get(TOKENS.Logger),
-            publishing: { compression: config.kafka?.compression ?? 'snappy' },
+            publishing: { compression: settings.compression },
+            consuming: consumerTuning(settings),
           }),
       );
       return;
@@ -145,6 +170,20 @@ const bindArchive = (container: Container, config: AppConfig): void => {
     }
   }
 };
+
+/**
+ * The batched sink holds whole batches unacked, so its subscription needs room for two per
+ * partition (see inFlightBudgetFor): for the partitions `consume` creates, which is also the
+ * in-memory bus's default of 6.
+ */
+const batchedInFlightBudget = (config: AppConfig): number =>
+  Math.max(config.maxInFlight, inFlightBudgetFor(config.batch, config.kafka?.topicPartitions ?? 6));
+
+/** The consumer settings we expose; the adapter's defaults stand for the rest. */
+const consumerTuning = ({ maxPartitionFetchBytes, commitIntervalMs }: KafkaSettings): KafkaConsumerTuning => ({
+  ...(maxPartitionFetchBytes === undefined ? {} : { maxBytesPerPartition: maxPartitionFetchBytes }),
+  ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }),
+});
 
 /** Our settings in the adapter's words; the CA file is read once, at startup. */
 const kafkaConnection = (settings: KafkaSettings): KafkaConnection => ({

@@ -1,6 +1,7 @@
 import type { ServiceIdentifier } from 'inversify';
 import type { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
 import type { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
+import type { BatchedOrderSink } from '../application/batched-order-sink';
 import type { OrderPipeline } from '../application/order-pipeline';
 import type { OrderStatistics } from '../application/order-statistics';
 import type { ClockPort } from '../application/ports/clock.port';
@@ -32,5 +33,6 @@ export const TOKENS = {
   Archive: Symbol.for('orderflow.Archive') as ServiceIdentifier<OrderArchivePort>,
   DeadLetters: Symbol.for('orderflow.DeadLetters') as ServiceIdentifier<DeadLetterPort>,
   ProcessOrders: Symbol.for('orderflow.ProcessOrders') as ServiceIdentifier<ProcessOrders>,
+  BatchedOrderSink: Symbol.for('orderflow.BatchedOrderSink') as ServiceIdentifier<BatchedOrderSink>,
   OrderPipeline: Symbol.for('orderflow.OrderPipeline') as ServiceIdentifier<OrderPipeline>,
 } as const;

@@ -108,6 +108,9 @@ const NonEmpty = fromString('a non-empty string', (s) => (s.length > 0 ? s : und
 const Variables = t.partial({
   ORDERFLOW_BUS: OneOf(['memory', 'kafka'] as const),
   ORDERFLOW_ARCHIVE: OneOf(['memory', 'fs', 'cos'] as const),
+  ORDERFLOW_SINK: OneOf(['per-order', 'batched'] as const),
+  ORDERFLOW_BATCH_MAX_MESSAGES: Int(1, 100_000),
+  ORDERFLOW_BATCH_MAX_SPAN_MS: Int(1, 86_400_000),
   ORDERS_TOPIC: Name,
   DLQ_TOPIC: Name,
   CONSUMER_GROUP: Name,
@@ -129,6 +132,8 @@ const Variables = t.partial({
   KAFKA_TOPIC_PARTITIONS: Int(1, 10_000),
   KAFKA_CREATE_TOPICS: Bool,
   KAFKA_COMPRESSION: OneOf(['none', 'gzip', 'snappy'] as const),
+  KAFKA_MAX_PARTITION_FETCH_BYTES: Int(1_024, 64 * 1024 * 1024),
+  KAFKA_COMMIT_INTERVAL_MS: Int(10, 600_000),
   COS_ENDPOINT: Url,
   COS_BUCKET: fromString('a bucket name (3-63 of [a-z0-9.-])', (s) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s) ? s : undefined)),
   COS_API_KEY: NonEmpty,
@@ -179,6 +184,11 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
     ...EMBEDDED_DEFAULTS,
     bus,
     archive,
+    sink: v.ORDERFLOW_SINK ?? EMBEDDED_DEFAULTS.sink,
+    batch: {
+      maxMessages: v.ORDERFLOW_BATCH_MAX_MESSAGES ?? EMBEDDED_DEFAULTS.batch.maxMessages,
+      maxSpanMs: v.ORDERFLOW_BATCH_MAX_SPAN_MS ?? EMBEDDED_DEFAULTS.batch.maxSpanMs,
+    },
     ordersTopic,
     dlqTopic: v.DLQ_TOPIC ?? `${ordersTopic}.dlq`,
     consumerGroup: v.CONSUMER_GROUP ?? EMBEDDED_DEFAULTS.consumerGroup,
@@ -226,6 +236,10 @@ const kafkaSettings = (v: Variables, problems: string[]): KafkaSettings | undefi
     topicPartitions: v.KAFKA_TOPIC_PARTITIONS ?? 6,
     createTopics: v.KAFKA_CREATE_TOPICS ?? true,
     compression: v.KAFKA_COMPRESSION ?? 'snappy',
+    // A quarter of kafkajs's 1 MiB: a backlog then costs a quarter of the memory to fetch and
+    // decode, for about 10 % less catch-up speed (adr/0010).
+    maxPartitionFetchBytes: v.KAFKA_MAX_PARTITION_FETCH_BYTES ?? 256 * 1024,
+    ...(v.KAFKA_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: v.KAFKA_COMMIT_INTERVAL_MS }),
   };
 };
 
@@ -278,6 +292,8 @@ const redactLine = (line: string): string => {
 export const describeConfig = (config: AppConfig): Record<string, unknown> => ({
   bus: config.bus,
   archive: config.archive,
+  sink: config.sink,
+  ...(config.sink === 'batched' ? { batch: config.batch } : {}),
   ordersTopic: config.ordersTopic,
   dlqTopic: config.dlqTopic,
   consumerGroup: config.consumerGroup,

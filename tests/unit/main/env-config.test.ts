@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, environmentWithDotEnv, loadConfig } from '../../../src/main/env-config';
+import { ConfigError, describeConfig, environmentWithDotEnv, loadConfig } from '../../../src/main/env-config';
 
 const SERVICE = { bus: 'kafka', archive: 'cos' } as const;
 const DEMO = { bus: 'memory', archive: 'fs' } as const;
@@ -41,6 +41,7 @@ describe('configuration from the environment', () => {
       topicPartitions: 6,
       createTopics: true,
       compression: 'snappy',
+      maxPartitionFetchBytes: 262_144,
     });
     expect(config.cos).toMatchObject({ bucket: 'orders-archive', credentials: { kind: 'iam' }, forcePathStyle: true });
     expect(config).toMatchObject({ consumerGroup: 'order-consumer-group', archivePrefix: 'orders', httpPort: 8080 });
@@ -121,6 +122,28 @@ describe('configuration from the environment', () => {
     expect(config.kafka).toMatchObject({ ssl: false });
     expect(config.kafka?.sasl).toBeUndefined();
     expect(config.cos).toMatchObject({ endpoint: 'http://127.0.0.1:19000', credentials: { kind: 'hmac', accessKeyId: 'a' } });
+  });
+
+  it('writes one object per order unless the batched sink is chosen', () => {
+    expect(loadConfig({}, DEMO)).toMatchObject({ sink: 'per-order', batch: { maxMessages: 1000, maxSpanMs: 60_000 } });
+    const config = loadConfig({ ORDERFLOW_SINK: 'batched', ORDERFLOW_BATCH_MAX_MESSAGES: '5000', ORDERFLOW_BATCH_MAX_SPAN_MS: '10000' }, DEMO);
+    expect(config).toMatchObject({ sink: 'batched', batch: { maxMessages: 5000, maxSpanMs: 10_000 } });
+    expect(describeConfig(config)).toMatchObject({ sink: 'batched', batch: { maxMessages: 5000, maxSpanMs: 10_000 } });
+    expect(problemsOf(() => loadConfig({ ORDERFLOW_SINK: 'bulk', ORDERFLOW_BATCH_MAX_MESSAGES: '0' }, DEMO)).sort()).toEqual([
+      'ORDERFLOW_BATCH_MAX_MESSAGES is invalid: expected an integer from 1 to 100000, got "0"',
+      'ORDERFLOW_SINK is invalid: expected per-order | batched, got "bulk"',
+    ]);
+  });
+
+  it('takes the consumer tuning from KAFKA_MAX_PARTITION_FETCH_BYTES (256 KiB by default) and KAFKA_COMMIT_INTERVAL_MS', () => {
+    const minio = { KAFKA_BROKERS: '127.0.0.1:19092', ORDERFLOW_ARCHIVE: 'memory' };
+    expect(loadConfig(minio, SERVICE).kafka?.maxPartitionFetchBytes).toBe(262_144);
+    expect(loadConfig({ ...minio, KAFKA_MAX_PARTITION_FETCH_BYTES: '1048576' }, SERVICE).kafka?.maxPartitionFetchBytes).toBe(1_048_576);
+    expect(loadConfig(minio, SERVICE).kafka?.commitIntervalMs).toBeUndefined();
+    expect(loadConfig({ ...minio, KAFKA_COMMIT_INTERVAL_MS: '5000' }, SERVICE).kafka?.commitIntervalMs).toBe(5_000);
+    expect(problemsOf(() => loadConfig({ ...minio, KAFKA_MAX_PARTITION_FETCH_BYTES: '512' }, SERVICE))).toEqual([
+      expect.stringContaining('KAFKA_MAX_PARTITION_FETCH_BYTES is invalid: expected an integer from 1024 to 67108864'),
+    ]);
   });
 
   it('refuses a CA file that does not exist', () => {

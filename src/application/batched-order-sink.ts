@@ -1,0 +1,310 @@
+import {
+  batchObjectKey,
+  BatchRotationPolicy,
+  isFull,
+  OpenBatchShape,
+  rotationBefore,
+  RotationReason,
+  validateRotationPolicy,
+} from '../domain/batch-rotation';
+import { EnrichedOrder } from '../domain/enriched-order';
+import { Rejection } from '../domain/rejection';
+import { RiskScorerRegistry } from '../domain/risk';
+import { evaluateMessage } from './order-evaluation';
+import { OrderStatistics } from './order-statistics';
+import { ClockPort } from './ports/clock.port';
+import { DeadLetterPort } from './ports/dead-letter.port';
+import { LoggerPort } from './ports/logger.port';
+import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.port';
+import { MetricsPort } from './ports/metrics.port';
+import { OrderArchivePort } from './ports/order-archive.port';
+import { OrderDecoderPort } from './ports/order-decoder.port';
+import { sleep, Sleep } from './retry';
+import { ProbeBackoff, WriteGate } from './write-gate';
+
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
+
+export interface BatchedOrderSinkOptions {
+  /** Key prefix of the objects, e.g. `orders-batched`. */
+  readonly prefix: string;
+  readonly rotation: BatchRotationPolicy;
+  /** Larger messages are dead-lettered unread, as in the per-order sink. */
+  readonly maxMessageBytes: number;
+  /** How a failing archive or dead-letter topic is probed until it works again (see WriteGate). */
+  readonly backoff: ProbeBackoff;
+  /** The subscription's maxInFlight; size it with inFlightBudgetFor. */
+  readonly inFlightBudget: number;
+}
+
+/**
+ * The subscription's maxInFlight for this many partitions. A bus stops delivering at its bound,
+ * and KafkaSubscription resumes only once half of it is free again: if open batches, which free
+ * nothing until they fill, could hold more than half, every partition would wait for messages
+ * that can no longer arrive. With two full batches per partition that never happens.
+ */
+export const inFlightBudgetFor = (rotation: BatchRotationPolicy, partitions: number): number => 2 * rotation.maxMessages * partitions;
+
+export interface BatchedOrderSinkDeps {
+  readonly decoder: OrderDecoderPort;
+  readonly scorers: RiskScorerRegistry;
+  readonly archive: OrderArchivePort;
+  readonly deadLetters: DeadLetterPort;
+  readonly clock: ClockPort;
+  readonly metrics: MetricsPort;
+  readonly statistics: OrderStatistics;
+  readonly logger: LoggerPort;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+}
+
+/** The messages of one batch, from its first offset on, and the object they make. */
+class Batch implements OpenBatchShape {
+  readonly deliveries: Delivery[] = [];
+  readonly records: EnrichedOrder[] = [];
+  /** NDJSON lines, serialised on arrival so the flush only concatenates. */
+  readonly lines: string[] = [];
+  /** One per dead letter: resolves true once it is on the dead-letter topic. */
+  readonly deadLetters: Promise<boolean>[] = [];
+  firstEventTimeMs: number | undefined;
+  startOffset: number | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    public lastArrivalMs: number,
+  ) {}
+
+  get messages(): number {
+    return this.deliveries.length;
+  }
+}
+
+interface PartitionState {
+  open: Batch | undefined;
+  /** The last offset seen; an offset at or below it means the bus went back (a replay). */
+  lastOffset: number;
+}
+
+/**
+ * The batched sink (ORDERFLOW_SINK=batched): one NDJSON object per partition per batch, named
+ * from topic, partition and start offset like the Kafka Connect S3 sink, so that a replay
+ * rewrites the same objects: exactly-once by name (adr/0011).
+ *
+ * The sink holds the deliveries of a batch unacked — the message-bus port lets a handler resolve
+ * without acking — and acks them all once the object (and every dead letter of the batch) is
+ * written, so the bus commits only batch boundaries. A restart therefore always resumes at the
+ * start of a batch, and the rotation rules, which depend only on the records (count, UTC date
+ * and span of event time), cut the rest of the stream exactly as before.
+ *
+ * Nothing is flushed on a wall-clock timer: a cut that depends on when messages arrived would
+ * not be reproduced by a replay, and a member that lost its partition in a rebalance could
+ * overwrite a complete object with a partial one. The last batch of an idle partition therefore
+ * stays open, unwritten and uncommitted, until a record closes it; at shutdown it is released to
+ * be redelivered.
+ */
+export class BatchedOrderSink {
+  private readonly partitions = new Map<string, PartitionState>();
+  /** Messages held by open batches across all partitions (written batches excluded). */
+  private openMessages = 0;
+  private readonly stopping = new AbortController();
+  private readonly archiveGate: WriteGate;
+  private readonly deadLetterGate: WriteGate;
+
+  constructor(
+    private readonly deps: BatchedOrderSinkDeps,
+    private readonly options: BatchedOrderSinkOptions,
+  ) {
+    validateRotationPolicy(options.rotation);
+    if (options.inFlightBudget < inFlightBudgetFor(options.rotation, 1)) {
+      throw new RangeError(
+        `An in-flight budget of ${options.inFlightBudget} cannot fill a batch of ${options.rotation.maxMessages}: it needs at least twice the batch size`,
+      );
+    }
+    const { metrics, logger } = deps;
+    const gateDeps = { sleep: deps.sleep ?? sleep, random: deps.random ?? Math.random, now: () => deps.clock.now(), signal: this.stopping.signal };
+    this.archiveGate = new WriteGate(options.backoff, {
+      ...gateDeps,
+      events: {
+        outageBegan: (error) => {
+          metrics.archiveHealthy(false);
+          logger.warn({ target: 'archive', err: describe(error) }, 'Batch object write failed: holding batches, probing with backoff until one succeeds');
+        },
+        probeFailed: (error, failedProbes) => logger.warn({ target: 'archive', failedProbes, err: describe(error) }, 'Archive still failing'),
+        outageEnded: (outageMs, failedProbes, released) => {
+          metrics.archiveHealthy(true);
+          logger.info({ target: 'archive', outageMs, failedProbes, released }, 'Archive writes succeed again');
+        },
+      },
+    });
+    this.deadLetterGate = new WriteGate(options.backoff, {
+      ...gateDeps,
+      events: {
+        outageBegan: (error) =>
+          logger.warn({ target: 'dead-letter', err: describe(error) }, 'Dead-letter write failed: holding dead letters, probing with backoff until one succeeds'),
+        probeFailed: (error, failedProbes) => logger.warn({ target: 'dead-letter', failedProbes, err: describe(error) }, 'Dead-letter topic still failing'),
+        outageEnded: (outageMs, failedProbes, released) =>
+          logger.info({ target: 'dead-letter', outageMs, failedProbes, released }, 'Dead-letter writes succeed again'),
+      },
+    });
+  }
+
+  readonly handle: DeliveryHandler = (delivery: Delivery): void => {
+    const { message } = delivery;
+    if (this.stopping.signal.aborted) {
+      delivery.nack(new Error('The batched sink is stopping; the message will be redelivered'));
+      return;
+    }
+    const offset = Number(message.offset);
+    const partition = this.partitionOf(message, offset);
+    const outcome = evaluateMessage(message, this.deps, this.options.maxMessageBytes);
+    const now = this.deps.clock.now();
+    let batch = partition.open;
+    if (outcome.ok) {
+      const { record, eventTimeMs } = outcome.value;
+      const reason = batch === undefined ? undefined : rotationBefore(batch, eventTimeMs, this.options.rotation);
+      if (reason !== undefined) {
+        this.close(partition, reason);
+        batch = undefined;
+      }
+      batch ??= this.open(partition, message, now);
+      if (batch.startOffset === undefined) {
+        batch.startOffset = offset;
+        batch.firstEventTimeMs = eventTimeMs;
+      }
+      batch.records.push(record);
+      batch.lines.push(`${JSON.stringify(record)}\n`);
+    } else {
+      batch ??= this.open(partition, message, now);
+      // Written at once, acked with the batch: the dead letter's offset must not be committed
+      // ahead of the records before it, or a restart would begin inside this batch.
+      batch.deadLetters.push(this.write(this.deadLetterGate, () => this.deadLetter(message, outcome.error)));
+    }
+    batch.deliveries.push(delivery);
+    batch.lastArrivalMs = now;
+    this.openMessages++;
+    partition.lastOffset = offset;
+    if (isFull(batch, this.options.rotation)) this.close(partition, 'count');
+    else if (this.openMessages * 2 >= this.options.inFlightBudget) this.releaseIdlest();
+  };
+
+  /**
+   * Shutdown began: write retries stop, and open batches are released unacked, so the subscription can
+   * drain and commit the batch boundaries. A restart re-reads them and cuts them the same way.
+   */
+  stop(): void {
+    this.stopping.abort();
+    const reason = new Error('The batched sink stopped with this batch open; it will be redelivered');
+    for (const partition of this.partitions.values()) this.release(partition, reason);
+  }
+
+  private partitionOf(message: InboundMessage, offset: number): PartitionState {
+    const id = `${message.topic}:${message.partition}`;
+    let partition = this.partitions.get(id);
+    if (partition === undefined) {
+      partition = { open: undefined, lastOffset: -1 };
+      this.partitions.set(id, partition);
+    } else if (offset <= partition.lastOffset) {
+      // A replay after a nack, or the partition coming back after a rebalance: the bus resumes at
+      // a committed batch boundary, and what the open batch holds arrives again after it.
+      this.release(partition, new Error(`Offset ${offset} was redelivered; the open batch is read again`));
+    }
+    return partition;
+  }
+
+  private open(partition: PartitionState, message: InboundMessage, now: number): Batch {
+    const batch = new Batch(message.topic, message.partition, now);
+    partition.open = batch;
+    return batch;
+  }
+
+  private close(partition: PartitionState, reason: RotationReason): void {
+    const batch = partition.open;
+    if (batch === undefined) return;
+    partition.open = undefined;
+    this.openMessages -= batch.messages;
+    void this.flush(batch, reason);
+  }
+
+  /** Gives the open batch back to the bus unacked: it is redelivered, so nothing is written for it now. */
+  private release(partition: PartitionState, reason: Error): void {
+    const batch = partition.open;
+    if (batch === undefined) return;
+    partition.open = undefined;
+    this.openMessages -= batch.messages;
+    for (const delivery of batch.deliveries) delivery.nack(reason);
+  }
+
+  /**
+   * Open batches hold half the in-flight budget: more partitions than the budget was sized for
+   * (see inFlightBudgetFor), or batches kept by a member whose partitions moved in a rebalance.
+   * Releasing the longest-idle batch frees capacity without writing anything that a replay would
+   * not write too.
+   */
+  private releaseIdlest(): void {
+    let idlest: PartitionState | undefined;
+    for (const partition of this.partitions.values()) {
+      if (partition.open !== undefined && (idlest?.open === undefined || partition.open.lastArrivalMs < idlest.open.lastArrivalMs)) {
+        idlest = partition;
+      }
+    }
+    const batch = idlest?.open;
+    if (idlest === undefined || batch === undefined) return;
+    this.deps.logger.warn(
+      { topic: batch.topic, partition: batch.partition, messages: batch.messages, inFlightBudget: this.options.inFlightBudget },
+      'Open batches hold half the in-flight budget: releasing the longest-idle one for redelivery. ' +
+        'If this repeats, raise ORDERFLOW_MAX_IN_FLIGHT or lower ORDERFLOW_BATCH_MAX_MESSAGES',
+    );
+    this.release(idlest, new Error('Released to free in-flight capacity; it will be redelivered'));
+  }
+
+  /** Writes the object and waits for the batch's dead letters; only then is any of it acked. */
+  private async flush(batch: Batch, reason: RotationReason): Promise<void> {
+    const stored = batch.records.length === 0 || (await this.write(this.archiveGate, () => this.putObject(batch, reason)));
+    const deadLettered = (await Promise.all(batch.deadLetters)).every(Boolean);
+    if (stored && deadLettered) {
+      for (const delivery of batch.deliveries) delivery.ack();
+      return;
+    }
+    // The gates give up only when shutdown begins; the restart re-reads the batch and cuts it alike.
+    const error = new Error(`Stopped before the batch of ${batch.topic}/${batch.partition} was written; it will be redelivered`);
+    for (const delivery of batch.deliveries) delivery.nack(error);
+  }
+
+  private async putObject(batch: Batch, reason: RotationReason): Promise<void> {
+    const key = batchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!);
+    await this.deps.archive.put(key, Buffer.from(batch.lines.join('')), NDJSON_CONTENT_TYPE);
+    const now = this.deps.clock.now();
+    for (const record of batch.records) {
+      this.deps.metrics.orderArchived(record.channel, record.latency_ms, record.high_risk);
+      this.deps.statistics.recordArchived(record, now);
+    }
+    this.deps.logger.debug({ key, records: batch.records.length, messages: batch.messages, reason }, 'Batch object written');
+  }
+
+  private async deadLetter(original: InboundMessage, reason: Rejection): Promise<void> {
+    try {
+      await this.deps.deadLetters.send({ original, rejection: reason });
+    } catch (error) {
+      this.deps.metrics.deadLetterFailed();
+      throw error;
+    }
+    this.deps.metrics.orderDeadLettered(reason.code);
+    this.deps.statistics.recordDeadLettered(reason.code);
+    this.deps.logger.warn(
+      { topic: original.topic, partition: original.partition, offset: original.offset, code: reason.code, reason: reason.message },
+      'Message dead-lettered',
+    );
+  }
+
+  /** Every attempt after a write's first is a retry, whether it probed or was released after an outage. */
+  private write(gate: WriteGate, attempt: () => Promise<void>): Promise<boolean> {
+    let attempts = 0;
+    return gate.write(() => {
+      if (attempts++ > 0) this.deps.metrics.archiveRetried();
+      return attempt();
+    });
+  }
+}
+
+/** Error text for logs. Adapters are responsible for keeping secrets out of their errors. */
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

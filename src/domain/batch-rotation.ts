@@ -1,0 +1,62 @@
+import { utcDate } from './hive-key';
+
+/**
+ * Where the batched sink cuts a partition's stream into objects. Every rule looks only at the
+ * records themselves (how many, and their event time), never at the clock or at how fast they
+ * arrived, so a replay from any committed offset cuts exactly the same batches and writes
+ * exactly the same object names: exactly-once by name (adr/0011).
+ */
+export interface BatchRotationPolicy {
+  /** Messages per batch at most. Dead letters count: they hold offsets inside the batch too. */
+  readonly maxMessages: number;
+  /** A record whose event time is this much or more after the batch's first record starts the next batch. */
+  readonly maxSpanMs: number;
+}
+
+/** What the rules need to know about the open batch of a partition. */
+export interface OpenBatchShape {
+  readonly messages: number;
+  /** Event time of the batch's first archived record; undefined while it holds only dead letters. */
+  readonly firstEventTimeMs: number | undefined;
+}
+
+export type RotationReason = 'count' | 'date' | 'span';
+
+const MS_PER_DAY = 86_400_000;
+
+/** Kafka Connect pads start offsets to 10 digits, so a partition's objects list in offset order. */
+const OFFSET_WIDTH = 10;
+
+/**
+ * `<prefix>/dt=YYYY-MM-DD/<topic>+<partition>+<startOffset>.ndjson`, the Kafka Connect S3 sink's
+ * naming. `dt` is the UTC date of the records' event time (adr/0005); one object never spans two
+ * dates, because a date change closes the batch. `startOffset` is the offset of the object's
+ * first record. Topic names are Kafka's `[A-Za-z0-9._-]`, so they are safe in a key.
+ */
+export const batchObjectKey = (prefix: string, eventTimeMs: number, topic: string, partition: number, startOffset: number): string =>
+  `${prefix}/dt=${utcDate(eventTimeMs)}/${topic}+${partition}+${String(startOffset).padStart(OFFSET_WIDTH, '0')}.ndjson`;
+
+/** Whether the open batch must be closed before a record with this event time may join it. */
+export const rotationBefore = (batch: OpenBatchShape, eventTimeMs: number, policy: BatchRotationPolicy): RotationReason | undefined => {
+  const first = batch.firstEventTimeMs;
+  if (first === undefined) return undefined;
+  // Day numbers rather than formatted dates: the same answer as comparing utcDate(), without the
+  // string formatting on every record.
+  if (Math.floor(eventTimeMs / MS_PER_DAY) !== Math.floor(first / MS_PER_DAY)) return 'date';
+  // Only forward: records from several producers arrive slightly out of event-time order, and
+  // closing on every step back would cut a stream into needlessly small objects.
+  if (eventTimeMs - first >= policy.maxSpanMs) return 'span';
+  return undefined;
+};
+
+/** Whether the open batch is complete once it holds this many messages. */
+export const isFull = (batch: OpenBatchShape, policy: BatchRotationPolicy): boolean => batch.messages >= policy.maxMessages;
+
+export const validateRotationPolicy = (policy: BatchRotationPolicy): void => {
+  if (!Number.isInteger(policy.maxMessages) || policy.maxMessages < 1) {
+    throw new RangeError(`A batch needs maxMessages >= 1, got ${policy.maxMessages}`);
+  }
+  if (!Number.isFinite(policy.maxSpanMs) || policy.maxSpanMs <= 0) {
+    throw new RangeError(`A batch needs maxSpanMs > 0, got ${policy.maxSpanMs}`);
+  }
+};

@@ -1,0 +1,318 @@
+import { HdrLatencyRecorder } from '../../../src/adapters/hdr/hdr-latency-recorder';
+import { IoTsOrderCodec } from '../../../src/adapters/io-ts/io-ts-order-codec';
+import { DLQ_HEADERS, KafkaDeadLetterSink } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
+import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
+import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
+import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
+import { BatchedOrderSink, NDJSON_CONTENT_TYPE } from '../../../src/application/batched-order-sink';
+import { OrderPipeline } from '../../../src/application/order-pipeline';
+import { OrderStatistics } from '../../../src/application/order-statistics';
+import { DeadLetterPort } from '../../../src/application/ports/dead-letter.port';
+import { LoggerPort } from '../../../src/application/ports/logger.port';
+import { Delivery, OutboundMessage, Subscription } from '../../../src/application/ports/message-bus.port';
+import { OrderArchivePort } from '../../../src/application/ports/order-archive.port';
+import { RiskScorerRegistry } from '../../../src/domain/risk';
+import { anInboundMessage, aWireOrder, wireBytes } from '../../support/builders';
+import { DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS, silentLogger } from '../../support/pipeline';
+
+const PREFIX = 'orders-batched';
+const DAY = '2026-11-22';
+/** A fixed clock makes consumed_at, and so a whole replayed object, byte-identical to the first write. */
+const NOW = Date.parse(`${DAY}T10:00:05.000Z`);
+
+const objectKey = (partition: number, startOffset: number, dt = DAY): string =>
+  `${PREFIX}/dt=${dt}/${ORDERS}+${partition}+${String(startOffset).padStart(10, '0')}.ndjson`;
+
+interface SinkOptions {
+  readonly maxMessages?: number;
+  readonly maxSpanMs?: number;
+  readonly inFlightBudget?: number;
+  readonly deadLetters?: DeadLetterPort;
+  readonly logger?: LoggerPort;
+}
+
+const aBatchedSink = (bus: InMemoryMessageBus, archive: OrderArchivePort, options: SinkOptions = {}) => {
+  const maxMessages = options.maxMessages ?? 3;
+  const inFlightBudget = options.inFlightBudget ?? 4 * maxMessages;
+  const metrics = new InMemoryMetrics();
+  const statistics = new OrderStatistics(new HdrLatencyRecorder(), 5);
+  const sink = new BatchedOrderSink(
+    {
+      decoder: new IoTsOrderCodec(),
+      scorers: new RiskScorerRegistry(),
+      archive,
+      deadLetters: options.deadLetters ?? new KafkaDeadLetterSink(bus, DLQ),
+      clock: { now: () => NOW },
+      metrics,
+      statistics,
+      logger: options.logger ?? silentLogger,
+    },
+    {
+      prefix: PREFIX,
+      rotation: { maxMessages, maxSpanMs: options.maxSpanMs ?? 60_000 },
+      maxMessageBytes: 64 * 1024,
+      backoff: { baseDelayMs: 1, maxDelayMs: 5 },
+      inFlightBudget,
+    },
+  );
+  const pipeline = new OrderPipeline(bus, sink, { topic: ORDERS, groupId: GROUP, maxInFlight: inFlightBudget });
+  return { sink, pipeline, metrics, statistics };
+};
+
+/** Orders o-<first>… in publish order; keyless, so the in-memory bus deals them round-robin over the partitions. */
+const ordersFrom = (first: number, count: number, producedAt = `${DAY}T10:00:00.000Z`): OutboundMessage[] =>
+  Array.from({ length: count }, (_, i) => ({ key: null, value: wireBytes(aWireOrder({ id: `o-${first + i}`, produced_at: producedAt })) }));
+
+const idsIn = async (archive: InMemoryOrderArchive, key: string): Promise<string[]> => {
+  const body = (await archive.get(key))?.toString() ?? '';
+  expect(body.endsWith('\n')).toBe(true);
+  return body.trimEnd().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+};
+
+const until = async (condition: () => boolean | Promise<boolean>): Promise<void> => {
+  while (!(await condition())) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** An archive whose writes land at once but whose answers wait until released: a slow store, or a process about to die. */
+class GatedArchive implements OrderArchivePort {
+  readonly stored = new InMemoryOrderArchive();
+  gated = true;
+  private waiting: Array<() => void> = [];
+
+  async put(key: string, body: Buffer, contentType: string): Promise<void> {
+    await this.stored.put(key, body, contentType);
+    if (this.gated) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    this.gated = false;
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+const crash = (subscription: Subscription): void => (subscription as unknown as { crash(): void }).crash();
+
+describe('the batched sink on the in-memory bus', () => {
+  it('writes one NDJSON object per partition per batch, named by start offset, and commits only batch boundaries', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 2 });
+    const archive = new InMemoryOrderArchive();
+    const { pipeline, statistics } = aBatchedSink(bus, archive, { maxMessages: 3 });
+    await bus.publish(ORDERS, ordersFrom(0, 14));
+    await pipeline.start();
+    await until(() => archive.size === 4);
+    await pipeline.stop();
+
+    expect(await archive.list(`${PREFIX}/`)).toEqual([objectKey(0, 0), objectKey(0, 3), objectKey(1, 0), objectKey(1, 3)]);
+    // Round-robin: partition 0 holds the even orders, partition 1 the odd ones, each in offset order.
+    expect(await idsIn(archive, objectKey(0, 3))).toEqual(['o-6', 'o-8', 'o-10']);
+    expect(await idsIn(archive, objectKey(1, 0))).toEqual(['o-1', 'o-3', 'o-5']);
+    expect(archive.contentTypeOf(objectKey(0, 0))).toBe(NDJSON_CONTENT_TYPE);
+    const line = JSON.parse((await archive.get(objectKey(0, 0)))!.toString().split('\n')[0]!);
+    expect(line).toMatchObject({ id: 'o-0', channel: 'web', risk_score: 149.99 / 1000, high_risk: false, consumed_at: `${DAY}T10:00:05.000Z` });
+    // The seventh message of each partition opened a batch that nothing closed: it is neither written nor committed.
+    expect(bus.committed(GROUP, ORDERS)).toEqual([6, 6]);
+    expect(statistics.snapshot(NOW).archived).toBe(12);
+  });
+
+  it('acks a batch only once its object is written', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const archive = new GatedArchive();
+    const { pipeline } = aBatchedSink(bus, archive, { maxMessages: 3 });
+    await bus.publish(ORDERS, ordersFrom(0, 3));
+    await pipeline.start();
+    await until(() => archive.stored.size === 1);
+    expect(bus.committed(GROUP, ORDERS)).toEqual([0]);
+
+    archive.release();
+    await bus.caughtUp(GROUP, ORDERS);
+    await pipeline.stop();
+    expect(bus.committed(GROUP, ORDERS)).toEqual([3]);
+  });
+
+  it('closes a batch at a UTC date change and at the event-time span, before it is full', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const archive = new InMemoryOrderArchive();
+    const { pipeline } = aBatchedSink(bus, archive, { maxMessages: 100, maxSpanMs: 60_000 });
+    await bus.publish(ORDERS, [
+      ...ordersFrom(0, 2, '2026-11-22T23:59:58.000Z'),
+      ...ordersFrom(2, 2, '2026-11-23T00:00:01.000Z'),
+      ...ordersFrom(4, 1, '2026-11-23T00:01:01.000Z'),
+      ...ordersFrom(5, 1, '2026-11-23T00:02:30.000Z'),
+    ]);
+    await pipeline.start();
+    await until(() => archive.size === 3);
+    await pipeline.stop();
+
+    expect(await archive.list(`${PREFIX}/`)).toEqual([
+      objectKey(0, 0, '2026-11-22'),
+      objectKey(0, 2, '2026-11-23'),
+      objectKey(0, 4, '2026-11-23'),
+    ]);
+    expect(await idsIn(archive, objectKey(0, 2, '2026-11-23'))).toEqual(['o-2', 'o-3']);
+    expect(bus.committed(GROUP, ORDERS)).toEqual([5]);
+  });
+
+  it('rewrites the same objects with the same contents after a crash, replaying from the committed offset', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 2 });
+    await bus.publish(ORDERS, ordersFrom(0, 190));
+    // The third object lands in the store, but the process dies before its write is answered:
+    // the batches after it are written and acked too, yet the commit cannot pass its start.
+    const firstStore = new InMemoryOrderArchive();
+    let puts = 0;
+    const dying: OrderArchivePort = {
+      put: async (key, body, type) => {
+        await firstStore.put(key, body, type);
+        if (++puts === 3) await new Promise(() => undefined);
+      },
+    };
+    const first = aBatchedSink(bus, dying, { maxMessages: 10 });
+    const subscription = await first.pipeline.start();
+    await until(() => firstStore.size === 18);
+    crash(subscription);
+    const committedAtCrash = bus.committed(GROUP, ORDERS);
+    expect(committedAtCrash.some((position) => position < 90)).toBe(true);
+
+    const secondStore = new InMemoryOrderArchive();
+    const second = aBatchedSink(bus, secondStore, { maxMessages: 10 });
+    await second.pipeline.start();
+    await until(() => bus.committed(GROUP, ORDERS).every((position) => position === 90));
+    await second.pipeline.stop();
+
+    const replayed = await secondStore.list(`${PREFIX}/`);
+    expect(replayed.length).toBeGreaterThan(0);
+    for (const key of replayed) {
+      // Same name, same bytes: the replay cut the batches exactly where the first run did.
+      expect((await firstStore.get(key))?.equals((await secondStore.get(key))!)).toBe(true);
+    }
+    const expected = [0, 1].flatMap((partition) => Array.from({ length: 9 }, (_, batch) => objectKey(partition, batch * 10)));
+    expect(await firstStore.list(`${PREFIX}/`)).toEqual(expected.sort());
+    // Everything after the committed offsets was written again, under the same names.
+    for (const [partition, position] of committedAtCrash.entries()) {
+      for (let start = position; start < 90; start += 10) expect(replayed).toContain(objectKey(partition, start));
+    }
+  });
+
+  it('dead-letters at once but acks with the batch, so the commit never passes into an unwritten batch', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const archive = new GatedArchive();
+    const { pipeline, statistics } = aBatchedSink(bus, archive, { maxMessages: 3 });
+    const bad = (key: string): OutboundMessage => ({ key, value: Buffer.from('{"id": "truncated') });
+    const [o0, o2, o4, o7] = [ordersFrom(0, 1), ordersFrom(2, 1), ordersFrom(4, 1), ordersFrom(7, 1)].map(([message]) => message!);
+    await bus.publish(ORDERS, [o0!, bad('b1'), o2!, bad('b3'), o4!, bad('b5'), bad('b6'), bad('b7'), bad('b8'), bad('b9'), o7!, bad('b11')]);
+    await pipeline.start();
+    await until(() => archive.stored.size === 3 && bus.records(DLQ).length === 8);
+    // Every dead letter is on the topic and the all-dead-letter batch [6..8] is done, but the
+    // commit waits at 0 until the first object's write is answered.
+    expect(bus.committed(GROUP, ORDERS)).toEqual([0]);
+
+    archive.release();
+    await until(() => bus.committed(GROUP, ORDERS)[0] === 12);
+    await pipeline.stop();
+
+    // A batch is named by its first archived record: [b3, o-4, b5] → 4, [b9, o-7, b11] → 10.
+    expect(await archive.stored.list(`${PREFIX}/`)).toEqual([objectKey(0, 0), objectKey(0, 4), objectKey(0, 10)]);
+    expect(await idsIn(archive.stored, objectKey(0, 0))).toEqual(['o-0', 'o-2']);
+    expect(await idsIn(archive.stored, objectKey(0, 10))).toEqual(['o-7']);
+    expect(bus.records(DLQ).map((record) => record.headers[DLQ_HEADERS.offset])).toEqual(['1', '3', '5', '6', '7', '8', '9', '11']);
+    expect(statistics.snapshot(NOW).deadLettered).toBe(8);
+  });
+
+  it('does not ack a batch whose dead letter cannot be written, and completes it once the topic is back', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const archive = new InMemoryOrderArchive();
+    const deadLetters = new FailingDeadLetterSpy(new KafkaDeadLetterSink(bus, DLQ));
+    const { pipeline } = aBatchedSink(bus, archive, { maxMessages: 3, deadLetters });
+    await bus.publish(ORDERS, [...ordersFrom(0, 1), { key: 'bad', value: Buffer.from('not json') }, ...ordersFrom(2, 1)]);
+    await pipeline.start();
+    await until(() => archive.size === 1);
+    expect(bus.committed(GROUP, ORDERS)).toEqual([0]);
+
+    deadLetters.failing = false;
+    await bus.caughtUp(GROUP, ORDERS);
+    await pipeline.stop();
+    expect(bus.records(DLQ)).toHaveLength(1);
+    expect(await archive.list(`${PREFIX}/`)).toEqual([objectKey(0, 0)]);
+  });
+
+  it('holds batches while the archive fails, and writes each under its own name once it works again', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 2 });
+    const stored = new InMemoryOrderArchive();
+    const archive = new FlakyOrderArchive(stored, 3);
+    const { pipeline, metrics } = aBatchedSink(bus, archive, { maxMessages: 5 });
+    await bus.publish(ORDERS, ordersFrom(0, 40));
+    await pipeline.start();
+    await bus.caughtUp(GROUP, ORDERS);
+    await pipeline.stop();
+
+    expect(archive.failures).toBe(3);
+    expect(metrics.retried).toBeGreaterThanOrEqual(3);
+    expect(metrics.healthy).toBe(true);
+    const expected = [0, 1].flatMap((partition) => [0, 5, 10, 15].map((start) => objectKey(partition, start)));
+    expect(await stored.list(`${PREFIX}/`)).toEqual(expected.sort());
+  });
+
+  it('releases the open batch at shutdown without committing it; the next consumer cuts it the same way', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const archive = new InMemoryOrderArchive();
+    await bus.publish(ORDERS, ordersFrom(0, 6));
+    const first = aBatchedSink(bus, archive, { maxMessages: 4 });
+    await first.pipeline.start();
+    await until(() => archive.size === 1);
+    await first.pipeline.stop();
+    expect(bus.committed(GROUP, ORDERS)).toEqual([4]);
+
+    await bus.publish(ORDERS, ordersFrom(6, 2));
+    const second = aBatchedSink(bus, archive, { maxMessages: 4 });
+    await second.pipeline.start();
+    await bus.caughtUp(GROUP, ORDERS);
+    await second.pipeline.stop();
+    expect(await archive.list(`${PREFIX}/`)).toEqual([objectKey(0, 0), objectKey(0, 4)]);
+    expect(await idsIn(archive, objectKey(0, 4))).toEqual(['o-4', 'o-5', 'o-6', 'o-7']);
+  });
+});
+
+describe('the batched sink, delivery by delivery', () => {
+  const aDelivery = (partition: number, offset: number): Delivery & { ack: jest.Mock; nack: jest.Mock } => ({
+    message: anInboundMessage({ partition, offset: String(offset) }),
+    ack: jest.fn(),
+    nack: jest.fn(),
+  });
+
+  it('lets go of the open batch when the bus goes back to an earlier offset', () => {
+    const { sink } = aBatchedSink(new InMemoryMessageBus(), new InMemoryOrderArchive(), { maxMessages: 5 });
+    const held = [aDelivery(0, 7), aDelivery(0, 8)];
+    for (const delivery of held) sink.handle(delivery);
+    sink.handle(aDelivery(0, 7));
+    for (const delivery of held) expect(delivery.nack).toHaveBeenCalledTimes(1);
+  });
+
+  it('releases the longest-idle open batch when open batches reach half the in-flight budget', () => {
+    const warnings: string[] = [];
+    const logger: LoggerPort = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
+    const { sink } = aBatchedSink(new InMemoryMessageBus(), new InMemoryOrderArchive(), { maxMessages: 2, inFlightBudget: 4, logger });
+    const idle = aDelivery(0, 0);
+    const busy = aDelivery(1, 0);
+    sink.handle(idle);
+    sink.handle(busy);
+    expect(idle.nack).toHaveBeenCalledTimes(1);
+    expect(busy.nack).not.toHaveBeenCalled();
+    expect(warnings).toEqual([expect.stringContaining('releasing the longest-idle one')]);
+  });
+
+  it('refuses an in-flight budget that could never fill one batch', () => {
+    expect(() => aBatchedSink(new InMemoryMessageBus(), new InMemoryOrderArchive(), { maxMessages: 10, inFlightBudget: 19 })).toThrow(
+      /needs at least twice the batch size/,
+    );
+  });
+
+  it('nacks whatever arrives after stop', () => {
+    const { sink } = aBatchedSink(new InMemoryMessageBus(), new InMemoryOrderArchive());
+    const held = aDelivery(0, 0);
+    sink.handle(held);
+    sink.stop();
+    const late = aDelivery(0, 1);
+    sink.handle(late);
+    expect(held.nack).toHaveBeenCalledTimes(1);
+    expect(late.nack).toHaveBeenCalledTimes(1);
+  });
+});
