@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { formatChecks, runChecks } from './commands/check';
 import { runConsume } from './commands/consume';
+import { formatReplaySummary, runReplay } from './commands/replay-dlq';
 import { formatProduceSummary, openInput, produce } from './commands/produce';
 import { formatSummary, runDemo } from './demo';
 import { CommandProfile, ConfigError, environmentWithDotEnv, loadConfig } from './env-config';
@@ -75,7 +76,11 @@ export const buildCli = (): Command => {
     .command('consume')
     .description('Run the service: consume orders from Kafka, archive them to COS, serve /healthz /readyz /metrics /topk')
     .action(async () => {
-      process.exitCode = await runConsume(configFor({ bus: 'kafka', archive: 'cos' }));
+      const code = await runConsume(configFor({ bus: 'kafka', archive: 'cos' }));
+      // Everything is committed and closed by now. Exiting explicitly rather than when the event
+      // loop empties: kafkajs can leave a socket or a retry timer behind after a broker restart
+      // (tulios/kafkajs#1147), and a service that never exits is one an orchestrator must kill.
+      process.exit(code);
     });
 
   program
@@ -105,6 +110,18 @@ export const buildCli = (): Command => {
       process.stdout.write(formatProduceSummary(summary, config.ordersTopic));
       // Invalid input lines are not deliveries, but they were not published either: say so in the exit code.
       process.exitCode = summary.failed > 0 || (summary.invalid > 0 && !options.raw) ? 1 : 0;
+    });
+
+  program
+    .command('replay-dlq')
+    .description('Publish dead letters back to the orders topic once their cause is fixed (adr/0009); stops at the end of DLQ_TOPIC')
+    .option('--code <codes...>', 'only dead letters with these codes (the orderflow.errors.code header), e.g. ORDER.UNKNOWN_CHANNEL')
+    .option('--to <topic>', 'publish to this topic instead of ORDERS_TOPIC')
+    .option('--dry-run', 'count what would be replayed, by code; publish and commit nothing', false)
+    .action(async (options: { code?: string[]; to?: string; dryRun: boolean }) => {
+      const config = configFor({ bus: 'kafka', archive: 'memory' });
+      const summary = await runReplay(config, { codes: options.code, to: options.to, dryRun: options.dryRun });
+      process.stdout.write(formatReplaySummary(summary, { from: config.dlqTopic, to: options.to ?? config.ordersTopic, dryRun: options.dryRun }));
     });
 
   program

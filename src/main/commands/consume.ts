@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { CosOrderArchive } from '../../adapters/cos/cos-order-archive';
 import { ReadinessCheck, HttpStatusServer } from '../../adapters/http/http-status-server';
 import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
@@ -13,8 +14,9 @@ import { describeConfig } from '../env-config';
 /**
  * `orderflow consume`: the service. Creates its topics when missing (if allowed), serves
  * health, readiness and metrics, runs the pipeline, and shuts down gracefully on SIGINT or
- * SIGTERM: drain, commit, leave the group. A second signal exits at once; nothing is lost,
- * because whatever was not committed is redelivered to the next consumer.
+ * SIGTERM: drain, commit, leave the group, all within ORDERFLOW_SHUTDOWN_DEADLINE_MS. A second
+ * signal, or the deadline, exits at once; nothing is lost, because whatever was not committed
+ * is redelivered to the next consumer.
  *
  * Resolves with the process exit code.
  */
@@ -45,7 +47,7 @@ export const runConsume = async (config: AppConfig): Promise<number> => {
     {
       name: 'archive-writes',
       check: async () => {
-        if (!metrics.archiveWritesHealthy) throw new Error('the last archive write failed; retrying with backoff');
+        if (!metrics.archiveWritesHealthy) throw new Error('archive writes are failing; they are held and retried with backoff');
       },
     },
     ...(admin === undefined ? [] : [{ name: 'kafka', check: async () => void (await admin.listTopics()) }]),
@@ -68,13 +70,22 @@ export const runConsume = async (config: AppConfig): Promise<number> => {
   logger.info({ topic: config.ordersTopic, group: config.consumerGroup }, 'Consuming');
 
   let stopping: Promise<void> | undefined;
-  const shutdown = (signal: string): void => {
+  let deadline: NodeJS.Timeout | undefined;
+  const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping !== undefined) {
       logger.warn({ signal }, 'Second signal: exiting now; uncommitted messages will be redelivered');
-      process.exit(130);
+      process.exit(exitCodeFor(signal));
     }
-    logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'Shutting down: draining in-flight orders');
-    stopping = pipeline.stop(config.shutdownDeadlineMs);
+    const deadlineMs = config.shutdownDeadlineMs;
+    logger.info({ signal, deadlineMs }, 'Shutting down: draining in-flight orders');
+    // The drain may hang on a store or a broker that does not answer, and so may the commit, the
+    // leave and the producer flush after it. The deadline covers all of it, as an orchestrator's
+    // grace period does: past it the process exits with what it has committed.
+    deadline = setTimeout(() => {
+      logger.error({ deadlineMs }, 'Shutdown deadline passed: exiting now; uncommitted messages will be redelivered');
+      process.exit(1);
+    }, deadlineMs).unref();
+    stopping = pipeline.stop(drainBudget(deadlineMs));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
@@ -94,9 +105,19 @@ export const runConsume = async (config: AppConfig): Promise<number> => {
   await admin?.close();
   process.off('SIGINT', shutdown);
   process.off('SIGTERM', shutdown);
+  clearTimeout(deadline);
   logger.info({ archived: statistics.snapshot(Date.now()).archived }, 'orderflow consume stopped');
   return exitCode;
 };
+
+/**
+ * The part of the shutdown deadline in-flight orders get to finish; the rest (a quarter, at most
+ * 5 s) is kept for committing, leaving the group and flushing the producer.
+ */
+const drainBudget = (deadlineMs: number): number => deadlineMs - Math.min(5_000, Math.floor(deadlineMs / 4));
+
+/** The shell's convention for a process ended by a signal: 128 + the signal's number. */
+const exitCodeFor = (signal: NodeJS.Signals): number => 128 + (osConstants.signals[signal] ?? 0);
 
 /** Creates missing topics when allowed; returns false when the service cannot run. */
 const ensureTopics = async (admin: KafkaTopicAdmin, config: AppConfig, logger: LoggerPort): Promise<boolean> => {
