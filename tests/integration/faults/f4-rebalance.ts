@@ -1,0 +1,66 @@
+import { waitFor } from '../../support/fault-kafka';
+import { validOrders } from '../../support/fault-payloads';
+import { CliProcess } from '../../support/fault-service';
+import { FaultSuite, secondsSince } from './fault-suite';
+
+const ORDERS = 10_000;
+
+/** The partitions a consumer was last assigned, from its own log. */
+const assignment = (consumer: CliProcess): number[] | undefined => {
+  const assigned = consumer.records().filter((r) => r.msg === 'Kafka subscription assigned partitions');
+  return assigned[assigned.length - 1]?.partitions as number[] | undefined;
+};
+
+/**
+ * F4: two consumers share a group on a 6-partition topic; one is killed with -9 mid-run. Once the
+ * group expires the dead member, the survivor is given its partitions, resumes them from their
+ * committed positions, and finishes the topic.
+ */
+export const rebalance = (suite: FaultSuite): void => {
+  it('F4: one of two consumers killed mid-run: the group rebalances, the survivor finishes, 0 lost', async () => {
+    const started = Date.now();
+    const lane = await suite.lane('F4');
+    const cases = validOrders(ORDERS, { seed: 404, runId: lane.group, prefix: lane.prefix });
+    const victim = suite.consumer('f4-consumer-a', lane);
+    const survivor = suite.consumer('f4-consumer-b', lane);
+    await waitFor(
+      () => assignment(victim)?.length === 3 && assignment(survivor)?.length === 3,
+      120_000,
+      () => `the two consumers to share the 6 partitions (a: ${assignment(victim)}, b: ${assignment(survivor)})`,
+    );
+    const victimPartitions = assignment(victim)!;
+
+    await suite.kafka.publish(lane.ordersTopic, cases.map((c) => c.message));
+    const ends = await suite.kafka.ends(lane.ordersTopic);
+    const commits = suite.watchCommits(lane);
+    await commits.until(ORDERS * 0.3, 180_000);
+    const pendingOfVictim = victimPartitions.filter((p) => (commits.latest[p] ?? 0) < ends[p]!);
+    expect(pendingOfVictim.length).toBeGreaterThan(0);
+    victim.kill('SIGKILL');
+    expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const killedAt = Date.now();
+
+    await commits.untilCaughtUp(ends, 240_000);
+    expect(assignment(survivor)?.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await survivor.stop()).toEqual({ code: 0, signal: null });
+    await commits.stop();
+
+    const ledger = await suite.account(lane, cases, commits.samples);
+    expect(ledger.problems).toEqual([]);
+    expect(ledger).toMatchObject({ sent: ORDERS, archived: ORDERS, lost: 0, deadLettered: 0 });
+
+    suite.record({
+      id: 'F4',
+      title: 'one of two consumers in a group killed',
+      faults: '`kill -9` of one of two consumers sharing a 6-partition topic',
+      ledger,
+      recoverySeconds: commits.recoverySeconds(killedAt, ends, pendingOfVictim),
+      notes: [
+        `The killed consumer owned partitions ${victimPartitions.join(', ')} (${pendingOfVictim.length} of them with work left).`,
+        'The survivor kept its own partitions moving throughout; the victim\'s stalled until the group expired the dead member',
+        '(its 30 s session timeout) and assigned all six to the survivor, which resumed them from their committed positions.',
+      ],
+      durationSeconds: secondsSince(started),
+    });
+  }, 8 * 60_000);
+};

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './stack-env';
+
+const run = promisify(execFile);
+
+/** Everything the fault suite writes lives here (git-ignored): the stack, the build, the consumers' logs. */
+export const FAULTS_DIR = path.join(REPO_ROOT, '.local-stack-faults');
+
+/**
+ * A second, isolated Kafka + MinIO that the fault suite may break at will: the shared stack on
+ * 19092/19000 serves other suites (and other people) and must never be stopped. Same installs
+ * (CACHE_DIR is inherited), other ports, its own state directory.
+ */
+const SETTINGS = {
+  STACK_DIR: path.join(FAULTS_DIR, 'stack'),
+  KAFKA_PORT: '29092',
+  KAFKA_CONTROLLER_PORT: '29093',
+  KAFKA_SASL_PORT: '29094',
+  MINIO_PORT: '29000',
+  MINIO_CONSOLE_PORT: '29001',
+  COS_BUCKET: 'faults',
+} as const;
+
+export interface FaultStackEnv {
+  readonly brokers: string;
+  readonly saslBrokers: string;
+  readonly saslPassword: string;
+  readonly caFile: string;
+  readonly cosEndpoint: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export class FaultStack {
+  private settings: FaultStackEnv | undefined;
+
+  /** Starts from nothing: stops a stack a crashed run may have left, wipes its state, starts both servers. */
+  async up(): Promise<FaultStackEnv> {
+    await this.script('purge');
+    await this.script('up');
+    this.settings = readEnv(path.join(SETTINGS.STACK_DIR, 'env'));
+    return this.settings;
+  }
+
+  /** Stops both servers and deletes their state; idempotent. */
+  async purge(): Promise<void> {
+    await this.script('purge');
+  }
+
+  get env(): FaultStackEnv {
+    if (this.settings === undefined) throw new Error('The fault stack is not up');
+    return this.settings;
+  }
+
+  /** A clean stop (SIGTERM, as an orchestrator stops a broker), on the same data. */
+  stopKafka = (): Promise<void> => this.script('stop-kafka');
+  /** Resolves once the broker serves requests again. */
+  startKafka = (): Promise<void> => this.script('start-kafka');
+  stopMinio = (): Promise<void> => this.script('stop-minio');
+  startMinio = (): Promise<void> => this.script('start-minio');
+
+  /** Freezes or thaws MinIO: connections are accepted but never answered, the way a hung store behaves. */
+  signalMinio(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const pid = Number(readFileSync(path.join(SETTINGS.STACK_DIR, 'minio.pid'), 'utf8').trim());
+    process.kill(pid, signal);
+  }
+
+  private async script(command: string): Promise<void> {
+    try {
+      await run('bash', [path.join(REPO_ROOT, 'scripts/stack/stack.sh'), command], {
+        env: { ...process.env, ...SETTINGS },
+        timeout: 5 * 60_000,
+      });
+    } catch (error) {
+      const { stderr } = error as { stderr?: string };
+      throw new Error(`stack.sh ${command} failed for the fault stack: ${stderr ?? String(error)}`);
+    }
+  }
+}
+
+const readEnv = (file: string): FaultStackEnv => {
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match) vars[match[1]!] = match[2]!;
+  }
+  const get = (name: string): string => {
+    const value = vars[name];
+    if (value === undefined) throw new Error(`${file} has no ${name}`);
+    return value;
+  };
+  return {
+    brokers: get('KAFKA_BROKERS'),
+    saslBrokers: get('LOCAL_KAFKA_SASL_BROKERS'),
+    saslPassword: get('LOCAL_KAFKA_SASL_PASSWORD'),
+    caFile: get('LOCAL_KAFKA_SSL_CA_FILE'),
+    cosEndpoint: get('COS_ENDPOINT'),
+    bucket: get('COS_BUCKET'),
+    accessKeyId: get('COS_ACCESS_KEY_ID'),
+    secretAccessKey: get('COS_SECRET_ACCESS_KEY'),
+  };
+};
