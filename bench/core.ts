@@ -1,0 +1,72 @@
+import { Delivery, InboundMessage } from '../src/application/ports/message-bus.port';
+import { EMBEDDED_DEFAULTS } from '../src/main/config';
+import { buildContainer } from '../src/main/container';
+import { TOKENS } from '../src/main/di-tokens';
+import { finish, jobOf, peakRssMb } from './child';
+import { OrderFactory } from './load';
+
+export interface CoreJob {
+  readonly orders: number;
+  /** The first round warms the JIT up and is not counted. */
+  readonly rounds: number;
+  /** Deliveries handed over before awaiting them, as a subscription with this maxInFlight would. */
+  readonly inFlight: number;
+}
+
+export interface CoreResult {
+  readonly roundsOrdersPerS: readonly number[];
+  /** Median of the counted rounds. */
+  readonly ordersPerS: number;
+  readonly peakRssMb: number;
+}
+
+/**
+ * B1: the core on one core, no I/O. Pre-encoded order buffers go through the ProcessOrders use case
+ * exactly as the service wires it (io-ts decode, risk scoring, enrichment, Prometheus metrics,
+ * statistics with Top-K, throughput window and HDR latency), into the in-memory archive.
+ */
+const run = async (job: CoreJob): Promise<CoreResult> => {
+  const factory = new OrderFactory('core');
+  const now = Date.now();
+  const messages: InboundMessage[] = Array.from({ length: job.orders }, (_, i) => {
+    const { key, value } = factory.next(now);
+    return { topic: 'orders.v1', partition: i % 6, offset: String(i), key: Buffer.from(key as string), value, headers: {}, timestamp: now };
+  });
+  let acked = 0;
+  const ack = (): void => void acked++;
+  const nack = (reason: Error): void => {
+    throw reason;
+  };
+
+  const rates: number[] = [];
+  for (let round = 0; round < job.rounds; round++) {
+    // A fresh container per round: the in-memory archive keeps every object, and a round must
+    // not pay for the garbage of the last one.
+    const processOrders = buildContainer({ ...EMBEDDED_DEFAULTS, archive: 'memory', logLevel: 'silent' }).get(TOKENS.ProcessOrders);
+    acked = 0;
+    const started = performance.now();
+    for (let first = 0; first < messages.length; first += job.inFlight) {
+      const handling: Array<void | Promise<void>> = [];
+      for (let i = first; i < Math.min(messages.length, first + job.inFlight); i++) {
+        const delivery: Delivery = { message: messages[i]!, ack, nack };
+        handling.push(processOrders.handle(delivery));
+      }
+      await Promise.all(handling);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (acked !== messages.length) throw new Error(`Only ${acked} of ${messages.length} orders were acked`);
+    rates.push(acked / seconds);
+  }
+  return { roundsOrdersPerS: rates, ordersPerS: median(rates.slice(1)), peakRssMb: peakRssMb() };
+};
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+run(jobOf<CoreJob>()).then(finish, (error: unknown) => {
+  process.stderr.write(`bench core: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

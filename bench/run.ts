@@ -1,0 +1,440 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
+import { KafkaTopicAdmin } from '../src/adapters/kafka/kafka-topic-admin';
+import { inFlightBudgetFor } from '../src/application/batched-order-sink';
+import { KafkaSettings, SinkKind } from '../src/main/config';
+import { loadConfig } from '../src/main/env-config';
+import { processCpuSeconds, RunningChild, startChild } from './child';
+import type { CoreJob, CoreResult } from './core';
+import { summarizeProfile } from './cpu-profile';
+import { openLoop, prefill } from './load';
+import { BenchResults, CpuShares, Details, renderReport, TARGETS } from './report';
+import type { SeedDesignJob, SeedDesignResult } from './seed-design';
+import type { ServiceJob, ServiceResult } from './service';
+import { BenchStack, createBucket, deleteBucket, ensureStack, REPO_ROOT } from './stack';
+
+/** How much each scenario does; `--quick` keeps the whole run under three minutes on 2 cores. */
+interface Plan {
+  readonly coreOrders: number;
+  readonly coreRounds: number;
+  /** Pre-filled for B2 and B7. */
+  readonly bulkOrders: number;
+  /** Pre-filled for B3, B4 and the concurrency sweep. */
+  readonly e2eOrders: number;
+  /** Of those, how many B3 measures. */
+  readonly e2eSample: number;
+  readonly concurrencySweep: readonly number[];
+  readonly sweepSample: number;
+  readonly seedSample: number;
+  readonly latency: { readonly rate: number; readonly durationS: number; readonly warmupS: number; readonly drainS: number };
+  /** Further offered rates for the latency chart, each for rateSweepS. */
+  readonly rateSweep: readonly number[];
+  readonly rateSweepS: number;
+  /** Further batch sizes for B7 besides the configured one. */
+  readonly batchSweep: readonly number[];
+  readonly profileCoreOrders: number;
+  readonly profileE2eSample: number;
+}
+
+const FULL: Plan = {
+  coreOrders: 200_000,
+  coreRounds: 5,
+  bulkOrders: 600_000,
+  e2eOrders: 60_000,
+  e2eSample: 60_000,
+  concurrencySweep: [4, 8, 16, 32, 64, 128],
+  sweepSample: 6_000,
+  seedSample: 2_000,
+  latency: { rate: 1_000, durationS: 60, warmupS: 5, drainS: 240 },
+  rateSweep: [100, 250, 500, 750],
+  rateSweepS: 20,
+  batchSweep: [100, 5_000],
+  profileCoreOrders: 100_000,
+  profileE2eSample: 8_000,
+};
+
+const QUICK: Plan = {
+  coreOrders: 200_000,
+  coreRounds: 3,
+  bulkOrders: 200_000,
+  e2eOrders: 50_000,
+  e2eSample: 8_000,
+  concurrencySweep: [8, 32, 64],
+  sweepSample: 2_000,
+  seedSample: 300,
+  latency: { rate: 1_000, durationS: 20, warmupS: 3, drainS: 30 },
+  rateSweep: [],
+  rateSweepS: 0,
+  batchSweep: [],
+  profileCoreOrders: 100_000,
+  profileE2eSample: 2_000,
+};
+
+const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+const PROFILES_DIR = path.join(RESULTS_DIR, 'profiles');
+const LATEST = path.join(RESULTS_DIR, 'latest.json');
+const script = (name: string): string => path.join(__dirname, `${name}.js`);
+
+/**
+ * How the service is run, per sink (adr/0010). With the per-order sink its heap is capped and its
+ * young generation halved, so V8 collects before the heap grows to a few hundred MB on a host with
+ * memory to spare (B6 is also measured without these flags, for comparison). The batched sink
+ * holds whole batches in memory and runs without them: capped, its collector costs about a
+ * quarter more CPU.
+ */
+const SERVICE_NODE_FLAGS: Readonly<Record<SinkKind, readonly string[]>> = {
+  'per-order': ['--max-old-space-size=128', '--max-semi-space-size=8'],
+  batched: [],
+};
+const PER_ORDER_FLAGS = SERVICE_NODE_FLAGS['per-order'];
+
+const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+const main = async (): Promise<void> => {
+  if (process.argv.includes('--report-only')) {
+    renderReport(JSON.parse(readFileSync(LATEST, 'utf8')) as BenchResults, REPO_ROOT);
+    log('docs/performance.md rendered from bench/results/latest.json');
+    return;
+  }
+  const quick = process.argv.includes('--quick');
+  const plan = quick ? QUICK : FULL;
+  const started = Date.now();
+  const loadAtStart = os.loadavg();
+  log(`${quick ? 'quick' : 'full'} run; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+
+  const stack = ensureStack();
+  const runId = `bench-${Date.now().toString(36)}`;
+  const bucket = `orderflow-${runId}`;
+  // The service's own defaults (and any ORDERFLOW_*/COS_*/KAFKA_* tuning in the environment):
+  // the benchmark measures the configuration `orderflow consume` would run with.
+  const service = loadConfig(
+    {
+      ...process.env,
+      KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+      COS_ENDPOINT: stack.cosEndpoint,
+      COS_BUCKET: bucket,
+      COS_ACCESS_KEY_ID: stack.cosCredentials.accessKeyId,
+      COS_SECRET_ACCESS_KEY: stack.cosCredentials.secretAccessKey,
+    },
+    { bus: 'kafka', archive: 'cos' },
+  );
+  const cos = service.cos!;
+  const { topicPartitions, compression, maxPartitionFetchBytes } = service.kafka!;
+  const kafka: KafkaSettings = {
+    brokers: stack.kafkaBrokers,
+    clientId: 'orderflow-bench',
+    ssl: false,
+    topicPartitions,
+    createTopics: false,
+    compression,
+    ...(maxPartitionFetchBytes === undefined ? {} : { maxPartitionFetchBytes }),
+  };
+  const admin = new KafkaTopicAdmin({ brokers: stack.kafkaBrokers, clientId: 'orderflow-bench-admin' });
+  // The load generator's producer: the service's own publisher, with a 2 ms linger so that the
+  // open-loop latency is the service's rather than the generator's batching.
+  const producer = new KafkaMessageBus(
+    { brokers: stack.kafkaBrokers, clientId: 'orderflow-bench-load' },
+    { publishing: { lingerMs: 2, maxBatchMessages: 5_000, maxBatchBytes: 1024 * 1024, compression } },
+  );
+  const topics: string[] = [];
+  const topic = async (name: string): Promise<string> => {
+    const full = `${runId}-${name}`;
+    await admin.ensureTopics([{ topic: full, partitions: topicPartitions }]);
+    topics.push(full);
+    return full;
+  };
+  rmSync(PROFILES_DIR, { recursive: true, force: true });
+  mkdirSync(PROFILES_DIR, { recursive: true });
+  await createBucket(stack, bucket);
+
+  type Figure = 'core_orders_per_s' | 'kafka_consume_orders_per_s' | 'e2e_orders_per_s' | 'seed_design_orders_per_s' | 'speedup_vs_seed_design' | 'latency_ms' | 'peak_rss_mb' | 'batched_orders_per_s';
+  const results: { -readonly [K in Figure]?: BenchResults[K] } = {};
+  const details: { -readonly [K in keyof Details]?: Details[K] } = {};
+  const failures: Record<string, string> = {};
+  /** A scenario that fails is reported as not measured, with its error; the others still run. */
+  const attempt = async (name: string, scenario: () => Promise<void>): Promise<void> => {
+    try {
+      await scenario();
+    } catch (error) {
+      failures[name] = error instanceof Error ? error.message : String(error);
+      log(`${name} FAILED: ${failures[name]}`);
+    }
+  };
+
+  const serviceJob = (overrides: Partial<ServiceJob> & Pick<ServiceJob, 'topic' | 'groupId' | 'prefix'>): ServiceJob => ({
+    kafka,
+    cos,
+    archive: 'cos',
+    sink: 'per-order',
+    batch: service.batch,
+    maxInFlight: service.maxInFlight,
+    timeoutMs: 10 * 60_000,
+    ...overrides,
+  });
+
+  /** One service child, with where the CPU went between its first delivery and its last ack. */
+  const measured = async (job: ServiceJob, nodeFlags = SERVICE_NODE_FLAGS[job.sink]): Promise<{ result: ServiceResult; cpu: CpuShares }> => {
+    const child = startChild(script('service'), job, nodeFlags);
+    const [result, cpu] = await Promise.all([child.result as Promise<ServiceResult>, accountCpu(stack, child)]);
+    if (!result.complete) throw new Error(`only ${result.acked} of ${job.expect} orders were acked within ${job.timeoutMs / 1000} s`);
+    return { result, cpu };
+  };
+
+  /**
+   * B5 at one offered rate, on a topic of its own: the service joins first; the generator then
+   * sends warm-up orders (not recorded: the consumer's first fetches and the JIT) and the measured
+   * ones, each stamped with its intended send time; the service records each measured order's
+   * latency at its ack and waits for all of them (or the drain deadline).
+   */
+  const openLoopLatency = async (rate: number, durationS: number, warmupS: number, drainS: number) => {
+    const latencyTopic = await topic(`latency-${rate}`);
+    const child = startChild(
+      script('service'),
+      serviceJob({ topic: latencyTopic, groupId: `${runId}-b5-${rate}`, prefix: `b5-${rate}/orders`, latency: true, timeoutMs: drainS * 1000 }),
+      PER_ORDER_FLAGS,
+    );
+    await child.next('ready');
+    const cpu = accountCpu(stack, child);
+    const startAt = Date.now() + 500;
+    const from = startAt + warmupS * 1000;
+    child.send('measure', { from });
+    const load = await openLoop(producer, { topic: latencyTopic, rate, startAt, durationMs: (warmupS + durationS) * 1000, runId: `${runId}-b5-${rate}` });
+    const total = load.sent;
+    const intendedAt = (i: number): number => Math.floor(startAt + (i * 1000) / rate);
+    let measuredOrders = 0;
+    for (let i = 0; i < total; i++) if (intendedAt(i) >= from) measuredOrders++;
+    child.send('expect', { count: measuredOrders, lastIntendedAt: intendedAt(total - 1) });
+    const [result, shares] = await Promise.all([child.result as Promise<ServiceResult>, cpu]);
+    if (load.failed > 0) throw new Error(`${load.failed} of ${total} orders could not be published`);
+    return {
+      latencyMs: result.latencyMs!,
+      ordersPerS: result.ordersPerS,
+      measuredOrders,
+      worstSendDelayMs: load.worstSendDelayMs,
+      peakRssMb: result.peakRssMb,
+      cpu: shares,
+    };
+  };
+
+  try {
+    await attempt('B1', async () => {
+      log(`B1 core: ${plan.coreRounds} rounds of ${plan.coreOrders.toLocaleString('en-US')} orders (the first warms up)`);
+      const core = (await startChild(script('core'), { orders: plan.coreOrders, rounds: plan.coreRounds, inFlight: service.maxInFlight } satisfies CoreJob)
+        .result) as CoreResult;
+      results.core_orders_per_s = Math.round(core.ordersPerS);
+      details.b1 = core;
+    });
+
+    const bulk = await topic('bulk');
+    const e2e = await topic('e2e');
+    log(`pre-filling ${bulk} with ${plan.bulkOrders.toLocaleString('en-US')} and ${e2e} with ${plan.e2eOrders.toLocaleString('en-US')} orders`);
+    const prefillRate = await prefill(producer, bulk, plan.bulkOrders, `${runId}-bulk`);
+    await prefill(producer, e2e, plan.e2eOrders, `${runId}-e2e`);
+    details.prefill = { bulkOrders: plan.bulkOrders, e2eOrders: plan.e2eOrders, ordersPerS: Math.round(prefillRate) };
+
+    await attempt('B2', async () => {
+      log('B2 Kafka → decode → null archive');
+      const { result, cpu } = await measured(serviceJob({ topic: bulk, groupId: `${runId}-b2`, prefix: 'b2', archive: 'null', expect: plan.bulkOrders }));
+      results.kafka_consume_orders_per_s = Math.round(result.ordersPerS);
+      details.b2 = { ...result, cpu };
+    });
+
+    const endOffsets = (await admin.consumerLag(`${runId}-none`, bulk)).partitions.map((p) => p.end);
+    const batched = async (maxMessages: number): Promise<ServiceResult & { cpu: CpuShares; maxMessages: number }> => {
+      const batch = { ...service.batch, maxMessages };
+      // Every pre-filled order has the same event time, so only the count closes batches; the last,
+      // partial batch of each partition stays open by design (adr/0011) and is not counted.
+      const closable = endOffsets.reduce((sum, end) => sum + Math.floor(end / maxMessages) * maxMessages, 0);
+      const { result, cpu } = await measured(
+        serviceJob({ topic: bulk, groupId: `${runId}-b7-${maxMessages}`, prefix: `b7-${maxMessages}/orders`, sink: 'batched', batch, expect: closable }),
+      );
+      return { ...result, cpu, maxMessages };
+    };
+    await attempt('B7', async () => {
+      log(`B7 batched sink, ${service.batch.maxMessages} messages per object`);
+      const main = await batched(service.batch.maxMessages);
+      results.batched_orders_per_s = Math.round(main.ordersPerS);
+      const sweep = [main];
+      for (const size of plan.batchSweep) {
+        log(`B7 sweep: ${size} messages per object`);
+        sweep.push(await batched(size));
+      }
+      details.b7 = { ...main, inFlightBudget: Math.max(service.maxInFlight, inFlightBudgetFor(service.batch, topicPartitions)) };
+      details.batchSizeSweep = sweep.sort((a, b) => a.maxMessages - b.maxMessages).map(({ maxMessages, ordersPerS, peakRssMb, acked }) => ({
+        maxMessages,
+        ordersPerS: Math.round(ordersPerS),
+        peakRssMb: Math.round(peakRssMb),
+        acked,
+      }));
+    });
+
+    await attempt('B3', async () => {
+      log(`B3 Kafka → MinIO, one object per order: ${plan.e2eSample.toLocaleString('en-US')} of ${plan.e2eOrders.toLocaleString('en-US')} pre-filled`);
+      const { result, cpu } = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b3`, prefix: 'b3/orders', expect: plan.e2eSample }));
+      results.e2e_orders_per_s = Math.round(result.ordersPerS);
+      // One decimal: rounding must not turn 150.4 MB into a met target of 150.
+      results.peak_rss_mb = Math.round(result.peakRssMb * 10) / 10;
+      details.b3 = { ...result, cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency };
+      log(`B6 for comparison: the same service without ${PER_ORDER_FLAGS.join(' ')} (${plan.sweepSample.toLocaleString('en-US')} orders)`);
+      const uncapped = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b6`, prefix: 'b6/orders', expect: plan.sweepSample }), []);
+      details.b6WithoutNodeFlags = { orders: plan.sweepSample, peakRssMb: Math.round(uncapped.result.peakRssMb), ordersPerS: Math.round(uncapped.result.ordersPerS) };
+    });
+
+    await attempt('sweep', async () => {
+      const sweep = [];
+      for (const concurrency of plan.concurrencySweep) {
+        log(`PUT concurrency sweep: ${concurrency} (${plan.sweepSample.toLocaleString('en-US')} orders)`);
+        const { result, cpu } = await measured(
+          serviceJob({
+            topic: e2e,
+            groupId: `${runId}-c${concurrency}`,
+            prefix: `c${concurrency}/orders`,
+            cos: { ...cos, maxConcurrency: concurrency },
+            // The subscription must offer at least as many orders as there are PUT slots.
+            maxInFlight: Math.max(service.maxInFlight, 2 * concurrency),
+            expect: plan.sweepSample,
+          }),
+        );
+        sweep.push({ concurrency, ordersPerS: Math.round(result.ordersPerS), peakRssMb: Math.round(result.peakRssMb), cpu });
+      }
+      details.putConcurrencySweep = sweep;
+    });
+
+    await attempt('B4', async () => {
+      log(`B4 the seed design (eachMessage, awaited PUT, commit per message): ${plan.seedSample} orders`);
+      const job: SeedDesignJob = { kafkaBrokers: stack.kafkaBrokers, cos, topic: e2e, groupId: `${runId}-b4`, prefix: 'b4/orders', sample: plan.seedSample };
+      const seed = (await startChild(script('seed-design'), job, PER_ORDER_FLAGS).result) as SeedDesignResult;
+      results.seed_design_orders_per_s = Math.round(seed.ordersPerS * 10) / 10;
+      details.b4 = seed;
+      if (results.e2e_orders_per_s !== undefined) results.speedup_vs_seed_design = Math.round((results.e2e_orders_per_s / seed.ordersPerS) * 10) / 10;
+    });
+
+    await attempt('B5', async () => {
+      const { rate, durationS, warmupS, drainS } = plan.latency;
+      const points = [];
+      for (const offered of [...plan.rateSweep, rate]) {
+        const seconds = offered === rate ? durationS : plan.rateSweepS;
+        log(`B5 open loop at ${offered}/s for ${seconds} s (+${warmupS} s warm-up)`);
+        points.push({ rate: offered, ...(await openLoopLatency(offered, seconds, warmupS, drainS)) });
+      }
+      const main = points[points.length - 1]!;
+      results.latency_ms = { rate, p50: main.latencyMs.p50, p99: main.latencyMs.p99, p999: main.latencyMs.p999, max: main.latencyMs.max };
+      details.b5 = main;
+      details.latencyVsRate = points.map((p) => ({ rate: p.rate, ...p.latencyMs, ordersPerS: Math.round(p.ordersPerS), otherCores: p.cpu.other }));
+    });
+
+    await attempt('profiles', async () => {
+      log('profiling B1 (core) and B3 (service) with node --cpu-prof');
+      await startChild(script('core'), { orders: plan.profileCoreOrders, rounds: 2, inFlight: service.maxInFlight } satisfies CoreJob, cpuProf('core')).result;
+      await startChild(
+        script('service'),
+        serviceJob({ topic: e2e, groupId: `${runId}-profile`, prefix: 'profile/orders', expect: plan.profileE2eSample }),
+        [...PER_ORDER_FLAGS, ...cpuProf('e2e')],
+      ).result;
+      details.profiles = {
+        core: summarizeProfile(path.join(PROFILES_DIR, 'core.cpuprofile')),
+        e2e: summarizeProfile(path.join(PROFILES_DIR, 'e2e.cpuprofile')),
+      };
+    });
+  } finally {
+    log('cleaning up: topics and bucket of this run');
+    await admin.deleteTopics(topics).catch((error: unknown) => log(`could not delete topics ${topics.join(', ')}: ${String(error)}`));
+    await deleteBucket(stack, bucket).catch((error: unknown) => log(`could not delete bucket ${bucket}: ${String(error)}`));
+    await producer.close();
+    await admin.close();
+  }
+
+  const output: BenchResults = {
+    mode: quick ? 'quick' : 'full',
+    started_at: new Date(started).toISOString(),
+    duration_s: Math.round((Date.now() - started) / 1000),
+    ...results,
+    targets: TARGETS,
+    machine: {
+      cores: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? 'unknown',
+      memory_gb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.type()} ${os.release()}`,
+      load_avg_start: loadAtStart.map((l) => Math.round(l * 100) / 100),
+      load_avg_end: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      stack: stack.source,
+    },
+    settings: {
+      partitions: topicPartitions,
+      compression,
+      max_partition_fetch_bytes: maxPartitionFetchBytes ?? null,
+      service_node_flags: SERVICE_NODE_FLAGS,
+      max_in_flight: service.maxInFlight,
+      cos_max_concurrency: cos.maxConcurrency,
+      batch: service.batch,
+      plan,
+    },
+    details,
+    failures,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(LATEST, `${JSON.stringify(output, null, 2)}\n`);
+  renderReport(output, REPO_ROOT);
+  log(`done in ${output.duration_s} s: bench/results/latest.json and docs/performance.md written`);
+  if (Object.keys(failures).length > 0) process.exitCode = 1;
+};
+
+/** Busy CPU seconds of the whole machine, from /proc/stat (Linux); undefined elsewhere. */
+const machineBusySeconds = (): number | undefined => {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return undefined;
+  }
+};
+
+interface CpuSnapshot {
+  readonly at: number;
+  readonly machine: number | undefined;
+  readonly service: number | undefined;
+  readonly minio: number | undefined;
+  readonly kafka: number | undefined;
+  readonly harness: number | undefined;
+}
+
+const snapshot = (stack: BenchStack, servicePid: number): CpuSnapshot => ({
+  at: performance.now(),
+  machine: machineBusySeconds(),
+  service: processCpuSeconds(servicePid),
+  minio: stack.pids.minio === undefined ? undefined : processCpuSeconds(stack.pids.minio),
+  kafka: stack.pids.kafka === undefined ? undefined : processCpuSeconds(stack.pids.kafka),
+  harness: processCpuSeconds(process.pid),
+});
+
+/**
+ * Cores each process kept busy while the service worked, and what the rest of the machine used:
+ * on a shared 2-core host the "other" share says how much the figures were disturbed.
+ */
+const accountCpu = async (stack: BenchStack, child: RunningChild): Promise<CpuShares> => {
+  await child.next('first-delivery');
+  const before = snapshot(stack, child.pid);
+  await child.next('done');
+  const after = snapshot(stack, child.pid);
+  const seconds = (after.at - before.at) / 1000;
+  const cores = (pick: (s: CpuSnapshot) => number | undefined): number | undefined => {
+    const [a, b] = [pick(before), pick(after)];
+    return a === undefined || b === undefined || seconds <= 0 ? undefined : Math.round(((b - a) / seconds) * 100) / 100;
+  };
+  const shares = { service: cores((s) => s.service), minio: cores((s) => s.minio), kafka: cores((s) => s.kafka), harness: cores((s) => s.harness) };
+  const machine = cores((s) => s.machine);
+  const ours = Object.values(shares).reduce<number>((sum, share) => sum + (share ?? 0), 0);
+  return { ...shares, other: machine === undefined ? undefined : Math.max(0, Math.round((machine - ours) * 100) / 100) };
+};
+
+const cpuProf = (name: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=${name}.cpuprofile`];
+
+main().catch((error: unknown) => {
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});

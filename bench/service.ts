@@ -1,0 +1,198 @@
+import * as hdr from 'hdr-histogram-js';
+import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
+import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
+import { Delivery, MessageBusPort, OutboundMessage, Subscription, SubscriptionOptions } from '../src/application/ports/message-bus.port';
+import { OrderArchivePort } from '../src/application/ports/order-archive.port';
+import { AppConfig, CosSettings, EMBEDDED_DEFAULTS, KafkaSettings, SinkKind } from '../src/main/config';
+import { buildContainer } from '../src/main/container';
+import { TOKENS } from '../src/main/di-tokens';
+import { finish, jobOf, nextFromParent, notifyParent, peakRssMb } from './child';
+
+/** One run of the service as `orderflow consume` wires it (buildContainer), measured from inside. */
+export interface ServiceJob {
+  readonly kafka: KafkaSettings;
+  readonly cos: CosSettings;
+  readonly topic: string;
+  readonly groupId: string;
+  /** `null`: every write succeeds at once (B2 measures the consumer, not the store). */
+  readonly archive: 'cos' | 'null';
+  readonly prefix: string;
+  readonly sink: SinkKind;
+  readonly batch: AppConfig['batch'];
+  readonly maxInFlight: number;
+  /** Stop once this many messages are acked; absent: the parent sends an `expect` message (open loop). */
+  readonly expect?: number;
+  /**
+   * Open loop: once ready, wait for a `measure` message saying from which produced_at on to record
+   * latencies, then for `expect` with the number of orders to wait for.
+   */
+  readonly latency?: boolean;
+  readonly timeoutMs: number;
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  /** Orders still unacked at the deadline; recorded at their age then, a lower bound of their latency. */
+  readonly unfinished: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+export interface ServiceResult {
+  readonly acked: number;
+  readonly complete: boolean;
+  /** From the first delivery to the last ack. */
+  readonly elapsedS: number;
+  readonly ordersPerS: number;
+  readonly peakRssMb: number;
+  /** CPU seconds this process used between the first delivery and the last ack. */
+  readonly cpuS: number;
+  readonly latencyMs?: LatencySummary;
+}
+
+/**
+ * The bus as the service sees it, counting what passes: when the first message was delivered,
+ * how many were acked and when the last was. An ack is what the sinks give once the archive
+ * write (or, batched, the object) has succeeded, so it is the "archive ack" of the scenarios.
+ */
+class MeteredMessageBus implements MessageBusPort {
+  acked = 0;
+  firstDeliveryAt: number | undefined;
+  lastAckAt = 0;
+  cpuAtFirstDelivery: NodeJS.CpuUsage | undefined;
+
+  constructor(
+    readonly inner: MessageBusPort,
+    private readonly onAck: (delivery: Delivery) => void,
+  ) {}
+
+  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    return this.inner.publish(topic, messages);
+  }
+
+  subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    return this.inner.subscribe({
+      ...options,
+      handler: (delivery) => {
+        if (this.firstDeliveryAt === undefined) {
+          this.firstDeliveryAt = performance.now();
+          this.cpuAtFirstDelivery = process.cpuUsage();
+          notifyParent('first-delivery');
+        }
+        return options.handler({
+          message: delivery.message,
+          ack: () => {
+            this.acked++;
+            this.lastAckAt = performance.now();
+            this.onAck(delivery);
+            delivery.ack();
+          },
+          nack: (reason) => delivery.nack(reason),
+        });
+      },
+    });
+  }
+}
+
+/** Latency in microseconds from an order's intended send time to its ack, for the open-loop scenario. */
+class AckLatency {
+  recorded = 0;
+  /** Orders intended before this instant are the warm-up; nothing is recorded until it is set. */
+  from = Number.POSITIVE_INFINITY;
+  private readonly histogram = hdr.build({
+    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    autoResize: true,
+    useWebAssembly: false,
+  });
+
+  record(delivery: Delivery): void {
+    const ackedAt = performance.timeOrigin + performance.now();
+    const intended = Date.parse((JSON.parse(delivery.message.value!.toString()) as { produced_at: string }).produced_at);
+    if (intended < this.from) return;
+    this.recorded++;
+    this.histogram.recordValue(Math.max(1, Math.round((ackedAt - intended) * 1000)));
+  }
+
+  /** Orders never acked count at the age they had reached: leaving them out would flatter the tail. */
+  summary(expected: number, lastIntendedAt: number): LatencySummary {
+    const unfinished = Math.max(0, expected - this.recorded);
+    if (unfinished > 0) this.histogram.recordValueWithCount(Math.round((Date.now() - lastIntendedAt) * 1000), unfinished);
+    const ms = (us: number): number => Math.round(us / 100) / 10;
+    return {
+      count: this.histogram.totalCount,
+      unfinished,
+      p50: ms(this.histogram.getValueAtPercentile(50)),
+      p90: ms(this.histogram.getValueAtPercentile(90)),
+      p99: ms(this.histogram.getValueAtPercentile(99)),
+      p999: ms(this.histogram.getValueAtPercentile(99.9)),
+      max: ms(this.histogram.maxValue),
+    };
+  }
+}
+
+const run = async (job: ServiceJob): Promise<ServiceResult> => {
+  const config: AppConfig = {
+    ...EMBEDDED_DEFAULTS,
+    bus: 'kafka',
+    archive: job.archive === 'cos' ? 'cos' : 'memory',
+    sink: job.sink,
+    batch: job.batch,
+    ordersTopic: job.topic,
+    dlqTopic: `${job.topic}.dlq`,
+    consumerGroup: job.groupId,
+    archivePrefix: job.prefix,
+    maxInFlight: job.maxInFlight,
+    logLevel: 'warn',
+    kafka: job.kafka,
+    cos: job.cos,
+  };
+  const latency = job.latency === true ? new AckLatency() : undefined;
+  let metered: MeteredMessageBus | undefined;
+  const container = buildContainer(config, (c) => {
+    // Decorates the bus the composition root built, so everything else stays exactly as wired.
+    c.onActivation(TOKENS.MessageBus, (_context, bus) => {
+      metered = new MeteredMessageBus(bus, (delivery) => latency?.record(delivery));
+      return metered;
+    });
+    if (job.archive === 'null') c.rebindSync(TOKENS.Archive).toConstantValue({ put: async () => undefined } satisfies OrderArchivePort);
+  });
+  const pipeline = container.get(TOKENS.OrderPipeline);
+  const archive = container.get(TOKENS.Archive);
+  await pipeline.start();
+  const bus = metered!;
+  notifyParent('ready');
+
+  if (latency !== undefined) latency.from = (await nextFromParent<{ from: number }>('measure')).payload!.from;
+  const expectation =
+    job.expect === undefined ? (await nextFromParent<{ count: number; lastIntendedAt: number }>('expect')).payload! : { count: job.expect, lastIntendedAt: 0 };
+  const deadline = Date.now() + job.timeoutMs;
+  const done = (): boolean => (latency === undefined ? bus.acked >= expectation.count : latency.recorded >= expectation.count);
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  const cpu = process.cpuUsage(bus.cpuAtFirstDelivery);
+  notifyParent('done');
+
+  const elapsedS = bus.firstDeliveryAt === undefined ? 0 : (bus.lastAckAt - bus.firstDeliveryAt) / 1000;
+  const result: ServiceResult = {
+    acked: bus.acked,
+    complete: done(),
+    elapsedS,
+    ordersPerS: elapsedS > 0 ? bus.acked / elapsedS : 0,
+    peakRssMb: peakRssMb(),
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    ...(latency === undefined ? {} : { latencyMs: latency.summary(expectation.count, expectation.lastIntendedAt) }),
+  };
+  await pipeline.stop(5_000);
+  if (bus.inner instanceof KafkaMessageBus) await bus.inner.close({ deadlineMs: 5_000 });
+  if (archive instanceof CosOrderArchive) archive.close();
+  return result;
+};
+
+run(jobOf<ServiceJob>()).then(finish, (error: unknown) => {
+  process.stderr.write(`bench service: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

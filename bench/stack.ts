@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import S3 from 'ibm-cos-sdk/clients/s3';
+import { CosCredentials } from '../src/adapters/cos/cos-order-archive';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** Where the benchmark's Kafka and S3 server are, and which processes they are (to account their CPU). */
+export interface BenchStack {
+  readonly source: 'native stack (scripts/stack/stack.sh)' | 'environment';
+  readonly kafkaBrokers: readonly string[];
+  readonly cosEndpoint: string;
+  readonly cosCredentials: CosCredentials & { kind: 'hmac' };
+  readonly pids: { readonly kafka?: number; readonly minio?: number };
+}
+
+/**
+ * The servers named by KAFKA_BROKERS and COS_ENDPOINT (with HMAC keys) when they are set, as the
+ * integration tests do; otherwise the native stack, started if it is not running (`up` is
+ * idempotent, and installs Kafka and MinIO on a fresh clone).
+ */
+export const ensureStack = (): BenchStack => {
+  const { KAFKA_BROKERS, COS_ENDPOINT, COS_ACCESS_KEY_ID, COS_SECRET_ACCESS_KEY } = process.env;
+  if (KAFKA_BROKERS && COS_ENDPOINT && COS_ACCESS_KEY_ID && COS_SECRET_ACCESS_KEY) {
+    return {
+      source: 'environment',
+      kafkaBrokers: KAFKA_BROKERS.split(','),
+      cosEndpoint: COS_ENDPOINT,
+      cosCredentials: { kind: 'hmac', accessKeyId: COS_ACCESS_KEY_ID, secretAccessKey: COS_SECRET_ACCESS_KEY },
+      pids: {},
+    };
+  }
+  execFileSync('bash', [path.join(REPO_ROOT, 'scripts/stack/stack.sh'), 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
+  const stackDir = process.env.STACK_DIR ?? path.join(REPO_ROOT, '.local-stack');
+  const vars = parseExports(readFileSync(path.join(stackDir, 'env'), 'utf8'));
+  const get = (name: string): string => {
+    const value = vars[name];
+    if (value === undefined) throw new Error(`${stackDir}/env has no ${name}; run npm run stack:up`);
+    return value;
+  };
+  return {
+    source: 'native stack (scripts/stack/stack.sh)',
+    kafkaBrokers: get('KAFKA_BROKERS').split(','),
+    cosEndpoint: get('COS_ENDPOINT'),
+    cosCredentials: { kind: 'hmac', accessKeyId: get('COS_ACCESS_KEY_ID'), secretAccessKey: get('COS_SECRET_ACCESS_KEY') },
+    pids: { kafka: pidFrom(path.join(stackDir, 'kafka.pid')), minio: pidFrom(path.join(stackDir, 'minio.pid')) },
+  };
+};
+
+const pidFrom = (file: string): number | undefined => {
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+};
+
+/** Reads `export NAME=value` / `export NAME='value'` lines, as the integration setup does. */
+const parseExports = (text: string): Record<string, string> => {
+  const vars: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^\s*(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (match) vars[match[1]!] = match[2]!.trim().replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return vars;
+};
+
+const s3Of = (stack: BenchStack): S3 =>
+  new S3({
+    endpoint: stack.cosEndpoint,
+    s3ForcePathStyle: true,
+    region: 'us-east-1',
+    signatureVersion: 'v4',
+    accessKeyId: stack.cosCredentials.accessKeyId,
+    secretAccessKey: stack.cosCredentials.secretAccessKey,
+  });
+
+/** Each run writes into a bucket of its own, so that no other suite's listing sees a benchmark's objects. */
+export const createBucket = async (stack: BenchStack, bucket: string): Promise<void> => {
+  await s3Of(stack).createBucket({ Bucket: bucket }).promise();
+};
+
+/**
+ * A run leaves about 100,000 objects, which MinIO deletes at about 1,600 a second one by one.
+ * MinIO's force-delete removes a bucket with its contents at once; other S3 servers refuse the
+ * header, and then the objects go in batches of 1,000.
+ */
+export const deleteBucket = async (stack: BenchStack, bucket: string): Promise<void> => {
+  const s3 = s3Of(stack);
+  try {
+    await s3
+      .deleteBucket({ Bucket: bucket })
+      .on('build', (request) => {
+        request.httpRequest.headers['x-minio-force-delete'] = 'true';
+      })
+      .promise();
+    return;
+  } catch {
+    // Not MinIO: empty it the portable way.
+  }
+  for (;;) {
+    const page = await s3.listObjectsV2({ Bucket: bucket, MaxKeys: 1000 }).promise();
+    const objects = (page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [{ Key: object.Key }]));
+    if (objects.length === 0) break;
+    await s3.deleteObjects({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }).promise();
+  }
+  await s3.deleteBucket({ Bucket: bucket }).promise();
+};
