@@ -123,15 +123,29 @@ export class KafkaTopicAdmin {
   }
 
   private async run<T>(action: string, operation: (admin: Admin) => Promise<T>): Promise<T> {
-    try {
-      this.connecting ??= this.admin.connect().catch((error: unknown) => {
-        this.connecting = undefined;
-        throw error;
-      });
-      await this.connecting;
-      return await operation(this.admin);
-    } catch (error) {
-      throw explainKafkaError(error, action, this.errorContext);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.connecting ??= this.admin.connect().catch((error: unknown) => {
+          this.connecting = undefined;
+          throw error;
+        });
+        await this.connecting;
+        return await operation(this.admin);
+      } catch (error) {
+        // A fresh broker (or one that just moved a group's coordinator) answers group requests
+        // with coordinator errors for a few seconds; kafkajs's admin does not retry those itself.
+        if (attempt < COORDINATOR_ATTEMPTS && isCoordinatorMoving(error)) {
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+          continue;
+        }
+        throw explainKafkaError(error, action, this.errorContext);
+      }
     }
   }
 }
+
+const COORDINATOR_ATTEMPTS = 6;
+const COORDINATOR_ERRORS = new Set(['GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP']);
+
+const isCoordinatorMoving = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && COORDINATOR_ERRORS.has(String((error as { type?: unknown }).type));
