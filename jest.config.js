@@ -14,12 +14,15 @@ module.exports = {
   projects: [
     {
       displayName: 'unit',
+      // Only these are crawled: .cache/ and .local-stack*/ hold Go modules and broker data by the hundred thousand files.
+      roots: ['<rootDir>/src', '<rootDir>/tests'],
       testMatch: ['<rootDir>/tests/unit/**/*.test.ts'],
       testEnvironment: 'node',
       transform,
     },
     {
       displayName: 'integration',
+      roots: ['<rootDir>/src', '<rootDir>/tests'],
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
       testEnvironment: 'node',
       transform,
