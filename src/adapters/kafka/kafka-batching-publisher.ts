@@ -1,6 +1,7 @@
 import { CompressionTypes, Message, Producer, TopicMessages } from 'kafkajs';
 import { OutboundMessage } from '../../application/ports/message-bus.port';
 import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
+import { explainKafkaError } from './kafka-errors';
 
 export type KafkaCompression = 'none' | 'gzip' | 'snappy';
 
@@ -72,6 +73,8 @@ export class KafkaBatchingPublisher {
   private settledListeners: Array<() => void> = [];
   private readonly resendBackoff: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>;
   private readonly closing = new AbortController();
+  /** Why the batch in flight has not gone through yet: the cause a timed-out publish reports. */
+  private lastSendError: unknown;
 
   constructor(
     private readonly producer: Pick<Producer, 'sendBatch'>,
@@ -165,6 +168,7 @@ export class KafkaBatchingPublisher {
         for (const entry of batch) entry.settle();
         return;
       } catch (error) {
+        this.lastSendError = error;
         const transient = isTransient(error);
         if (transient) await sleep(backoffDelay(this.resendBackoff, resend), this.closing.signal);
         if (!transient || this.closing.signal.aborted) {
@@ -183,7 +187,11 @@ export class KafkaBatchingPublisher {
       this.pendingMessages -= entry.messages.length;
       this.pendingBytes -= entry.bytes;
     }
-    entry.settle(new Error(`Kafka did not acknowledge the messages within ${this.deliveryTimeoutMs} ms (delivery timeout)`));
+    entry.settle(
+      new Error(`Kafka did not acknowledge the messages within ${this.deliveryTimeoutMs} ms (delivery timeout)`, {
+        cause: this.lastSendError,
+      }),
+    );
   }
 
   private notifySettled(): void {
@@ -193,6 +201,8 @@ export class KafkaBatchingPublisher {
   }
 }
 
+const FINAL_REASONS = new Set(['tls', 'dns', 'authentication', 'authorization']);
+
 /**
  * Whether the failure can pass. kafkajs wraps the error that ended its retries (an unreachable
  * broker, a timeout, a leader moving) as non-retriable, so the deepest kafkajs error in the cause
@@ -200,6 +210,8 @@ export class KafkaBatchingPublisher {
  * credentials, a message too large or a missing permission are final and fail the publish at once.
  */
 const isTransient = (error: unknown): boolean => {
+  // An untrusted certificate, an unknown host or refused credentials do not heal by waiting.
+  if (FINAL_REASONS.has(explainKafkaError(error, 'sending').reason)) return false;
   let retriable = false;
   for (let link = error, depth = 0; typeof link === 'object' && link !== null && depth < 16; depth++) {
     const { retriable: says, cause } = link as { retriable?: unknown; cause?: unknown };

@@ -50,6 +50,13 @@ export const explainKafkaError = (error: unknown, action: string, context: Error
   if (error instanceof KafkaAdapterError) return error;
   const chain = causesOf(error);
   const secrets = context.secrets ?? [];
+  // Already explained further down (e.g. a delivery timeout caused by a failed connect): keep that
+  // explanation, whose own words ("ssl/sasl…") must not be classified again.
+  const explained = chain.find((e): e is KafkaAdapterError => e instanceof KafkaAdapterError);
+  if (explained !== undefined) {
+    const message = `Kafka: ${action} failed: ${error instanceof Error ? `${error.message}: ` : ''}${explained.message.replace(/^Kafka: /, '')}`;
+    return new KafkaAdapterError(explained.reason, redactSecrets(message, secrets) as string, { cause: withoutSecrets(error, secrets) });
+  }
   const root = chain[chain.length - 1];
   const detail = redactSecrets(root instanceof Error ? root.message : String(root), secrets) as string;
   const broker = chain.map((e) => (e as { broker?: unknown }).broker).find((b): b is string => typeof b === 'string');

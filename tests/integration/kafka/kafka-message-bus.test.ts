@@ -292,7 +292,13 @@ describe('KafkaMessageBus on a real broker', () => {
     ['a port nobody listens on', '127.0.0.1:1', 'unreachable'],
     ['a host that does not resolve', 'kafka.invalid:9092', 'dns'],
   ])('explains %s', async (_case, broker, reason) => {
-    const bus = track(new KafkaMessageBus({ brokers: [broker], clientId: 'orderflow-it', retries: 0, connectionTimeout: 2_000 }));
+    // An unreachable broker is waited for (a restart looks the same) until the delivery timeout.
+    const bus = track(
+      new KafkaMessageBus(
+        { brokers: [broker], clientId: 'orderflow-it', retries: 0, connectionTimeout: 2_000 },
+        { publishing: { deliveryTimeoutMs: 5_000 } },
+      ),
+    );
     const error = await bus.publish('orders.v1', [{ key: 'k', value: Buffer.from('v') }]).catch((e: unknown) => e);
     expect(error).toMatchObject({ reason });
     expect((error as Error).message).toContain(broker.split(':')[0]!);
