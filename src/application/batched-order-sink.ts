@@ -8,7 +8,6 @@ import {
   validateRotationPolicy,
 } from '../domain/batch-rotation';
 import { EnrichedOrder } from '../domain/enriched-order';
-import { Rejection } from '../domain/rejection';
 import { RiskScorerRegistry } from '../domain/risk';
 import { evaluateMessage } from './order-evaluation';
 import { OrderStatistics } from './order-statistics';
@@ -19,8 +18,9 @@ import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.p
 import { MetricsPort } from './ports/metrics.port';
 import { OrderArchivePort } from './ports/order-archive.port';
 import { OrderDecoderPort } from './ports/order-decoder.port';
-import { sleep, Sleep } from './retry';
-import { ProbeBackoff, WriteGate } from './write-gate';
+import { Sleep } from './retry';
+import { SinkWrites } from './sink-writes';
+import { ProbeBackoff } from './write-gate';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
@@ -107,8 +107,7 @@ export class BatchedOrderSink {
   /** Messages held by open batches across all partitions (written batches excluded). */
   private openMessages = 0;
   private readonly stopping = new AbortController();
-  private readonly archiveGate: WriteGate;
-  private readonly deadLetterGate: WriteGate;
+  private readonly writes: SinkWrites;
 
   constructor(
     private readonly deps: BatchedOrderSinkDeps,
@@ -120,32 +119,7 @@ export class BatchedOrderSink {
         `An in-flight budget of ${options.inFlightBudget} cannot fill a batch of ${options.rotation.maxMessages}: it needs at least twice the batch size`,
       );
     }
-    const { metrics, logger } = deps;
-    const gateDeps = { sleep: deps.sleep ?? sleep, random: deps.random ?? Math.random, now: () => deps.clock.now(), signal: this.stopping.signal };
-    this.archiveGate = new WriteGate(options.backoff, {
-      ...gateDeps,
-      events: {
-        outageBegan: (error) => {
-          metrics.archiveHealthy(false);
-          logger.warn({ target: 'archive', err: describe(error) }, 'Batch object write failed: holding batches, probing with backoff until one succeeds');
-        },
-        probeFailed: (error, failedProbes) => logger.warn({ target: 'archive', failedProbes, err: describe(error) }, 'Archive still failing'),
-        outageEnded: (outageMs, failedProbes, released) => {
-          metrics.archiveHealthy(true);
-          logger.info({ target: 'archive', outageMs, failedProbes, released }, 'Archive writes succeed again');
-        },
-      },
-    });
-    this.deadLetterGate = new WriteGate(options.backoff, {
-      ...gateDeps,
-      events: {
-        outageBegan: (error) =>
-          logger.warn({ target: 'dead-letter', err: describe(error) }, 'Dead-letter write failed: holding dead letters, probing with backoff until one succeeds'),
-        probeFailed: (error, failedProbes) => logger.warn({ target: 'dead-letter', failedProbes, err: describe(error) }, 'Dead-letter topic still failing'),
-        outageEnded: (outageMs, failedProbes, released) =>
-          logger.info({ target: 'dead-letter', outageMs, failedProbes, released }, 'Dead-letter writes succeed again'),
-      },
-    });
+    this.writes = new SinkWrites(deps, options.backoff, this.stopping.signal, 'Batch object write failed: holding batches');
   }
 
   readonly handle: DeliveryHandler = (delivery: Delivery): void => {
@@ -177,7 +151,7 @@ export class BatchedOrderSink {
       batch ??= this.open(partition, message, now);
       // Written at once, acked with the batch: the dead letter's offset must not be committed
       // ahead of the records before it, or a restart would begin inside this batch.
-      batch.deadLetters.push(this.write(this.deadLetterGate, () => this.deadLetter(message, outcome.error)));
+      batch.deadLetters.push(this.writes.deadLetter(message, outcome.error));
     }
     batch.deliveries.push(delivery);
     batch.lastArrivalMs = now;
@@ -259,7 +233,7 @@ export class BatchedOrderSink {
 
   /** Writes the object and waits for the batch's dead letters; only then is any of it acked. */
   private async flush(batch: Batch, reason: RotationReason): Promise<void> {
-    const stored = batch.records.length === 0 || (await this.write(this.archiveGate, () => this.putObject(batch, reason)));
+    const stored = batch.records.length === 0 || (await this.writes.archive(() => this.putObject(batch, reason)));
     const deadLettered = (await Promise.all(batch.deadLetters)).every(Boolean);
     if (stored && deadLettered) {
       for (const delivery of batch.deliveries) delivery.ack();
@@ -280,31 +254,4 @@ export class BatchedOrderSink {
     }
     this.deps.logger.debug({ key, records: batch.records.length, messages: batch.messages, reason }, 'Batch object written');
   }
-
-  private async deadLetter(original: InboundMessage, reason: Rejection): Promise<void> {
-    try {
-      await this.deps.deadLetters.send({ original, rejection: reason });
-    } catch (error) {
-      this.deps.metrics.deadLetterFailed();
-      throw error;
-    }
-    this.deps.metrics.orderDeadLettered(reason.code);
-    this.deps.statistics.recordDeadLettered(reason.code);
-    this.deps.logger.warn(
-      { topic: original.topic, partition: original.partition, offset: original.offset, code: reason.code, reason: reason.message },
-      'Message dead-lettered',
-    );
-  }
-
-  /** Every attempt after a write's first is a retry, whether it probed or was released after an outage. */
-  private write(gate: WriteGate, attempt: () => Promise<void>): Promise<boolean> {
-    let attempts = 0;
-    return gate.write(() => {
-      if (attempts++ > 0) this.deps.metrics.archiveRetried();
-      return attempt();
-    });
-  }
 }
-
-/** Error text for logs. Adapters are responsible for keeping secrets out of their errors. */
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -12,8 +12,9 @@ import { OrderArchivePort } from './ports/order-archive.port';
 import { OrderDecoderPort } from './ports/order-decoder.port';
 import { evaluateMessage } from './order-evaluation';
 import { OrderStatistics } from './order-statistics';
-import { DEFAULT_BACKOFF, sleep, Sleep } from './retry';
-import { ProbeBackoff, WriteGate } from './write-gate';
+import { DEFAULT_BACKOFF, Sleep } from './retry';
+import { SinkWrites } from './sink-writes';
+import { ProbeBackoff } from './write-gate';
 
 export interface ProcessOrdersOptions {
   readonly archivePrefix: string;
@@ -58,53 +59,22 @@ export interface ProcessOrdersDeps {
  */
 export class ProcessOrders {
   private readonly stopping = new AbortController();
-  private readonly archiveGate: WriteGate;
-  private readonly deadLetterGate: WriteGate;
+  private readonly writes: SinkWrites;
   private readonly archivedKeys: RecentKeys;
 
   constructor(
     private readonly deps: ProcessOrdersDeps,
     private readonly options: ProcessOrdersOptions = DEFAULT_PROCESS_ORDERS_OPTIONS,
   ) {
-    const { metrics, logger } = deps;
-    const gateDeps = {
-      sleep: deps.sleep ?? sleep,
-      random: deps.random ?? Math.random,
-      now: () => deps.clock.now(),
-      signal: this.stopping.signal,
-    };
-    this.archiveGate = new WriteGate(options.backoff, {
-      ...gateDeps,
-      events: {
-        outageBegan: (error) => {
-          metrics.archiveHealthy(false);
-          logger.warn({ target: 'archive', err: describe(error) }, 'Archive write failed: holding archive writes, probing with backoff until one succeeds');
-        },
-        probeFailed: (error, failedProbes) => logger.warn({ target: 'archive', failedProbes, err: describe(error) }, 'Archive still failing'),
-        outageEnded: (outageMs, failedProbes, released) => {
-          metrics.archiveHealthy(true);
-          logger.info({ target: 'archive', outageMs, failedProbes, released }, 'Archive writes succeed again');
-        },
-      },
-    });
-    this.deadLetterGate = new WriteGate(options.backoff, {
-      ...gateDeps,
-      events: {
-        outageBegan: (error) =>
-          logger.warn({ target: 'dead-letter', err: describe(error) }, 'Dead-letter write failed: holding dead letters, probing with backoff until one succeeds'),
-        probeFailed: (error, failedProbes) => logger.warn({ target: 'dead-letter', failedProbes, err: describe(error) }, 'Dead-letter topic still failing'),
-        outageEnded: (outageMs, failedProbes, released) =>
-          logger.info({ target: 'dead-letter', outageMs, failedProbes, released }, 'Dead-letter writes succeed again'),
-      },
-    });
+    this.writes = new SinkWrites(deps, options.backoff, this.stopping.signal, 'Archive write failed: holding archive writes');
     this.archivedKeys = new RecentKeys(options.rememberedKeys ?? DEFAULT_REMEMBERED_KEYS);
   }
 
   readonly handle: DeliveryHandler = async (delivery: Delivery): Promise<void> => {
     const outcome = this.evaluate(delivery.message);
     const written = outcome.ok
-      ? await this.write(this.archiveGate, () => this.archive(outcome.value))
-      : await this.write(this.deadLetterGate, () => this.deadLetter(delivery.message, outcome.error));
+      ? await this.writes.archive(() => this.archive(outcome.value))
+      : await this.writes.deadLetter(delivery.message, outcome.error);
     if (written) delivery.ack();
     else delivery.nack(new Error(`Stopped before offset ${delivery.message.offset} was written; it will be redelivered`));
   };
@@ -127,36 +97,6 @@ export class ProcessOrders {
     if (this.archivedKeys.remember(key)) this.deps.metrics.orderDuplicate();
     this.deps.metrics.orderArchived(record.channel, record.latency_ms, record.high_risk);
     this.deps.statistics.recordArchived(record, this.deps.clock.now());
-  }
-
-  private async deadLetter(original: InboundMessage, reason: Rejection): Promise<void> {
-    try {
-      await this.deps.deadLetters.send({ original, rejection: reason });
-    } catch (error) {
-      this.deps.metrics.deadLetterFailed();
-      throw error;
-    }
-    this.deps.metrics.orderDeadLettered(reason.code);
-    this.deps.statistics.recordDeadLettered(reason.code);
-    this.deps.logger.warn(
-      {
-        topic: original.topic,
-        partition: original.partition,
-        offset: original.offset,
-        code: reason.code,
-        reason: clip(reason.message, MAX_LOGGED_REASON_CHARS),
-      },
-      'Message dead-lettered',
-    );
-  }
-
-  /** Every attempt after a write's first is a retry, whether it probed or was released after an outage. */
-  private write(gate: WriteGate, attempt: () => Promise<void>): Promise<boolean> {
-    let attempts = 0;
-    return gate.write(() => {
-      if (attempts++ > 0) this.deps.metrics.archiveRetried();
-      return attempt();
-    });
   }
 }
 
@@ -188,11 +128,3 @@ interface Archivable {
   readonly key: string;
   readonly record: EnrichedOrder;
 }
-
-/** Error text for logs. Adapters are responsible for keeping secrets out of their errors. */
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-
-/** As the dead-letter sink bounds its headers: a hostile payload's rejection reason must not bloat the log. */
-const MAX_LOGGED_REASON_CHARS = 1_000;
-
-const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
