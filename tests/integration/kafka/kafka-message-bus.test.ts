@@ -7,10 +7,10 @@ import { createKafka, KafkaConnection } from '../../../src/adapters/kafka/kafka-
 import { KafkaAdapterError } from '../../../src/adapters/kafka/kafka-errors';
 import { KafkaConsumerTuning, KafkaMessageBus } from '../../../src/adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
-import { LoggerPort } from '../../../src/application/ports/logger.port';
 import { Delivery } from '../../../src/application/ports/message-bus.port';
 import { readStackEnv } from '../../support/stack-env';
 import { describeMessageBusContract } from '../../contract/message-bus.contract';
+import { LoggerSpy } from '../../support/logger-spy';
 
 const env = readStackEnv();
 const PLAINTEXT: KafkaConnection = { brokers: env.kafkaBrokers.split(','), clientId: 'orderflow-it', retries: 2 };
@@ -52,25 +52,6 @@ describeMessageBusContract('KafkaMessageBus', async () => {
   };
 });
 
-/** Records every log line as text, to search it for what must never be logged. */
-class LoggerSpy implements LoggerPort {
-  readonly lines: string[] = [];
-  debug(fields: Record<string, unknown>, message: string): void {
-    this.record('debug', fields, message);
-  }
-  info(fields: Record<string, unknown>, message: string): void {
-    this.record('info', fields, message);
-  }
-  warn(fields: Record<string, unknown>, message: string): void {
-    this.record('warn', fields, message);
-  }
-  error(fields: Record<string, unknown>, message: string): void {
-    this.record('error', fields, message);
-  }
-  private record(level: string, fields: Record<string, unknown>, message: string): void {
-    this.lines.push(`${level} ${message} ${inspect(fields, { depth: 10 })}`);
-  }
-}
 
 /** Polls until the check passes, or fails after 20 s. */
 const eventually = async (what: string, check: () => boolean | Promise<boolean>): Promise<void> => {
@@ -266,7 +247,7 @@ describe('KafkaMessageBus on a real broker', () => {
       expect(logs.lines.length).toBeGreaterThan(0);
       for (const secret of [wrong, sasl!.password]) {
         for (const error of failures) expect(inspect(error, { depth: 10 })).not.toContain(secret);
-        expect(logs.lines.join('\n')).not.toContain(secret);
+        expect(logs.text().join('\n')).not.toContain(secret);
       }
     });
 

@@ -5,17 +5,8 @@ import {
   ReadinessCheck,
 } from '../../../src/adapters/http/http-status-server';
 import { PrometheusMetrics } from '../../../src/adapters/prometheus/prometheus-metrics';
-import { LoggerPort } from '../../../src/application/ports/logger.port';
+import { LoggerSpy } from '../../support/logger-spy';
 
-class LoggerSpy implements LoggerPort {
-  readonly errors: Array<{ fields: Record<string, unknown>; message: string }> = [];
-  debug(): void {}
-  info(): void {}
-  warn(): void {}
-  error(fields: Record<string, unknown>, message: string): void {
-    this.errors.push({ fields, message });
-  }
-}
 
 const passing = (name: string): ReadinessCheck => ({ name, check: async () => {} });
 
@@ -199,8 +190,9 @@ describe('HttpStatusServer', () => {
     const body = await response.text();
     expect(JSON.parse(body)).toEqual({ error: 'Internal server error' });
     expect(body).not.toContain('0x7f3a');
-    expect(logger.errors).toEqual([
+    expect(logger.lines.filter((line) => line.level === 'error')).toEqual([
       {
+        level: 'error',
         fields: { method: 'GET', path: '/topk', err: 'Error: statistics corrupted at 0x7f3a' },
         message: 'Status request failed',
       },
@@ -218,7 +210,7 @@ describe('HttpStatusServer', () => {
       },
     });
     expect((await fetch(`${base}/metrics`)).status).toBe(500);
-    expect(logger.errors).toHaveLength(1);
+    expect(logger.messages('error')).toHaveLength(1);
   });
 
   it('closes promptly despite idle keep-alive connections, and stops answering', async () => {

@@ -6,17 +6,8 @@ import {
   PrometheusMetricsDeps,
   PrometheusMetricsOptions,
 } from '../../../src/adapters/prometheus/prometheus-metrics';
-import { LoggerPort } from '../../../src/application/ports/logger.port';
+import { LoggerSpy } from '../../support/logger-spy';
 
-class LoggerSpy implements LoggerPort {
-  readonly warnings: string[] = [];
-  debug(): void {}
-  info(): void {}
-  warn(_fields: Record<string, unknown>, message: string): void {
-    this.warnings.push(message);
-  }
-  error(): void {}
-}
 
 const aPrometheusMetrics = (deps: Partial<PrometheusMetricsDeps> = {}, options: PrometheusMetricsOptions = {}) => {
   const logger = new LoggerSpy();
@@ -117,7 +108,7 @@ describe('PrometheusMetrics', () => {
     const text = await metrics.metrics();
     expect(sampleOf(text, 'orderflow_throughput_orders_per_second')).toBe(3);
     expect(sampleOf(text, 'orderflow_archive_retries_total')).toBe(1);
-    expect(logger.warnings).toEqual(['Throughput unavailable; keeping its last value']);
+    expect(logger.messages('warn')).toEqual(['Throughput unavailable; keeping its last value']);
   });
 
   describe('consumer lag', () => {
@@ -145,7 +136,7 @@ describe('PrometheusMetrics', () => {
       const text = await metrics.metrics();
       expect(sampleOf(text, 'orderflow_consumer_lag{topic="orders.v1",partition="0"}')).toBe(7);
       expect(sampleOf(text, 'orderflow_orders_archived_total{channel="web"}')).toBe(1);
-      expect(logger.warnings).toEqual(['Consumer lag unavailable; keeping the last values']);
+      expect(logger.messages('warn')).toEqual(['Consumer lag unavailable; keeping the last values']);
     });
 
     it('gives up on a provider that hangs rather than hanging the scrape', async () => {
@@ -158,7 +149,7 @@ describe('PrometheusMetrics', () => {
       hang = true;
 
       expect(sampleOf(await metrics.metrics(), 'orderflow_consumer_lag{topic="orders.v1",partition="0"}')).toBe(5);
-      expect(logger.warnings).toHaveLength(1);
+      expect(logger.messages('warn')).toHaveLength(1);
     });
 
     it('drops partitions the consumer no longer owns after a rebalance', async () => {
@@ -184,7 +175,7 @@ describe('PrometheusMetrics', () => {
     expect(sampleOf(text, `orderflow_orders_archived_total{channel="${OVERFLOW_LABEL}"}`)).toBe(2);
     expect(sampleOf(text, `orderflow_orders_high_risk_total{channel="${OVERFLOW_LABEL}"}`)).toBe(2);
     expect(text).not.toContain('kiosk');
-    expect(logger.warnings).toHaveLength(1);
+    expect(logger.messages('warn')).toHaveLength(1);
   });
 
   it('keeps its metrics in its own registry, so instances never collide', async () => {

@@ -2,10 +2,10 @@ import { DLQ_HEADERS, KafkaDeadLetterSink } from '../../../src/adapters/kafka/ka
 import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
 import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
 import { OrderPipeline } from '../../../src/application/order-pipeline';
-import { LoggerPort } from '../../../src/application/ports/logger.port';
 import { Sleep } from '../../../src/application/retry';
 import { aWireOrder, wireBytes } from '../../support/builders';
 import { aPipeline, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS } from '../../support/pipeline';
+import { LoggerSpy } from '../../support/logger-spy';
 
 const publishOrders = async (bus: InMemoryMessageBus, count: number, prefix = 'o'): Promise<string[]> => {
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
@@ -222,22 +222,6 @@ describe('process orders on the in-memory bus', () => {
   });
 });
 
-/** Keeps what was logged, fields included. */
-class LoggerSpy implements LoggerPort {
-  readonly lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
-  debug(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'debug', message, fields });
-  }
-  info(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'info', message, fields });
-  }
-  warn(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'warn', message, fields });
-  }
-  error(fields: Record<string, unknown>, message: string): void {
-    this.lines.push({ level: 'error', message, fields });
-  }
-}
 
 const until = async (condition: () => boolean): Promise<void> => {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
