@@ -1,0 +1,97 @@
+import { Container } from 'inversify';
+import { EventEmitter } from 'node:events';
+import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
+import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
+import { runConsume } from '../../../src/main/commands/consume';
+import { AppConfig, EMBEDDED_DEFAULTS } from '../../../src/main/config';
+import { TOKENS } from '../../../src/main/di-tokens';
+import { aWireOrder, wireBytes } from '../../support/builders';
+import { LoggerSpy } from '../../support/logger-spy';
+
+const CONFIG: AppConfig = { ...EMBEDDED_DEFAULTS, archive: 'memory', httpPort: 0, logLevel: 'silent', shutdownDeadlineMs: 10_000 };
+
+/**
+ * `orderflow consume` on the in-memory bus and archive, with the process's signals and exit
+ * replaced: the whole command, start to end, without a broker.
+ */
+const startConsume = (replace: (container: Container) => void = () => {}) => {
+  const signals = new EventEmitter();
+  const exits: number[] = [];
+  const logger = new LoggerSpy();
+  let container: Container | undefined;
+  const exitCode = runConsume(CONFIG, {
+    signals: { on: (s, l) => signals.on(s, l), off: (s, l) => signals.off(s, l) },
+    exit: (code) => void exits.push(code),
+    overrides: (c) => {
+      container = c;
+      c.rebindSync(TOKENS.Logger).toConstantValue(logger);
+      replace(c);
+    },
+  });
+  const port = (): number => logger.lines.find((line) => line.message.startsWith('Serving'))!.fields.port as number;
+  return { exitCode, signals, exits, logger, port, container: () => container! };
+};
+
+const until = async (condition: () => boolean, what: string): Promise<void> => {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+const answers = async (port: number): Promise<boolean> => {
+  try {
+    await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('orderflow consume', () => {
+  it('archives while it runs, and on SIGTERM drains, stops listening, closes its server and resolves 0', async () => {
+    const consume = startConsume();
+    await until(() => consume.logger.hasLogged(/^Consuming$/), 'the pipeline to start');
+    const bus = consume.container().get(TOKENS.MessageBus) as InMemoryMessageBus;
+    const archive = consume.container().get(TOKENS.Archive) as InMemoryOrderArchive;
+    await bus.publish(CONFIG.ordersTopic, Array.from({ length: 30 }, (_, i) => ({ key: `o-${i}`, value: wireBytes(aWireOrder({ id: `o-${i}` })) })));
+    await bus.caughtUp(CONFIG.consumerGroup, CONFIG.ordersTopic);
+    expect(await answers(consume.port())).toBe(true);
+
+    consume.signals.emit('SIGTERM', 'SIGTERM');
+    await expect(consume.exitCode).resolves.toBe(0);
+    expect(await archive.list('')).toHaveLength(30);
+    expect(consume.exits).toEqual([]);
+    expect(consume.signals.listenerCount('SIGTERM')).toBe(0);
+    expect(await answers(consume.port())).toBe(false);
+    expect(consume.logger.hasLogged(/orderflow consume stopped$/)).toBe(true);
+  });
+
+  it('stops before joining the group when SIGTERM arrives during start-up, instead of dying by the signal', async () => {
+    const consume = startConsume();
+    // runConsume has not reached its first await yet: the signal lands in the middle of start-up.
+    consume.signals.emit('SIGTERM', 'SIGTERM');
+    await expect(consume.exitCode).resolves.toBe(0);
+    expect(consume.logger.hasLogged(/Shutting down during start-up/)).toBe(true);
+    expect(consume.logger.hasLogged(/stopped before it joined the group/)).toBe(true);
+    expect(consume.logger.hasLogged(/^Consuming$/)).toBe(false);
+    expect(consume.exits).toEqual([]);
+    expect(await answers(consume.port())).toBe(false);
+  });
+
+  it('resolves 1 with the cause when the pipeline cannot start, and leaves no server open', async () => {
+    const consume = startConsume((c) => {
+      const bus = new InMemoryMessageBus();
+      bus.subscribe = async () => {
+        throw new Error('group authorization failed for order-consumer-group');
+      };
+      c.rebindSync(TOKENS.MessageBus).toConstantValue(bus);
+    });
+    await expect(consume.exitCode).resolves.toBe(1);
+    const failure = consume.logger.lines.find((line) => line.level === 'error');
+    expect(failure).toMatchObject({ message: 'The consumer could not start', fields: { err: 'group authorization failed for order-consumer-group' } });
+    expect(await answers(consume.port())).toBe(false);
+    expect(consume.signals.listenerCount('SIGTERM')).toBe(0);
+  });
+});
