@@ -27,6 +27,11 @@ export interface KafkaSettings {
   readonly maxPartitionFetchBytes?: number;
   /** How often acked positions are committed; absent: the Kafka adapter's default (1 s). */
   readonly commitIntervalMs?: number;
+  /**
+   * How long the group waits for a silent member before handing its partitions to the others:
+   * the pause a crashed consumer costs its partitions. Absent: the Kafka adapter's default (30 s).
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 export interface CosSettings {

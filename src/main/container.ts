@@ -180,9 +180,11 @@ const batchedInFlightBudget = (config: AppConfig): number =>
   Math.max(config.maxInFlight, inFlightBudgetFor(config.batch, config.kafka?.topicPartitions ?? 6));
 
 /** The consumer settings we expose; the adapter's defaults stand for the rest. */
-const consumerTuning = ({ maxPartitionFetchBytes, commitIntervalMs }: KafkaSettings): KafkaConsumerTuning => ({
+const consumerTuning = ({ maxPartitionFetchBytes, commitIntervalMs, sessionTimeoutMs }: KafkaSettings): KafkaConsumerTuning => ({
   ...(maxPartitionFetchBytes === undefined ? {} : { maxBytesPerPartition: maxPartitionFetchBytes }),
   ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }),
+  // Kafka's rule of thumb: heartbeat at a third of the session timeout, here never slower than the default 3 s.
+  ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs, heartbeatIntervalMs: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)) }),
 });
 
 /** Our settings in the adapter's words; the CA file is read once, at startup. */

@@ -134,6 +134,8 @@ const Variables = t.partial({
   KAFKA_COMPRESSION: OneOf(['none', 'gzip', 'snappy'] as const),
   KAFKA_MAX_PARTITION_FETCH_BYTES: Int(1_024, 64 * 1024 * 1024),
   KAFKA_COMMIT_INTERVAL_MS: Int(10, 600_000),
+  // Kafka brokers accept 6 s to 30 min by default (group.min/max.session.timeout.ms).
+  KAFKA_SESSION_TIMEOUT_MS: Int(6_000, 1_800_000),
   COS_ENDPOINT: Url,
   COS_BUCKET: fromString('a bucket name (3-63 of [a-z0-9.-])', (s) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s) ? s : undefined)),
   COS_API_KEY: NonEmpty,
@@ -240,6 +242,7 @@ const kafkaSettings = (v: Variables, problems: string[]): KafkaSettings | undefi
     // decode, for about 10 % less catch-up speed (adr/0010).
     maxPartitionFetchBytes: v.KAFKA_MAX_PARTITION_FETCH_BYTES ?? 256 * 1024,
     ...(v.KAFKA_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: v.KAFKA_COMMIT_INTERVAL_MS }),
+    ...(v.KAFKA_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: v.KAFKA_SESSION_TIMEOUT_MS }),
   };
 };
 

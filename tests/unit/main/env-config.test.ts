@@ -141,6 +141,9 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ ...minio, KAFKA_MAX_PARTITION_FETCH_BYTES: '1048576' }, SERVICE).kafka?.maxPartitionFetchBytes).toBe(1_048_576);
     expect(loadConfig(minio, SERVICE).kafka?.commitIntervalMs).toBeUndefined();
     expect(loadConfig({ ...minio, KAFKA_COMMIT_INTERVAL_MS: '5000' }, SERVICE).kafka?.commitIntervalMs).toBe(5_000);
+    expect(loadConfig(minio, SERVICE).kafka?.sessionTimeoutMs).toBeUndefined();
+    expect(loadConfig({ ...minio, KAFKA_SESSION_TIMEOUT_MS: '10000' }, SERVICE).kafka?.sessionTimeoutMs).toBe(10_000);
+    expect(() => loadConfig({ ...minio, KAFKA_SESSION_TIMEOUT_MS: '1000' }, SERVICE)).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
     expect(problemsOf(() => loadConfig({ ...minio, KAFKA_MAX_PARTITION_FETCH_BYTES: '512' }, SERVICE))).toEqual([
       expect.stringContaining('KAFKA_MAX_PARTITION_FETCH_BYTES is invalid: expected an integer from 1024 to 67108864'),
     ]);
