@@ -1,3 +1,4 @@
+import { SESSION_TIMEOUT_S } from '../../support/fault-service';
 import { validOrders } from '../../support/fault-payloads';
 import { FaultSuite, secondsSince } from './fault-suite';
 
@@ -46,7 +47,7 @@ export const crashAndRestart = (suite: FaultSuite): void => {
       notes: [
         `Killed at ${KILL_AT.map((share) => `${share * 100} %`).join(', ')} of the orders committed; commits resumed`,
         `${recoveries.map((s) => `${s.toFixed(1)} s`).join(', ')} after the kills (the worst is shown).`,
-        'Almost all of it is the group waiting for the dead member\'s 30 s session to expire before it hands its partitions to the',
+        `Almost all of it is the group waiting for the dead member's ${SESSION_TIMEOUT_S} s session (KAFKA_SESSION_TIMEOUT_MS) to expire before it hands its partitions to the`,
         'new process. The duplicates are what the killed processes had written but not yet committed (at most the in-flight bound',
         'plus one commit interval each); a new process cannot know what its predecessor wrote, so only the store can count them.',
       ],

@@ -1,3 +1,4 @@
+import { SESSION_TIMEOUT_S } from '../../support/fault-service';
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
 import { FaultSuite, secondsSince } from './fault-suite';
@@ -69,7 +70,7 @@ export const brokerRestart = (suite: FaultSuite): void => {
         'the idempotent producer (acks = all) held the rest and delivered every order exactly once (the topic holds exactly what was',
         'sent). The consumer kept its process and recovered by itself:',
         restarted
-          ? 'the outage outlasted kafkajs\'s retries, so kafkajs restarted the consumer, whose join waited for its previous membership to expire (the 30 s session timeout); it then redelivered what had been written but not committed when the broker went away.'
+          ? `the outage outlasted kafkajs's retries, so kafkajs restarted the consumer, whose join waited for its previous membership to expire (the ${SESSION_TIMEOUT_S} s session timeout); it then redelivered what had been written but not committed when the broker went away.`
           : 'kafkajs reconnected within its retries and the consumer carried on in the same group generation.',
       ],
       durationSeconds: secondsSince(started),

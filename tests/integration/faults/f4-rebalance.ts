@@ -1,6 +1,6 @@
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
-import { CliProcess } from '../../support/fault-service';
+import { CliProcess, SESSION_TIMEOUT_S } from '../../support/fault-service';
 import { FaultSuite, secondsSince } from './fault-suite';
 
 const ORDERS = 10_000;
@@ -58,7 +58,7 @@ export const rebalance = (suite: FaultSuite): void => {
       notes: [
         `The killed consumer owned partitions ${victimPartitions.join(', ')} (${pendingOfVictim.length} of them with work left).`,
         'The survivor kept its own partitions moving throughout; the victim\'s stalled until the group expired the dead member',
-        '(its 30 s session timeout) and assigned all six to the survivor, which resumed them from their committed positions.',
+        `(its ${SESSION_TIMEOUT_S} s session timeout) and assigned all six to the survivor, which resumed them from their committed positions.`,
       ],
       durationSeconds: secondsSince(started),
     });
