@@ -18,11 +18,15 @@ import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.p
 import { MetricsPort } from './ports/metrics.port';
 import { OrderArchivePort } from './ports/order-archive.port';
 import { OrderDecoderPort } from './ports/order-decoder.port';
+import { RecentKeys } from './recent-keys';
 import { Sleep } from './retry';
 import { SinkWrites } from './sink-writes';
 import { ProbeBackoff } from './write-gate';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
+
+/** Batch objects remembered to count rewrites: at 1,000 orders each, the last 10 million orders. */
+const REMEMBERED_OBJECTS = 10_000;
 
 export interface BatchedOrderSinkOptions {
   /** Key prefix of the objects, e.g. `orders-batched`. */
@@ -108,6 +112,8 @@ export class BatchedOrderSink {
   private openMessages = 0;
   private readonly stopping = new AbortController();
   private readonly writes: SinkWrites;
+  /** Objects this process wrote: writing one again (a replay) rewrites every order in it. */
+  private readonly writtenObjects = new RecentKeys(REMEMBERED_OBJECTS);
 
   constructor(
     private readonly deps: BatchedOrderSinkDeps,
@@ -247,6 +253,8 @@ export class BatchedOrderSink {
   private async putObject(batch: Batch, reason: RotationReason): Promise<void> {
     const key = batchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!);
     await this.deps.archive.put(key, Buffer.from(batch.lines.join('')), NDJSON_CONTENT_TYPE);
+    // Same name, same records (the name determines them): counted as a duplicate of each order.
+    if (this.writtenObjects.remember(key)) this.deps.metrics.orderDuplicate(batch.records.length);
     const now = this.deps.clock.now();
     for (const record of batch.records) {
       this.deps.metrics.orderArchived(record.channel, record.latency_ms, record.high_risk);

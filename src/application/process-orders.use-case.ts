@@ -13,6 +13,7 @@ import { OrderDecoderPort } from './ports/order-decoder.port';
 import { evaluateMessage } from './order-evaluation';
 import { OrderStatistics } from './order-statistics';
 import { DEFAULT_BACKOFF, Sleep } from './retry';
+import { RecentKeys } from './recent-keys';
 import { SinkWrites } from './sink-writes';
 import { ProbeBackoff } from './write-gate';
 
@@ -101,28 +102,6 @@ export class ProcessOrders {
 }
 
 const DEFAULT_REMEMBERED_KEYS = 50_000;
-
-/**
- * The keys archived lately, in bounded memory and O(1) per key: two generations of at most half
- * the capacity each; when the current one fills up, the older is forgotten.
- */
-class RecentKeys {
-  private current = new Set<string>();
-  private previous = new Set<string>();
-
-  constructor(private readonly capacity: number) {}
-
-  /** Remembers the key; returns whether it was remembered already. */
-  remember(key: string): boolean {
-    if (this.current.has(key) || this.previous.has(key)) return true;
-    this.current.add(key);
-    if (this.current.size * 2 >= this.capacity) {
-      this.previous = this.current;
-      this.current = new Set();
-    }
-    return false;
-  }
-}
 
 interface Archivable {
   readonly key: string;

@@ -20,8 +20,8 @@ export class InMemoryMetrics implements MetricsPort {
     this.deadLettered.set(code, (this.deadLettered.get(code) ?? 0) + 1);
   }
 
-  orderDuplicate(): void {
-    this.duplicates++;
+  orderDuplicate(count = 1): void {
+    this.duplicates += count;
   }
 
   archiveRetried(): void {

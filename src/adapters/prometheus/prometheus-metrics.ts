@@ -161,8 +161,8 @@ export class PrometheusMetrics implements MetricsPort {
     this.deadLettered.inc({ code });
   }
 
-  orderDuplicate(): void {
-    this.duplicates.inc();
+  orderDuplicate(count = 1): void {
+    this.duplicates.inc(count);
   }
 
   archiveRetried(): void {

@@ -286,6 +286,22 @@ describe('the batched sink, delivery by delivery', () => {
     for (const delivery of held) expect(delivery.nack).toHaveBeenCalledTimes(1);
   });
 
+  it('counts each order of a batch object it writes again as a duplicate', async () => {
+    const archive = new InMemoryOrderArchive();
+    const { sink, metrics } = aBatchedSink(new InMemoryMessageBus(), archive, { maxMessages: 3 });
+    const deliverBatch = () => [0, 1, 2].map((offset) => aDelivery(0, offset)).map((delivery) => (sink.handle(delivery), delivery));
+    const first = deliverBatch();
+    await until(() => first.every((delivery) => delivery.ack.mock.calls.length === 1));
+    expect(metrics.duplicates).toBe(0);
+
+    // The bus went back to offset 0 (a replay after a nack or a reconnect): the same object again.
+    const replay = deliverBatch();
+    await until(() => replay.every((delivery) => delivery.ack.mock.calls.length === 1));
+    expect(await archive.list(`${PREFIX}/`)).toEqual([objectKey(0, 0)]);
+    expect(archive.puts).toBe(2);
+    expect(metrics.duplicates).toBe(3);
+  });
+
   it('releases the longest-idle open batch when open batches reach half the in-flight budget', () => {
     const warnings: string[] = [];
     const logger: LoggerPort = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
