@@ -113,6 +113,42 @@ export class KafkaProbe {
   }
 }
 
+/**
+ * Publishes a stream at a steady pace in the background, through one idempotent producer, so a
+ * fault can land while orders are still arriving. A pre-filled topic does not allow that with
+ * the batched sink, which drains 20,000 orders in about a second.
+ */
+export class SteadyProducer {
+  published = 0;
+  readonly done: Promise<void>;
+
+  constructor(
+    probe: KafkaProbe,
+    topic: string,
+    messages: readonly OutboundMessage[],
+    { chunk = 100, intervalMs = 100 }: { chunk?: number; intervalMs?: number } = {},
+  ) {
+    const publisher = probe.newPublisher();
+    this.done = (async () => {
+      try {
+        for (let i = 0; i < messages.length; i += chunk) {
+          await publisher.publish(topic, messages.slice(i, i + chunk));
+          this.published = Math.min(messages.length, i + chunk);
+          await new Promise((resolve) => setTimeout(resolve, intervalMs));
+        }
+      } finally {
+        await publisher.close();
+      }
+    })();
+    // Awaited by the scenario later; a rejection meanwhile must wait for that, not count as unhandled.
+    this.done.catch(() => undefined);
+  }
+
+  async until(count: number, timeoutMs: number): Promise<void> {
+    await waitFor(() => this.published >= count, timeoutMs, () => `${count} messages to be published (${this.published})`);
+  }
+}
+
 export interface TopicRecord {
   readonly partition: number;
   readonly offset: number;

@@ -1,3 +1,4 @@
+import { partitionForKey } from '../../src/adapters/memory/murmur2-partitioner';
 import { OrderGenerator, seededRandom } from '../../src/application/order-generator';
 import { OutboundMessage } from '../../src/application/ports/message-bus.port';
 import { RejectionCode } from '../../src/domain/rejection';
@@ -74,6 +75,24 @@ export const validOrders = (
     };
   });
 };
+
+/** The case id of a partition's closer (see batchClosers). */
+export const CLOSER_PREFIX = 'closer-';
+
+/**
+ * One valid order per partition, dated far in the future, published after a batched lane's
+ * orders: a UTC date change closes each partition's last batch, which would otherwise stay open,
+ * unwritten and uncommitted (adr/0011). The closer itself opens a batch that nothing closes; the
+ * group is done when its position reaches the closer. Closers are no cases of the ledger.
+ */
+export const batchClosers = (runId: string, partitions: number): OutboundMessage[] =>
+  Array.from({ length: partitions }, (_, partition) => {
+    let n = 0;
+    while (partitionForKey(`${CLOSER_PREFIX}${runId}-${n}`, partitions) !== partition) n++;
+    const id = `${CLOSER_PREFIX}${runId}-${n}`;
+    const order = { id, customer: 'c-closer', total: 1, channel: 'web', produced_at: '2099-01-01T00:00:00.000Z' };
+    return { key: id, value: Buffer.from(JSON.stringify(order)), headers: { [CASE_HEADER]: id } };
+  });
 
 const HOSTILE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'] as const;
 

@@ -25,18 +25,32 @@ export const buildService = async (): Promise<void> => {
   });
 };
 
-/** Topics, group and key prefix of one scenario: unique per run, so reruns never see each other's data. */
+export type SinkKind = 'per-order' | 'batched';
+
+/** Topics, group, key prefix and sink of one scenario: unique per run, so reruns never see each other's data. */
 export interface Lane {
   readonly ordersTopic: string;
   readonly dlqTopic: string;
   readonly group: string;
+  /** COS_PREFIX; the batched sink writes under `<prefix>-batched/`. */
   readonly prefix: string;
+  readonly sink: SinkKind;
 }
 
-export const aLane = (scenario: string): Lane => {
+export const aLane = (scenario: string, sink: SinkKind = 'per-order'): Lane => {
   const run = `${scenario.toLowerCase()}-${Date.now().toString(36)}`;
-  return { ordersTopic: `${run}.orders`, dlqTopic: `${run}.orders.dlq`, group: `${run}-group`, prefix: `${run}/orders` };
+  return { ordersTopic: `${run}.orders`, dlqTopic: `${run}.orders.dlq`, group: `${run}-group`, prefix: `${run}/orders`, sink };
 };
+
+/** Where the lane's sink writes its objects. */
+export const objectPrefix = (lane: Lane): string => (lane.sink === 'batched' ? `${lane.prefix}-batched` : lane.prefix);
+
+/**
+ * Batches of 200 messages, so that a 10,000-order run makes about 50 objects and as many commit
+ * boundaries. The span rule is set to a day: the orders are 13 s apart in event time, and a
+ * 60 s span would cut every batch after a few orders; the UTC date still cuts them.
+ */
+export const BATCH_MAX_MESSAGES = 200;
 
 /**
  * The consumers' session timeout. Every `kill -9` costs the dead member's partitions this long
@@ -59,6 +73,8 @@ export const serviceEnv = (stack: FaultStackEnv, lane: Lane, overrides: Record<s
   KAFKA_TOPIC_PARTITIONS: '6',
   KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_S * 1000),
   LOG_LEVEL: 'info',
+  ORDERFLOW_SINK: lane.sink,
+  ...(lane.sink === 'batched' ? { ORDERFLOW_BATCH_MAX_MESSAGES: String(BATCH_MAX_MESSAGES), ORDERFLOW_BATCH_MAX_SPAN_MS: '86400000' } : {}),
   ...overrides,
 });
 

@@ -8,6 +8,13 @@ export interface StoredKey {
   readonly firstWrittenAt: number;
 }
 
+export interface ObjectVersion {
+  readonly key: string;
+  readonly versionId: string;
+  /** Epoch ms (MinIO's clock, which is this machine's). */
+  readonly writtenAt: number;
+}
+
 /**
  * The test's own view of the object store, independent of the service. The fault bucket is
  * versioned (MinIO supports versioning on a single drive), so every PUT of a key leaves a
@@ -37,6 +44,19 @@ export class StoreProbe {
   /** Every key under the prefix ('' for the whole bucket), with its versions. */
   async keys(prefix: string): Promise<Map<string, StoredKey>> {
     const keys = new Map<string, StoredKey>();
+    for (const version of await this.versions(prefix)) {
+      const known = keys.get(version.key);
+      keys.set(version.key, {
+        versions: (known?.versions ?? 0) + 1,
+        firstWrittenAt: Math.min(known?.firstWrittenAt ?? version.writtenAt, version.writtenAt),
+      });
+    }
+    return keys;
+  }
+
+  /** Every version of every key under the prefix: each PUT of a key left one. */
+  async versions(prefix: string): Promise<ObjectVersion[]> {
+    const versions: ObjectVersion[] = [];
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     do {
@@ -44,21 +64,17 @@ export class StoreProbe {
         .listObjectVersions({ Bucket: this.stack.bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker })
         .promise();
       for (const version of page.Versions ?? []) {
-        const written = version.LastModified!.getTime();
-        const known = keys.get(version.Key!);
-        keys.set(version.Key!, {
-          versions: (known?.versions ?? 0) + 1,
-          firstWrittenAt: Math.min(known?.firstWrittenAt ?? written, written),
-        });
+        versions.push({ key: version.Key!, versionId: version.VersionId!, writtenAt: version.LastModified!.getTime() });
       }
       keyMarker = page.IsTruncated === true ? page.NextKeyMarker : undefined;
       versionIdMarker = page.IsTruncated === true ? page.NextVersionIdMarker : undefined;
     } while (keyMarker !== undefined);
-    return keys;
+    return versions;
   }
 
-  async get(key: string): Promise<Buffer> {
-    const { Body } = await this.s3.getObject({ Bucket: this.stack.bucket, Key: key }).promise();
+  /** The object's bytes: its latest version, or the one named. */
+  async get(key: string, versionId?: string): Promise<Buffer> {
+    const { Body } = await this.s3.getObject({ Bucket: this.stack.bucket, Key: key, ...(versionId === undefined ? {} : { VersionId: versionId }) }).promise();
     return Body as Buffer;
   }
 }

@@ -1,7 +1,7 @@
-import { SESSION_TIMEOUT_S } from '../../support/fault-service';
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
-import { FaultSuite, secondsSince } from './fault-suite';
+import { SESSION_TIMEOUT_S, SinkKind } from '../../support/fault-service';
+import { BATCHED_DUPLICATES, FaultSuite, scenarioId, secondsSince } from './fault-suite';
 
 const ORDERS = 10_000;
 /** Published in small chunks at a steady pace, so that the restart hits a producer in mid-stream. */
@@ -13,38 +13,26 @@ const CHUNK_INTERVAL_MS = 150;
  * and consumed. The idempotent producer (acks = all) retries through the outage and delivers
  * every order exactly once to the topic; the consumer reconnects by itself and loses nothing.
  */
-export const brokerRestart = (suite: FaultSuite): void => {
-  it('F2: broker restarted mid-run: the producer delivers everything, the consumer reconnects, 0 lost', async () => {
+export const brokerRestart = (suite: FaultSuite, sink: SinkKind): void => {
+  const id = scenarioId('F2', sink);
+  it(`${id}: broker restarted mid-run (${sink} sink): the producer delivers everything, the consumer reconnects, 0 lost`, async () => {
     const started = Date.now();
-    const lane = await suite.lane('F2');
+    const lane = await suite.lane(id, sink);
     const cases = validOrders(ORDERS, { seed: 202, runId: lane.group, prefix: lane.prefix });
-    const consumer = suite.consumer('f2-consumer', lane);
+    const consumer = suite.consumer(`${id}-consumer`, lane);
     const commits = suite.watchCommits(lane);
     await waitFor(() => consumer.hasLogged(/Kafka subscription assigned partitions/), 120_000, () => 'the consumer to join its group');
 
-    // One publisher for the whole stream: its publishes must survive the restart, not be retried by the test.
-    const publisher = suite.kafka.newPublisher();
-    let published = 0;
-    const producing = (async () => {
-      for (let i = 0; i < cases.length; i += CHUNK) {
-        await publisher.publish(lane.ordersTopic, cases.slice(i, i + CHUNK).map((c) => c.message));
-        published += CHUNK;
-        await new Promise((resolve) => setTimeout(resolve, CHUNK_INTERVAL_MS));
-      }
-    })();
-    // Awaited after the restart; a rejection meanwhile must wait for that, not count as unhandled.
-    producing.catch(() => undefined);
-
-    await waitFor(() => published >= ORDERS * 0.3, 120_000, () => `30 % of the orders to be published (${published})`);
-    const publishedBeforeStop = published;
+    // One producer for the whole stream: its publishes must survive the restart, not be retried by the test.
+    const producer = suite.feed(lane, cases, { chunk: CHUNK, intervalMs: CHUNK_INTERVAL_MS });
+    await producer.until(ORDERS * 0.3, 120_000);
+    const publishedBeforeStop = producer.published;
     const stoppedAt = Date.now();
     await suite.stack.stopKafka();
     await suite.stack.startKafka();
     const back = Date.now();
 
-    await producing;
-    await publisher.close();
-    const ends = await suite.kafka.ends(lane.ordersTopic);
+    const ends = await suite.positionsWhenDone(lane, producer);
     await commits.untilCaughtUp(ends, 240_000);
     const serviceDuplicates = await consumer.metric('orderflow_orders_duplicate_total');
     const restarted = consumer.hasLogged(/Kafka consumer crashed; kafkajs restarts it/);
@@ -59,8 +47,8 @@ export const brokerRestart = (suite: FaultSuite): void => {
     expect(serviceDuplicates).toBe(ledger.duplicates);
 
     suite.record({
-      id: 'F2',
-      title: 'Kafka broker restarted mid-run',
+      id,
+      title: `Kafka broker restarted mid-run, ${sink} sink`,
       faults: `broker stopped and restarted on the same data (down ${((back - stoppedAt) / 1000).toFixed(1)} s) while producing`,
       ledger,
       recoverySeconds: commits.recoverySeconds(back, ends),
@@ -72,6 +60,7 @@ export const brokerRestart = (suite: FaultSuite): void => {
         restarted
           ? `the outage outlasted kafkajs's retries, so kafkajs restarted the consumer, whose join waited for its previous membership to expire (the ${SESSION_TIMEOUT_S} s session timeout); it then redelivered what had been written but not committed when the broker went away.`
           : 'kafkajs reconnected within its retries and the consumer carried on in the same group generation.',
+        ...(sink === 'batched' ? [BATCHED_DUPLICATES] : []),
       ],
       durationSeconds: secondsSince(started),
     });

@@ -1,6 +1,7 @@
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
-import { FaultSuite, secondsSince } from './fault-suite';
+import { SinkKind } from '../../support/fault-service';
+import { FaultSuite, scenarioId, secondsSince } from './fault-suite';
 
 const ORDERS = 10_000;
 const OUTAGE_MS = 20_000;
@@ -10,14 +11,16 @@ const OUTAGE_MS = 20_000;
  * probes the store with capped backoff, commits nothing past the failure, reports not-ready, and
  * drains the backlog by itself once the store answers again. It never exits.
  */
-export const storageOutage = (suite: FaultSuite): void => {
-  it('F3: object store down for 20 s: no commit passes the failure, /readyz goes 503 and back to 200, 0 lost, the backlog drains', async () => {
+export const storageOutage = (suite: FaultSuite, sink: SinkKind): void => {
+  const id = scenarioId('F3', sink);
+  it(`${id}: object store down for 20 s (${sink} sink): no commit passes the failure, /readyz goes 503 and back to 200, 0 lost, the backlog drains`, async () => {
     const started = Date.now();
-    const lane = await suite.lane('F3');
+    const lane = await suite.lane(id, sink);
     const cases = validOrders(ORDERS, { seed: 303, runId: lane.group, prefix: lane.prefix });
-    await suite.kafka.publish(lane.ordersTopic, cases.map((c) => c.message));
-    const ends = await suite.kafka.ends(lane.ordersTopic);
-    const consumer = suite.consumer('f3-consumer', lane);
+    // Half before the outage, half during it: however fast the sink, the outage meets work to hold.
+    const [before, during] = [cases.slice(0, ORDERS / 2), cases.slice(ORDERS / 2)];
+    await suite.kafka.publish(lane.ordersTopic, before.map((c) => c.message));
+    const consumer = suite.consumer(`${id}-consumer`, lane);
     const commits = suite.watchCommits(lane);
 
     // /readyz as a load balancer sees it, every 250 ms, for the whole run.
@@ -34,6 +37,7 @@ export const storageOutage = (suite: FaultSuite): void => {
     await commits.until(ORDERS * 0.25, 180_000);
     await suite.stack.stopMinio();
     const down = Date.now();
+    await suite.kafka.publish(lane.ordersTopic, during.map((c) => c.message));
     await waitFor(() => statusSince(down).includes(503), 30_000, () => `/readyz to report 503 during the outage (saw ${statusSince(down).join(',')})`);
     // The outage itself is the fault: it lasts its 20 s whatever the service does meanwhile.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, down + OUTAGE_MS - Date.now())));
@@ -43,6 +47,7 @@ export const storageOutage = (suite: FaultSuite): void => {
     await waitFor(() => statusSince(back).includes(200), 60_000, () => `/readyz to report 200 after the outage (saw ${statusSince(back).join(',')})`);
     const readyAgain = readiness.find((r) => r.at >= back && r.status === 200)!.at;
 
+    const ends = await suite.positionsWhenDone(lane);
     await commits.untilCaughtUp(ends, 240_000);
     polling = false;
     await pollReadiness;
@@ -57,12 +62,12 @@ export const storageOutage = (suite: FaultSuite): void => {
     expect(ledger.problems).toEqual([]);
     expect(ledger).toMatchObject({ sent: ORDERS, archived: ORDERS, lost: 0, deadLettered: 0 });
     // One outage, announced once and ended once: the probes are bounded by the backoff, not one per message.
-    expect(outageLog.filter((msg) => /holding archive writes/.test(String(msg)))).toHaveLength(1);
+    expect(outageLog.filter((msg) => /write failed: holding/.test(String(msg)))).toHaveLength(1);
     expect(outageLog.filter((msg) => msg === 'Archive writes succeed again')).toHaveLength(1);
 
     suite.record({
-      id: 'F3',
-      title: 'object store (MinIO) down for 20 s',
+      id,
+      title: `object store (MinIO) down for 20 s, ${sink} sink`,
       faults: `MinIO stopped for ${((back - down) / 1000).toFixed(0)} s mid-run, then started on the same data`,
       ledger,
       recoverySeconds: commits.recoverySeconds(back, ends),

@@ -1,7 +1,7 @@
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
-import { CliProcess, SESSION_TIMEOUT_S } from '../../support/fault-service';
-import { FaultSuite, secondsSince } from './fault-suite';
+import { CliProcess, SinkKind, SESSION_TIMEOUT_S } from '../../support/fault-service';
+import { FaultSuite, scenarioId, secondsSince } from './fault-suite';
 
 const ORDERS = 10_000;
 
@@ -16,13 +16,14 @@ const assignment = (consumer: CliProcess): number[] | undefined => {
  * group expires the dead member, the survivor is given its partitions, resumes them from their
  * committed positions, and finishes the topic.
  */
-export const rebalance = (suite: FaultSuite): void => {
-  it('F4: one of two consumers killed mid-run: the group rebalances, the survivor finishes, 0 lost', async () => {
+export const rebalance = (suite: FaultSuite, sink: SinkKind): void => {
+  const id = scenarioId('F4', sink);
+  it(`${id}: one of two consumers killed mid-run (${sink} sink): the group rebalances, the survivor finishes, 0 lost`, async () => {
     const started = Date.now();
-    const lane = await suite.lane('F4');
+    const lane = await suite.lane(id, sink);
     const cases = validOrders(ORDERS, { seed: 404, runId: lane.group, prefix: lane.prefix });
-    const victim = suite.consumer('f4-consumer-a', lane);
-    const survivor = suite.consumer('f4-consumer-b', lane);
+    const victim = suite.consumer(`${id}-consumer-a`, lane);
+    const survivor = suite.consumer(`${id}-consumer-b`, lane);
     await waitFor(
       () => assignment(victim)?.length === 3 && assignment(survivor)?.length === 3,
       120_000,
@@ -30,16 +31,16 @@ export const rebalance = (suite: FaultSuite): void => {
     );
     const victimPartitions = assignment(victim)!;
 
-    await suite.kafka.publish(lane.ordersTopic, cases.map((c) => c.message));
-    const ends = await suite.kafka.ends(lane.ordersTopic);
     const commits = suite.watchCommits(lane);
+    const producer = suite.feed(lane, cases);
     await commits.until(ORDERS * 0.3, 180_000);
-    const pendingOfVictim = victimPartitions.filter((p) => (commits.latest[p] ?? 0) < ends[p]!);
-    expect(pendingOfVictim.length).toBeGreaterThan(0);
+    // Still being fed: every partition of the victim has work left when it dies.
+    expect(producer.published).toBeLessThan(ORDERS);
     victim.kill('SIGKILL');
     expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
     const killedAt = Date.now();
 
+    const ends = await suite.positionsWhenDone(lane, producer);
     await commits.untilCaughtUp(ends, 240_000);
     expect(assignment(survivor)?.sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(await survivor.stop()).toEqual({ code: 0, signal: null });
@@ -50,13 +51,13 @@ export const rebalance = (suite: FaultSuite): void => {
     expect(ledger).toMatchObject({ sent: ORDERS, archived: ORDERS, lost: 0, deadLettered: 0 });
 
     suite.record({
-      id: 'F4',
-      title: 'one of two consumers in a group killed',
+      id,
+      title: `one of two consumers in a group killed, ${sink} sink`,
       faults: '`kill -9` of one of two consumers sharing a 6-partition topic',
       ledger,
-      recoverySeconds: commits.recoverySeconds(killedAt, ends, pendingOfVictim),
+      recoverySeconds: commits.recoverySeconds(killedAt, ends, victimPartitions),
       notes: [
-        `The killed consumer owned partitions ${victimPartitions.join(', ')} (${pendingOfVictim.length} of them with work left).`,
+        `The killed consumer owned partitions ${victimPartitions.join(', ')}, killed at 30 % of the orders committed while they were still being produced.`,
         'The survivor kept its own partitions moving throughout; the victim\'s stalled until the group expired the dead member',
         `(its ${SESSION_TIMEOUT_S} s session timeout) and assigned all six to the survivor, which resumed them from their committed positions.`,
       ],

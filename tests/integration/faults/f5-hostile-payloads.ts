@@ -1,5 +1,6 @@
 import { FaultCase, poisonMessages, shuffled, validOrders } from '../../support/fault-payloads';
-import { FaultSuite, secondsSince } from './fault-suite';
+import { SinkKind } from '../../support/fault-service';
+import { FaultSuite, scenarioId, secondsSince } from './fault-suite';
 
 const VALID = 10_000;
 const POISON = 10_000;
@@ -10,8 +11,12 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Exactly the archived record's fields: nothing a hostile payload added may show up. */
 const RECORD_FIELDS = ['channel', 'consumed_at', 'customer', 'high_risk', 'id', 'latency_ms', 'produced_at', 'risk_score', 'total'];
 
-/** Any well-formed key of any scenario's lane: `<scenario>-<run>/orders/dt=YYYY-MM-DD/orderId=<safe id>.json`. */
-const LANE_KEY = /^[a-z0-9]+-[a-z0-9]+\/orders\/dt=\d{4}-\d{2}-\d{2}\/orderId=[A-Za-z0-9._:-]{1,128}\.json$/;
+/**
+ * Any well-formed key of any scenario's lane: `<lane>/orders/dt=YYYY-MM-DD/orderId=<safe id>.json`,
+ * or `<lane>/orders-batched/dt=YYYY-MM-DD/<lane>.orders+<partition>+<start offset>.ndjson`.
+ */
+const LANE_KEY =
+  /^(?<lane>[a-z0-9-]+)\/orders(?:\/dt=\d{4}-\d{2}-\d{2}\/orderId=[A-Za-z0-9._:-]{1,128}\.json|-batched\/dt=\d{4}-\d{2}-\d{2}\/\k<lane>\.orders\+\d+\+\d{10}\.ndjson)$/;
 
 /**
  * F5: 10,000 messages that can never be processed — every kind the dead-letter policy names, with
@@ -20,16 +25,17 @@ const LANE_KEY = /^[a-z0-9]+-[a-z0-9]+\/orders\/dt=\d{4}-\d{2}-\d{2}\/orderId=[A
  * sent, every poison message is on the dead-letter topic with its reason, and no object lands
  * outside the prefix.
  */
-export const hostilePayloads = (suite: FaultSuite): void => {
-  it('F5: 10,000 hostile payloads among 10,000 valid orders: never crashes, every valid order archived, every poison dead-lettered with its reason', async () => {
+export const hostilePayloads = (suite: FaultSuite, sink: SinkKind): void => {
+  const id = scenarioId('F5', sink);
+  it(`${id}: 10,000 hostile payloads among 10,000 valid orders (${sink} sink): never crashes, every valid order archived, every poison dead-lettered with its reason`, async () => {
     const started = Date.now();
-    const lane = await suite.lane('F5');
+    const lane = await suite.lane(id, sink);
     const orders = validOrders(VALID, { seed: 505, runId: lane.group, prefix: lane.prefix, hostileEvery: HOSTILE_EVERY });
     const cases: FaultCase[] = shuffled([...orders, ...poisonMessages(POISON, 5_005)], 55);
-    const consumer = suite.consumer('f5-consumer', lane, { ORDERFLOW_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) });
+    const consumer = suite.consumer(`${id}-consumer`, lane, { ORDERFLOW_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) });
     const commits = suite.watchCommits(lane);
     await suite.kafka.publish(lane.ordersTopic, cases.map((c) => c.message), 200);
-    const ends = await suite.kafka.ends(lane.ordersTopic);
+    const ends = await suite.positionsWhenDone(lane);
     await commits.untilCaughtUp(ends, 300_000);
 
     expect(consumer.running).toBe(true);
@@ -48,16 +54,17 @@ export const hostilePayloads = (suite: FaultSuite): void => {
 
     // What was archived is the order as sent, whatever hostile members came with it.
     const sample = orders.filter((_, i) => i % HOSTILE_EVERY === 0 || i % 101 === 0);
-    for (const { expect: expected } of sample) {
-      const stored = JSON.parse((await suite.store.get(expected.key)).toString()) as Record<string, unknown>;
+    for (const order of sample) {
+      const expected = order.expect;
+      const stored = await suite.storedRecord(lane, order);
       expect(Object.keys(stored).sort()).toEqual(RECORD_FIELDS);
       expect(stored).toMatchObject({ ...expected.wire, high_risk: expected.wire.total >= 500 });
     }
 
     const kinds = new Set(cases.flatMap((c) => (c.expect.kind === 'dead-letter' ? [c.expect.what] : [])));
     suite.record({
-      id: 'F5',
-      title: 'hostile and malformed payloads',
+      id,
+      title: `hostile and malformed payloads, ${sink} sink`,
       faults: `${POISON.toLocaleString('en-US')} fuzzed and hostile messages shuffled among the valid orders`,
       ledger,
       notes: [

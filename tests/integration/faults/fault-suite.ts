@@ -1,17 +1,28 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import * as path from 'node:path';
-import { CommitSample, CommitWatcher, KafkaProbe } from '../../support/fault-kafka';
-import { FaultCase } from '../../support/fault-payloads';
+import { BatchedStore, checkBatches, ndjsonRecords } from '../../support/fault-batches';
+import { CommitSample, CommitWatcher, KafkaProbe, SteadyProducer } from '../../support/fault-kafka';
+import { ArchiveExpectation, batchClosers, CASE_HEADER, CLOSER_PREFIX, FaultCase } from '../../support/fault-payloads';
 import { account, Ledger, renderReliabilityDoc, ScenarioResult } from '../../support/fault-report';
-import { aLane, buildService, CliProcess, Lane, LOG_DIR, serviceEnv } from '../../support/fault-service';
+import { aLane, buildService, CliProcess, Lane, LOG_DIR, objectPrefix, serviceEnv, SinkKind } from '../../support/fault-service';
 import { FaultStack, FaultStackEnv } from '../../support/fault-stack';
 import { StoreProbe } from '../../support/fault-store';
 import { REPO_ROOT } from '../../support/stack-env';
 
-/** The scenarios of docs/reliability.md, in its order. The doc is written only when all of them passed. */
-export const SCENARIOS = ['F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'S1', 'S2'] as const;
+/**
+ * The scenarios of docs/reliability.md, in its order. The doc is written only when all of them
+ * passed. F1–F5 and S1 run with both sinks; F6 (the credentials fail before any sink works) and
+ * S2 (the deadline and the second signal belong to the process, not the sink) run once.
+ */
+export const SCENARIOS = [
+  'F1', 'F1-batched', 'F2', 'F2-batched', 'F3', 'F3-batched', 'F4', 'F4-batched', 'F5', 'F5-batched', 'F6', 'S1', 'S1-batched', 'S2',
+] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
+export const SINKS: readonly SinkKind[] = ['per-order', 'batched'];
+
+/** The id of a scenario run with a sink: `F1` for the default per-order sink, `F1-batched` for the other. */
+export const scenarioId = <B extends string>(base: B, sink: SinkKind): B | `${B}-batched` => (sink === 'batched' ? `${base}-batched` : base);
 
 const RELIABILITY_DOC = path.join(REPO_ROOT, 'docs', 'reliability.md');
 
@@ -25,6 +36,7 @@ export class FaultSuite {
   private readonly consumers: CliProcess[] = [];
   private readonly watchers: CommitWatcher[] = [];
   private readonly results = new Map<ScenarioId, ScenarioResult>();
+  private readonly batchViews = new Map<string, BatchedStore>();
   private readonly startedAt = Date.now();
 
   async start(): Promise<void> {
@@ -46,11 +58,29 @@ export class FaultSuite {
     return this.ready().store;
   }
 
-  /** A fresh lane with its topics created: 6 partitions for the orders, as `consume` would create them. */
-  async lane(scenario: string): Promise<Lane> {
-    const lane = aLane(scenario);
+  /** A fresh lane for the sink with its topics created: 6 partitions for the orders, as `consume` would create them. */
+  async lane(scenario: string, sink: SinkKind = 'per-order'): Promise<Lane> {
+    const lane = aLane(scenario, sink);
     await this.kafka.createTopics([lane.ordersTopic, lane.dlqTopic]);
     return lane;
+  }
+
+  /** Publishes the cases at a steady pace in the background (see SteadyProducer). */
+  feed(lane: Lane, cases: readonly FaultCase[], pace: { chunk?: number; intervalMs?: number } = {}): SteadyProducer {
+    return new SteadyProducer(this.kafka, lane.ordersTopic, cases.map((c) => c.message), pace);
+  }
+
+  /**
+   * Once the producer (if any) has published everything: the committed positions at which the lane
+   * is done. That is the end of each partition for the per-order sink. A batched lane's last
+   * batches are closed by one closer per partition, published here after the last order (see
+   * batchClosers); its group is done when it has committed up to the closers.
+   */
+  async positionsWhenDone(lane: Lane, producer?: SteadyProducer): Promise<number[]> {
+    await producer?.done;
+    if (lane.sink === 'per-order') return this.kafka.ends(lane.ordersTopic);
+    await this.kafka.publish(lane.ordersTopic, batchClosers(lane.group, 6));
+    return (await this.kafka.ends(lane.ordersTopic)).map((end) => end - 1);
   }
 
   /** Starts `orderflow consume` on the lane; whatever is still running at the end is killed. */
@@ -74,12 +104,37 @@ export class FaultSuite {
 
   /** Counts from the topics and the store what became of every case sent on the lane. */
   async account(lane: Lane, cases: readonly FaultCase[], commits: readonly CommitSample[], storeDown?: { from: number; to: number }): Promise<Ledger> {
-    const [ordersTopic, deadLetters, store] = await Promise.all([
-      this.kafka.readAll(lane.ordersTopic),
-      this.kafka.readAll(lane.dlqTopic),
-      this.store.keys(`${lane.prefix}/`),
-    ]);
-    return account({ cases, store, prefix: lane.prefix, ordersTopic, deadLetters, commits, ...(storeDown === undefined ? {} : { storeDown }) });
+    const [published, deadLetters] = await Promise.all([this.kafka.readAll(lane.ordersTopic), this.kafka.readAll(lane.dlqTopic)]);
+    const ordersTopic = published.filter((record) => !(record.headers[CASE_HEADER] ?? '').startsWith(CLOSER_PREFIX));
+    const batches = lane.sink === 'batched' ? await this.batches(lane, cases) : undefined;
+    const store = batches?.perOrder ?? (await this.store.keys(`${lane.prefix}/`));
+    const ledger = account({ cases, store, prefix: lane.prefix, ordersTopic, deadLetters, commits, ...(storeDown === undefined ? {} : { storeDown }) });
+    return batches === undefined ? ledger : { ...ledger, problems: [...ledger.problems, ...batches.problems] };
+  }
+
+  /** The per-order keys of the orders the lane's store holds now, whichever sink wrote them. */
+  async storedKeys(lane: Lane, cases: readonly FaultCase[]): Promise<string[]> {
+    const store = lane.sink === 'batched' ? (await this.batches(lane, cases)).perOrder : await this.store.keys(`${lane.prefix}/`);
+    return [...store.keys()];
+  }
+
+  /** The archived record of an order, from its own object or from the batch object that holds it. */
+  async storedRecord(lane: Lane, order: FaultCase<ArchiveExpectation>): Promise<Record<string, unknown>> {
+    if (lane.sink === 'per-order') return JSON.parse((await this.store.get(order.expect.key)).toString()) as Record<string, unknown>;
+    const record = (this.batchViews.get(lane.group) ?? (await this.batches(lane, [order]))).records.get(order.id);
+    if (record === undefined) throw new Error(`No batch object holds order ${order.id}`);
+    return record;
+  }
+
+  /** Every version of the lane's batch objects, read back and checked for exactly-once by name. */
+  private async batches(lane: Lane, cases: readonly FaultCase[]): Promise<BatchedStore> {
+    const prefix = objectPrefix(lane);
+    const [versions, ordersTopic] = await Promise.all([this.store.versions(`${prefix}/`), this.kafka.readAll(lane.ordersTopic)]);
+    const bodies = [];
+    for (const version of versions) bodies.push({ version, records: ndjsonRecords(await this.store.get(version.key, version.versionId)) });
+    const view = checkBatches({ prefix, topic: lane.ordersTopic, versions: bodies, ordersTopic, cases });
+    this.batchViews.set(lane.group, view);
+    return view;
   }
 
   record(result: ScenarioResult & { id: ScenarioId }): void {
@@ -111,5 +166,10 @@ export class FaultSuite {
     return this.probes;
   }
 }
+
+/** What a duplicate is with the batched sink, for the notes of its scenarios. */
+export const BATCHED_DUPLICATES =
+  'With the batched sink a duplicate is an order of a batch object written again under its own name: every version of every object ' +
+  'was read back and held the same orders, each object exactly its partition\'s orders from its start offset on, and no order was in two objects.';
 
 export const secondsSince = (start: number): number => (Date.now() - start) / 1000;

@@ -4,9 +4,9 @@ import { storageOutage } from './f3-storage-outage';
 import { rebalance } from './f4-rebalance';
 import { hostilePayloads } from './f5-hostile-payloads';
 import { wrongCredentials } from './f6-wrong-credentials';
-import { FaultSuite } from './fault-suite';
+import { FaultSuite, SINKS } from './fault-suite';
 import { replayDeadLetters } from './replay-dlq';
-import { shutdown } from './s-shutdown';
+import { gracefulShutdown, shutdownDeadline } from './s-shutdown';
 
 /**
  * The delivery guarantees under faults (issue 4), each scenario against a real broker and a real
@@ -21,12 +21,13 @@ describe('delivery guarantees under faults', () => {
   beforeAll(() => suite.start(), 10 * 60_000);
   afterAll(() => suite.finish(), 3 * 60_000);
 
-  crashAndRestart(suite);
-  brokerRestart(suite);
-  storageOutage(suite);
-  rebalance(suite);
-  hostilePayloads(suite);
+  for (const sink of SINKS) crashAndRestart(suite, sink);
+  for (const sink of SINKS) brokerRestart(suite, sink);
+  for (const sink of SINKS) storageOutage(suite, sink);
+  for (const sink of SINKS) rebalance(suite, sink);
+  for (const sink of SINKS) hostilePayloads(suite, sink);
   wrongCredentials(suite);
-  shutdown(suite);
+  for (const sink of SINKS) gracefulShutdown(suite, sink);
+  shutdownDeadline(suite);
   replayDeadLetters(suite);
 });

@@ -1,24 +1,24 @@
-import { SESSION_TIMEOUT_S } from '../../support/fault-service';
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
-import { FaultSuite, secondsSince } from './fault-suite';
+import { SESSION_TIMEOUT_S, SinkKind } from '../../support/fault-service';
+import { FaultSuite, scenarioId, secondsSince } from './fault-suite';
 
 /**
  * S1 and S2: how `consume` ends. SIGTERM drains the in-flight orders, commits and leaves the
  * group, so the next consumer starts exactly where it stopped. A second SIGTERM exits at once,
  * and so does the deadline; whatever was not committed is then simply delivered again.
  */
-export const shutdown = (suite: FaultSuite): void => {
-  it('S1: SIGTERM mid-run drains, commits and leaves the group: the restart rewrites nothing and loses nothing', async () => {
+export const gracefulShutdown = (suite: FaultSuite, sink: SinkKind): void => {
+  const id = scenarioId('S1', sink);
+  it(`${id}: SIGTERM mid-run drains, commits and leaves the group (${sink} sink): the restart rewrites nothing and loses nothing`, async () => {
     const started = Date.now();
     const orders = 10_000;
-    const lane = await suite.lane('S1');
+    const lane = await suite.lane(id, sink);
     const cases = validOrders(orders, { seed: 707, runId: lane.group, prefix: lane.prefix });
-    await suite.kafka.publish(lane.ordersTopic, cases.map((c) => c.message));
-    const ends = await suite.kafka.ends(lane.ordersTopic);
+    const producer = suite.feed(lane, cases);
     const commits = suite.watchCommits(lane);
 
-    const first = suite.consumer('s1-consumer-0', lane);
+    const first = suite.consumer(`${id}-consumer-0`, lane);
     await commits.until(orders * 0.4, 180_000);
     const signalled = Date.now();
     expect(await first.stop()).toEqual({ code: 0, signal: null });
@@ -28,13 +28,14 @@ export const shutdown = (suite: FaultSuite): void => {
     // Drained and committed: the store holds exactly the orders below the committed positions.
     const committed = await suite.kafka.committed(lane.group, lane.ordersTopic);
     const records = await suite.kafka.readAll(lane.ordersTopic);
-    const stored = await suite.store.keys(`${lane.prefix}/`);
+    const stored = await suite.storedKeys(lane, cases);
     const keyOf = new Map(cases.map((c) => [c.message.key as string, c.expect.key]));
     const belowCommit = records.filter((r) => r.offset < committed[r.partition]!).map((r) => keyOf.get(r.key!.toString())!);
     expect(belowCommit.length).toBeGreaterThan(0);
-    expect([...stored.keys()].sort()).toEqual(belowCommit.sort());
+    expect(stored.sort()).toEqual(belowCommit.sort());
 
-    const second = suite.consumer('s1-consumer-1', lane);
+    const second = suite.consumer(`${id}-consumer-1`, lane);
+    const ends = await suite.positionsWhenDone(lane, producer);
     await commits.untilCaughtUp(ends, 180_000);
     expect(await second.stop()).toEqual({ code: 0, signal: null });
     await commits.stop();
@@ -43,8 +44,8 @@ export const shutdown = (suite: FaultSuite): void => {
     expect(ledger.problems).toEqual([]);
     expect(ledger).toMatchObject({ sent: orders, archived: orders, lost: 0, duplicates: 0 });
     suite.record({
-      id: 'S1',
-      title: 'graceful shutdown (SIGTERM) and restart',
+      id,
+      title: `graceful shutdown (SIGTERM) and restart, ${sink} sink`,
       faults: 'SIGTERM mid-run, then a new consumer',
       ledger,
       notes: [
@@ -56,6 +57,9 @@ export const shutdown = (suite: FaultSuite): void => {
     });
   }, 8 * 60_000);
 
+};
+
+export const shutdownDeadline = (suite: FaultSuite): void => {
   it('S2: the shutdown deadline bounds a drain that hangs, a second SIGTERM exits at once, and nothing is lost', async () => {
     const started = Date.now();
     const orders = 5_000;
@@ -68,7 +72,7 @@ export const shutdown = (suite: FaultSuite): void => {
 
     // Each consumer is stopped while it works, right after the store hangs: its writes in flight
     // neither succeed nor fail, so only the deadline, or a second signal, can end its drain.
-    const bounded = suite.consumer('s2-consumer-deadline', lane, { ORDERFLOW_SHUTDOWN_DEADLINE_MS: String(deadlineMs) });
+    const bounded = suite.consumer('S2-consumer-deadline', lane, { ORDERFLOW_SHUTDOWN_DEADLINE_MS: String(deadlineMs) });
     await commits.until(orders * 0.2, 180_000);
     const deadlineExit = await stopWithStoreFrozen(suite, async () => {
       const signalled = Date.now();
@@ -85,7 +89,7 @@ export const shutdown = (suite: FaultSuite): void => {
     // already have been reached by the first consumer, and the signal would then meet a process
     // that is still starting, which stops without a drain to interrupt.
     const committedBefore = (await suite.kafka.committed(lane.group, lane.ordersTopic)).reduce((sum, position) => sum + position, 0);
-    const impatient = suite.consumer('s2-consumer-second-signal', lane, { ORDERFLOW_SHUTDOWN_DEADLINE_MS: '120000' });
+    const impatient = suite.consumer('S2-consumer-second-signal', lane, { ORDERFLOW_SHUTDOWN_DEADLINE_MS: '120000' });
     await commits.until(committedBefore + orders * 0.15, 180_000);
     const secondSignalExit = await stopWithStoreFrozen(suite, async () => {
       impatient.kill('SIGTERM');
@@ -100,7 +104,7 @@ export const shutdown = (suite: FaultSuite): void => {
     expect(secondSignalExit.exit).toEqual({ code: 143, signal: null });
     expect(impatient.hasLogged(/Second signal: exiting now/)).toBe(true);
 
-    const last = suite.consumer('s2-consumer-last', lane);
+    const last = suite.consumer('S2-consumer-last', lane);
     await commits.untilCaughtUp(ends, 180_000);
     expect(await last.stop()).toEqual({ code: 0, signal: null });
     await commits.stop();
