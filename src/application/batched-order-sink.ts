@@ -177,6 +177,16 @@ export class BatchedOrderSink {
     for (const partition of this.partitions.values()) this.release(partition, reason);
   }
 
+  /**
+   * A rebalance is about to take the partitions: give the open batches back at once. The next
+   * owner re-reads them from the committed boundary and cuts them the same way, and the drain
+   * before the rebalance need not wait for batches that nothing will close.
+   */
+  readonly onPartitionsRevoked = (): void => {
+    const reason = new Error('The partitions are being reassigned; the open batch goes to their next owner');
+    for (const partition of this.partitions.values()) this.release(partition, reason);
+  };
+
   private partitionOf(message: InboundMessage, offset: number): PartitionState {
     const id = `${message.topic}:${message.partition}`;
     let partition = this.partitions.get(id);

@@ -5,6 +5,8 @@ export interface OrderSink {
   readonly handle: DeliveryHandler;
   /** Shutdown began: stop retrying, and give back held messages so that the subscription can drain. */
   stop(): void;
+  /** A rebalance is about to move the partitions: settle held messages (see SubscriptionOptions). */
+  readonly onPartitionsRevoked?: () => void;
 }
 
 export interface OrderPipelineOptions {
@@ -34,6 +36,7 @@ export class OrderPipeline {
       groupId: this.options.groupId,
       maxInFlight: this.options.maxInFlight,
       handler: this.sink.handle,
+      ...(this.sink.onPartitionsRevoked === undefined ? {} : { onPartitionsRevoked: this.sink.onPartitionsRevoked }),
     });
     return this.subscription;
   }

@@ -270,6 +270,34 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
       expect([...partitionsOf(first)].filter((p) => partitionsOf(second).has(p))).toEqual([]);
     });
 
+    it('tells a member its partitions are being revoked before a rebalance, while what it acks then is still committed', async () => {
+      const topic = await fixture.createTopic(2);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 6, (i) => `key-${i}`);
+      // The first member holds everything it gets, and acks it only when told its partitions go.
+      const held = new Inbox(() => undefined);
+      let revocations = 0;
+      await fixture.bus
+        .subscribe({
+          topic,
+          groupId,
+          handler: held.handler,
+          onPartitionsRevoked: () => {
+            revocations++;
+            for (const delivery of held.received.splice(0)) delivery.ack();
+          },
+        })
+        .then((subscription) => subscriptions.push(subscription));
+      await eventually('the six messages to be held', () => held.received.length === 6);
+      expect(revocations).toBe(0);
+
+      await subscribe({ topic, groupId }, new Inbox());
+      await eventually('the revocation', () => revocations > 0);
+      expect(revocations).toBe(1);
+      // Acked during the revocation, so committed: nothing is handed to the next owner again.
+      await eventually('all six committed', async () => (await fixture.committed(groupId, topic)).reduce((a, b) => a + b, 0) === 6);
+    });
+
     it('treats a handler that throws, or rejects, as a nack', async () => {
       const topic = await fixture.createTopic(1);
       const groupId = `${topic}.g`;

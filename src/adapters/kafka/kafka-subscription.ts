@@ -42,7 +42,8 @@ interface PartitionState {
  * delivered again.
  *
  * Rebalances. kafkajs has no onPartitionsRevoked hook; a member learns of a rebalance when a
- * heartbeat or commit fails with REBALANCE_IN_PROGRESS. When that happens in a batch callback
+ * heartbeat or commit fails with REBALANCE_IN_PROGRESS; the port's `onPartitionsRevoked` is called
+ * then, so a handler holding messages can settle them. When that happens in a batch callback
  * (where the subscription waits for capacity, and at the end of every batch), the subscription
  * drains: it waits up to `rebalanceDrainMs` for in-flight messages, commits, and only then lets
  * kafkajs rejoin — the group still accepts commits of the old generation while it prepares the
@@ -55,6 +56,7 @@ export class KafkaSubscription implements Subscription {
   readonly done: Promise<void>;
   private readonly topic: string;
   private readonly handler: DeliveryHandler;
+  private readonly onPartitionsRevoked: () => void;
   private readonly resumeBelow: number;
   private partitions = new Map<number, PartitionState>();
   private inFlight = 0;
@@ -76,6 +78,7 @@ export class KafkaSubscription implements Subscription {
   ) {
     this.topic = options.topic;
     this.handler = options.handler;
+    this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
     this.resumeBelow = Math.floor(settings.maxInFlight / 2);
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -134,8 +137,7 @@ export class KafkaSubscription implements Subscription {
       );
     });
     this.consumer.on(events.REBALANCING, () => {
-      this.rebalancing = true;
-      this.changed.notify();
+      this.beginRebalance();
       void this.commit();
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
@@ -275,8 +277,7 @@ export class KafkaSubscription implements Subscription {
     try {
       await heartbeat();
     } catch (error) {
-      if (isRebalancing(error) && !this.rebalancing) {
-        this.rebalancing = true;
+      if (isRebalancing(error) && this.beginRebalance()) {
         const drained = await this.whenSettled(this.settings.rebalanceDrainMs);
         await this.commit();
         this.settings.logger.info(
@@ -286,6 +287,19 @@ export class KafkaSubscription implements Subscription {
       }
       throw error;
     }
+  }
+
+  /**
+   * The one place a rebalance is noticed, whether by our heartbeat or by kafkajs's fetch loop:
+   * deliver nothing more, and let the handler settle what it holds (onPartitionsRevoked) while
+   * the old generation can still commit. Returns false when the rebalance was already noticed.
+   */
+  private beginRebalance(): boolean {
+    if (this.rebalancing) return false;
+    this.rebalancing = true;
+    this.changed.notify();
+    if (this.state === 'running') this.onPartitionsRevoked();
+    return true;
   }
 
   // ---- Commits ----

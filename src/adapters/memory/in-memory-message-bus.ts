@@ -175,6 +175,7 @@ class ConsumerGroup {
   }
 
   private rebalance(): void {
+    for (const member of this.members) member.revoke();
     this.generation++;
     const byTopic = new Map<string, InMemorySubscription[]>();
     for (const member of this.members) byTopic.set(member.topic, [...(byTopic.get(member.topic) ?? []), member]);
@@ -206,6 +207,7 @@ class InMemorySubscription implements Subscription {
   readonly topic: string;
   readonly done: Promise<void>;
   private readonly handler: DeliveryHandler;
+  private readonly onPartitionsRevoked: () => void;
   private readonly maxInFlight: number;
   private partitions: PartitionState[] = [];
   private generation = 0;
@@ -222,6 +224,7 @@ class InMemorySubscription implements Subscription {
   ) {
     this.topic = options.topic;
     this.handler = options.handler;
+    this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
     this.maxInFlight = options.maxInFlight ?? 64;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
@@ -237,6 +240,11 @@ class InMemorySubscription implements Subscription {
       return { partition, offsets: new PartitionOffsets(position), cursor: position, replaying: false };
     });
     this.schedulePump();
+  }
+
+  /** A rebalance begins: the handler may settle what it holds while the old generation still commits. */
+  revoke(): void {
+    if (this.partitions.length > 0 && this.state === 'running') this.onPartitionsRevoked();
   }
 
   async stop(options: { deadlineMs?: number } = {}): Promise<void> {

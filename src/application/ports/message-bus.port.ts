@@ -52,6 +52,14 @@ export interface SubscriptionOptions {
   readonly handler: DeliveryHandler;
   /** Upper bound on delivered-but-unacked messages; the bus stops fetching (pauses) at the bound. */
   readonly maxInFlight?: number;
+  /**
+   * The group is about to take this member's partitions away (a member joined or left). A
+   * handler that holds messages should settle them now: what it acks before the partitions move
+   * is committed, what it nacks goes to the next owner. Rebalances are eager, as Kafka's default
+   * protocol: every partition of the member is revoked, even those it gets back. Called before
+   * the assignment changes, at most once per rebalance.
+   */
+  readonly onPartitionsRevoked?: () => void;
 }
 
 export interface Subscription {

@@ -302,6 +302,24 @@ describe('the batched sink, delivery by delivery', () => {
     expect(metrics.duplicates).toBe(3);
   });
 
+  it('gives every open batch back when the partitions are revoked, and the pipeline tells it when that happens', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 2 });
+    const { sink, pipeline } = aBatchedSink(bus, new InMemoryOrderArchive(), { maxMessages: 5 });
+    const held = [aDelivery(0, 0), aDelivery(0, 1), aDelivery(1, 0)];
+    for (const delivery of held) sink.handle(delivery);
+    expect(held.every((delivery) => delivery.nack.mock.calls.length === 0)).toBe(true);
+    sink.onPartitionsRevoked();
+    for (const delivery of held) expect(delivery.nack).toHaveBeenCalledTimes(1);
+
+    // The pipeline subscribes with it, so the bus calls it before a rebalance.
+    const subscribe = bus.subscribe.bind(bus);
+    const given: Array<(() => void) | undefined> = [];
+    bus.subscribe = (options) => (given.push(options.onPartitionsRevoked), subscribe(options));
+    await pipeline.start();
+    expect(given).toEqual([sink.onPartitionsRevoked]);
+    await pipeline.stop();
+  });
+
   it('releases the longest-idle open batch when open batches reach half the in-flight budget', () => {
     const warnings: string[] = [];
     const logger: LoggerPort = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
