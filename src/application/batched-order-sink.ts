@@ -1,7 +1,9 @@
 import {
   batchObjectKey,
   BatchRotationPolicy,
+  idleBatchObjectKey,
   isFull,
+  isIdle,
   OpenBatchShape,
   rotationBefore,
   RotationReason,
@@ -71,6 +73,8 @@ class Batch implements OpenBatchShape {
   readonly deadLetters: Promise<boolean>[] = [];
   firstEventTimeMs: number | undefined;
   startOffset: number | undefined;
+  /** Offset of the batch's last message, record or dead letter. */
+  endOffset = -1;
 
   constructor(
     readonly topic: string,
@@ -100,11 +104,12 @@ interface PartitionState {
  * start of a batch, and the rotation rules, which depend only on the records (count, UTC date
  * and span of event time), cut the rest of the stream exactly as before.
  *
- * Nothing is flushed on a wall-clock timer: a cut that depends on when messages arrived would
- * not be reproduced by a replay, and a member that lost its partition in a rebalance could
- * overwrite a complete object with a partial one. The last batch of an idle partition therefore
- * stays open, unwritten and uncommitted, until a record closes it; at shutdown it is released to
- * be redelivered.
+ * By default nothing is flushed on a wall-clock timer: a cut that depends on when messages
+ * arrived would not be reproduced by a replay. The last batch of an idle partition therefore
+ * stays open, unwritten and uncommitted, until a record closes it; at shutdown, and when a
+ * rebalance revokes the partitions, it is released to be redelivered. With
+ * `rotation.idleFlushMs` set, such a batch is written after that long without a message, under
+ * a name that carries both its ends (see idleBatchObjectKey).
  */
 export class BatchedOrderSink {
   private readonly partitions = new Map<string, PartitionState>();
@@ -114,6 +119,8 @@ export class BatchedOrderSink {
   private readonly writes: SinkWrites;
   /** Objects this process wrote: writing one again (a replay) rewrites every order in it. */
   private readonly writtenObjects = new RecentKeys(REMEMBERED_OBJECTS);
+  /** Checks for idle batches while any is open, when idle cuts are enabled. */
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: BatchedOrderSinkDeps,
@@ -161,6 +168,7 @@ export class BatchedOrderSink {
     }
     batch.deliveries.push(delivery);
     batch.lastArrivalMs = now;
+    batch.endOffset = offset;
     this.openMessages++;
     partition.lastOffset = offset;
     if (isFull(batch, this.options.rotation)) this.close(partition, 'count');
@@ -173,6 +181,8 @@ export class BatchedOrderSink {
    */
   stop(): void {
     this.stopping.abort();
+    clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
     const reason = new Error('The batched sink stopped with this batch open; it will be redelivered');
     for (const partition of this.partitions.values()) this.release(partition, reason);
   }
@@ -204,7 +214,27 @@ export class BatchedOrderSink {
   private open(partition: PartitionState, message: InboundMessage, now: number): Batch {
     const batch = new Batch(message.topic, message.partition, now);
     partition.open = batch;
+    this.watchIdleness();
     return batch;
+  }
+
+  /**
+   * Writes every open batch that no message joined for `rotation.idleFlushMs` (opt-in; adr/0011).
+   * A timer calls it while batches are open; tests call it with a clock of their own.
+   */
+  flushIdle(): void {
+    const now = this.deps.clock.now();
+    for (const partition of this.partitions.values()) {
+      if (partition.open !== undefined && isIdle(partition.open.lastArrivalMs, now, this.options.rotation)) this.close(partition, 'idle');
+    }
+  }
+
+  private watchIdleness(): void {
+    const idleFlushMs = this.options.rotation.idleFlushMs;
+    if (idleFlushMs === undefined || this.idleTimer !== undefined || this.stopping.signal.aborted) return;
+    // A quarter of the idle time, so a batch is cut at most 25 % late; no more often than every 50 ms.
+    this.idleTimer = setInterval(() => this.flushIdle(), Math.max(50, Math.min(1_000, Math.floor(idleFlushMs / 4))));
+    this.idleTimer.unref();
   }
 
   private close(partition: PartitionState, reason: RotationReason): void {
@@ -261,7 +291,10 @@ export class BatchedOrderSink {
   }
 
   private async putObject(batch: Batch, reason: RotationReason): Promise<void> {
-    const key = batchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!);
+    const key =
+      reason === 'idle'
+        ? idleBatchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!, batch.endOffset)
+        : batchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!);
     await this.deps.archive.put(key, Buffer.from(batch.lines.join('')), NDJSON_CONTENT_TYPE);
     // Same name, same records (the name determines them): counted as a duplicate of each order.
     if (this.writtenObjects.remember(key)) this.deps.metrics.orderDuplicate(batch.records.length);

@@ -11,6 +11,12 @@ export interface BatchRotationPolicy {
   readonly maxMessages: number;
   /** A record whose event time is this much or more after the batch's first record starts the next batch. */
   readonly maxSpanMs: number;
+  /**
+   * Opt-in: a batch that no message joined for this long is written as it is (an idle cut). The
+   * only rule that looks at the clock, so its objects carry both ends in their name; see
+   * idleBatchObjectKey for what that costs.
+   */
+  readonly idleFlushMs?: number;
 }
 
 /** What the rules need to know about the open batch of a partition. */
@@ -20,7 +26,7 @@ export interface OpenBatchShape {
   readonly firstEventTimeMs: number | undefined;
 }
 
-export type RotationReason = 'count' | 'date' | 'span';
+export type RotationReason = 'count' | 'date' | 'span' | 'idle';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -35,6 +41,28 @@ const OFFSET_WIDTH = 10;
  */
 export const batchObjectKey = (prefix: string, eventTimeMs: number, topic: string, partition: number, startOffset: number): string =>
   `${prefix}/dt=${utcDate(eventTimeMs)}/${topic}+${partition}+${String(startOffset).padStart(OFFSET_WIDTH, '0')}.ndjson`;
+
+/**
+ * `<prefix>/dt=YYYY-MM-DD/<topic>+<partition>+<startOffset>+<endOffset>.ndjson`: a batch cut
+ * because its partition went idle, named by its first record and its last message. Where it
+ * ends depends on when messages arrived, which a replay does not repeat; with both ends in the
+ * name, every name still determines its records, and no write can replace an object with a
+ * shorter one. The cost: after a crash between an idle write and its commit, the replay may cut
+ * the same records into a differently named object. That is a duplicate, never a loss.
+ */
+export const idleBatchObjectKey = (
+  prefix: string,
+  eventTimeMs: number,
+  topic: string,
+  partition: number,
+  startOffset: number,
+  endOffset: number,
+): string =>
+  `${prefix}/dt=${utcDate(eventTimeMs)}/${topic}+${partition}+${String(startOffset).padStart(OFFSET_WIDTH, '0')}+${String(endOffset).padStart(OFFSET_WIDTH, '0')}.ndjson`;
+
+/** Whether an open batch that last grew at `lastArrivalMs` is due for an idle cut at `nowMs`. */
+export const isIdle = (lastArrivalMs: number, nowMs: number, policy: BatchRotationPolicy): boolean =>
+  policy.idleFlushMs !== undefined && nowMs - lastArrivalMs >= policy.idleFlushMs;
 
 /** Whether the open batch must be closed before a record with this event time may join it. */
 export const rotationBefore = (batch: OpenBatchShape, eventTimeMs: number, policy: BatchRotationPolicy): RotationReason | undefined => {
@@ -58,5 +86,8 @@ export const validateRotationPolicy = (policy: BatchRotationPolicy): void => {
   }
   if (!Number.isFinite(policy.maxSpanMs) || policy.maxSpanMs <= 0) {
     throw new RangeError(`A batch needs maxSpanMs > 0, got ${policy.maxSpanMs}`);
+  }
+  if (policy.idleFlushMs !== undefined && (!Number.isFinite(policy.idleFlushMs) || policy.idleFlushMs <= 0)) {
+    throw new RangeError(`An idle flush needs idleFlushMs > 0, got ${policy.idleFlushMs}`);
   }
 };

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { batchObjectKey, isFull, rotationBefore, validateRotationPolicy } from '../../../src/domain/batch-rotation';
+import { batchObjectKey, idleBatchObjectKey, isFull, isIdle, rotationBefore, validateRotationPolicy } from '../../../src/domain/batch-rotation';
 import { utcDate } from '../../../src/domain/hive-key';
 
 const policy = { maxMessages: 3, maxSpanMs: 60_000 };
@@ -17,6 +17,21 @@ describe('batch rotation and naming', () => {
 
   it('keeps offsets past ten digits whole', () => {
     expect(batchObjectKey('p', 0, 't', 1, 12_345_678_901)).toBe('p/dt=1970-01-01/t+1+12345678901.ndjson');
+  });
+
+  it('names an idle cut by both ends, so that no name can stand for two different sets of records', () => {
+    expect(idleBatchObjectKey('orders-batched', at('2026-11-22T10:00:00Z'), 'orders.v1', 2, 400, 457)).toBe(
+      'orders-batched/dt=2026-11-22/orders.v1+2+0000000400+0000000457.ndjson',
+    );
+    // Never the name of a batch cut by the records' own rules.
+    expect(idleBatchObjectKey('p', 0, 't', 0, 0, 0)).not.toBe(batchObjectKey('p', 0, 't', 0, 0));
+  });
+
+  it('is idle only when asked to be, once no message joined for idleFlushMs', () => {
+    expect(isIdle(0, 1_000_000, policy)).toBe(false);
+    const idle = { ...policy, idleFlushMs: 5_000 };
+    expect(isIdle(10_000, 14_999, idle)).toBe(false);
+    expect(isIdle(10_000, 15_000, idle)).toBe(true);
   });
 
   it('is full at maxMessages, dead letters included', () => {
@@ -62,5 +77,6 @@ describe('batch rotation and naming', () => {
     [{ maxMessages: 0, maxSpanMs: 1 }],
     [{ maxMessages: 1.5, maxSpanMs: 1 }],
     [{ maxMessages: 1, maxSpanMs: 0 }],
+    [{ maxMessages: 1, maxSpanMs: 1, idleFlushMs: 0 }],
   ])('refuses the policy %j', (invalid) => expect(() => validateRotationPolicy(invalid)).toThrow(RangeError));
 });

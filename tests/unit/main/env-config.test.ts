@@ -129,6 +129,8 @@ describe('configuration from the environment', () => {
     const config = loadConfig({ ORDERFLOW_SINK: 'batched', ORDERFLOW_BATCH_MAX_MESSAGES: '5000', ORDERFLOW_BATCH_MAX_SPAN_MS: '10000' }, DEMO);
     expect(config).toMatchObject({ sink: 'batched', batch: { maxMessages: 5000, maxSpanMs: 10_000 } });
     expect(describeConfig(config)).toMatchObject({ sink: 'batched', batch: { maxMessages: 5000, maxSpanMs: 10_000 } });
+    expect(config.batch.idleFlushMs).toBeUndefined();
+    expect(loadConfig({ ORDERFLOW_SINK: 'batched', ORDERFLOW_BATCH_IDLE_FLUSH_MS: '2000' }, DEMO).batch).toMatchObject({ idleFlushMs: 2_000 });
     expect(problemsOf(() => loadConfig({ ORDERFLOW_SINK: 'bulk', ORDERFLOW_BATCH_MAX_MESSAGES: '0' }, DEMO)).sort()).toEqual([
       'ORDERFLOW_BATCH_MAX_MESSAGES is invalid: expected an integer from 1 to 100000, got "0"',
       'ORDERFLOW_SINK is invalid: expected per-order | batched, got "bulk"',
