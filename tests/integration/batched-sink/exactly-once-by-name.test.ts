@@ -124,14 +124,14 @@ class Consumer {
   }
 }
 
-describe('the batched sink on Kafka and MinIO', () => {
-  beforeAll(async () => {
-    await promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], {
-      cwd: REPO_ROOT,
-      timeout: 5 * 60_000,
-    });
-  }, 5 * 60_000);
+beforeAll(async () => {
+  await promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], {
+    cwd: REPO_ROOT,
+    timeout: 5 * 60_000,
+  });
+}, 5 * 60_000);
 
+describe('the batched sink on Kafka and MinIO', () => {
   it('rewrites exactly the objects a killed consumer wrote, under the same names, when the next one re-reads from the committed offset', async () => {
     const stack = readStackEnv();
     const run = `bs-${randomUUID().slice(0, 8)}`;
@@ -228,6 +228,83 @@ describe('the batched sink on Kafka and MinIO', () => {
       archive.close();
     }
   }, 240_000);
+});
+
+describe('the batched sink with idle cuts (ORDERFLOW_BATCH_IDLE_FLUSH_MS) on Kafka and MinIO', () => {
+  it('archives and commits an idle partition\'s last orders, each order once, in objects whose names give their records', async () => {
+    const stack = readStackEnv();
+    const run = `bi-${randomUUID().slice(0, 8)}`;
+    const topic = `${run}.orders`;
+    const objectPrefix = `${run}/orders-batched`;
+    const brokers = stack.kafkaBrokers.split(',');
+    const admin = new KafkaTopicAdmin({ brokers, clientId: `${run}-admin` });
+    const producer = new KafkaMessageBus({ brokers, clientId: `${run}-producer` });
+    const archive = new CosOrderArchive({
+      endpoint: stack.cosEndpoint,
+      bucket: stack.cosBucket,
+      credentials: { kind: 'hmac', accessKeyId: stack.cosAccessKeyId, secretAccessKey: stack.cosSecretAccessKey },
+    });
+    const consumer = new Consumer({
+      KAFKA_BROKERS: stack.kafkaBrokers,
+      ORDERS_TOPIC: topic,
+      DLQ_TOPIC: `${topic}.dlq`,
+      CONSUMER_GROUP: `${run}-group`,
+      COS_PREFIX: `${run}/orders`,
+      COS_ENDPOINT: stack.cosEndpoint,
+      COS_BUCKET: stack.cosBucket,
+      COS_ACCESS_KEY_ID: stack.cosAccessKeyId,
+      COS_SECRET_ACCESS_KEY: stack.cosSecretAccessKey,
+      KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+      ORDERFLOW_SINK: 'batched',
+      ORDERFLOW_BATCH_MAX_MESSAGES: String(BATCH),
+      ORDERFLOW_BATCH_IDLE_FLUSH_MS: '1500',
+    });
+    try {
+      await admin.ensureTopics([
+        { topic, partitions: PARTITIONS },
+        { topic: `${topic}.dlq`, partitions: 1 },
+      ]);
+      // 150 and then 30 more per partition: neither ends on a batch boundary, so only idle cuts can finish them.
+      const planned = Array.from({ length: PARTITIONS }, (_, partition) => planPartition(run, partition).slice(0, 180));
+      const caughtUpTo = async (end: number): Promise<void> =>
+        eventually(
+          async () => (await admin.committedPositions(`${run}-group`, topic)).every((position) => position === end),
+          async () => `commits at ${end} on every partition, saw ${await admin.committedPositions(`${run}-group`, topic)}`,
+        );
+      await producer.publish(topic, planned.flatMap((messages) => messages.slice(0, 150).map((m) => m.message)));
+      await caughtUpTo(150);
+      await producer.publish(topic, planned.flatMap((messages) => messages.slice(150).map((m) => m.message)));
+      await caughtUpTo(180);
+      expect(await consumer.stop()).toBe(0);
+
+      const keys = await archive.list(`${objectPrefix}/`);
+      const name = new RegExp(`^${objectPrefix}/dt=\\d{4}-\\d{2}-\\d{2}/${topic.replace('.', '\\.')}\\+(\\d+)\\+(\\d{10})(?:\\+(\\d{10}))?\\.ndjson$`);
+      const archived: string[] = [];
+      let idleCuts = 0;
+      for (const key of keys) {
+        const [, partition, start, end] = name.exec(key) ?? [];
+        expect(partition).toBeDefined();
+        const messages = planned[Number(partition)]!;
+        const last = end === undefined ? undefined : Number(end);
+        if (last !== undefined) idleCuts++;
+        const ids = ((await archive.get(key))?.toString() ?? '').trimEnd().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+        // The name gives the records: from its start offset on, up to its end offset (idle cut) or for as many as it holds.
+        const from = messages.map((m, offset) => ({ ...m, offset })).filter((m) => m.offset >= Number(start) && m.id !== undefined);
+        const expected = (last === undefined ? from.slice(0, ids.length) : from.filter((m) => m.offset <= last)).map((m) => m.id);
+        expect(ids).toEqual(expected);
+        archived.push(...ids);
+      }
+      // Every valid order of both partitions, each in exactly one object.
+      const sent = planned.flatMap((messages) => messages.flatMap((m) => (m.id === undefined ? [] : [m.id])));
+      expect(archived.sort()).toEqual(sent.sort());
+      expect(idleCuts).toBeGreaterThanOrEqual(2 * PARTITIONS);
+    } finally {
+      await consumer.kill();
+      await producer.close();
+      await admin.close();
+      archive.close();
+    }
+  }, 120_000);
 });
 
 /** `partition:offset` of each dead letter, read with the service's own bus under a group of the test's own. */
