@@ -1,3 +1,4 @@
+import { Container } from 'inversify';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { CosOrderArchive } from '../../adapters/cos/cos-order-archive';
@@ -6,7 +7,6 @@ import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../adapters/kafka/kafka-topic-admin';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { Subscription } from '../../application/ports/message-bus.port';
-import { Container } from 'inversify';
 import { AppConfig } from '../config';
 import { buildContainer } from '../container';
 import { TOKENS } from '../di-tokens';
