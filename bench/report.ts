@@ -48,7 +48,7 @@ export interface Details {
   readonly putConcurrencySweep?: ReadonlyArray<{ concurrency: number; ordersPerS: number; peakRssMb: number; cpu: CpuShares }>;
   readonly latencyVsRate?: ReadonlyArray<LatencySummary & { rate: number; ordersPerS: number; otherCores: number | undefined }>;
   readonly batchSizeSweep?: ReadonlyArray<{ maxMessages: number; ordersPerS: number; peakRssMb: number; acked: number }>;
-  readonly profiles?: { core: ProfileSummary; e2e: ProfileSummary };
+  readonly profiles?: { core: ProfileSummary; e2e: ProfileSummary; batched?: ProfileSummary };
 }
 
 /** bench/results/latest.json: the issue's fields at the top level, everything behind them below. */
@@ -358,6 +358,7 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
   lines.push('### CPU profiles (`node --cpu-prof`, summarised from the .cpuprofile by the harness)', '');
   lines.push(...profileSection('B1 core', d.profiles?.core));
   lines.push(...profileSection('B3 service process', d.profiles?.e2e));
+  lines.push(...profileSection('B7 service process (batched sink)', d.profiles?.batched));
   lines.push('The raw profiles are in `bench/results/profiles/` (not committed); open them in Chrome DevTools or VS Code.', '');
 
   if (d.b4 !== undefined) {

@@ -326,16 +326,23 @@ const main = async (): Promise<void> => {
     });
 
     await attempt('profiles', async () => {
-      log('profiling B1 (core) and B3 (service) with node --cpu-prof');
+      log('profiling B1 (core), B3 (service, per-order) and B7 (service, batched) with node --cpu-prof');
       await startChild(script('core'), { orders: plan.profileCoreOrders, rounds: 2, inFlight: service.maxInFlight } satisfies CoreJob, cpuProf('core')).result;
       await startChild(
         script('service'),
         serviceJob({ topic: e2e, groupId: `${runId}-profile`, prefix: 'profile/orders', expect: plan.profileE2eSample }),
         [...PER_ORDER_FLAGS, ...cpuProf('e2e')],
       ).result;
+      const closable = endOffsets.reduce((sum, end) => sum + Math.floor(end / service.batch.maxMessages) * service.batch.maxMessages, 0);
+      await startChild(
+        script('service'),
+        serviceJob({ topic: bulk, groupId: `${runId}-profile-b7`, prefix: 'profile-b7/orders', sink: 'batched', batch: service.batch, expect: closable }),
+        cpuProf('batched'),
+      ).result;
       details.profiles = {
         core: summarizeProfile(path.join(PROFILES_DIR, 'core.cpuprofile')),
         e2e: summarizeProfile(path.join(PROFILES_DIR, 'e2e.cpuprofile')),
+        batched: summarizeProfile(path.join(PROFILES_DIR, 'batched.cpuprofile')),
       };
     });
   } finally {
