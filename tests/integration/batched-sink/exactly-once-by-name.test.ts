@@ -131,50 +131,73 @@ beforeAll(async () => {
   });
 }, 5 * 60_000);
 
+/**
+ * One test's topics, group and prefix on the shared stack, the environment of its consumers, and
+ * the clients the test itself publishes and reads with.
+ */
+const aRun = (tag: string) => {
+  const stack = readStackEnv();
+  const run = `${tag}-${randomUUID().slice(0, 8)}`;
+  const topic = `${run}.orders`;
+  const env = {
+    KAFKA_BROKERS: stack.kafkaBrokers,
+    ORDERS_TOPIC: topic,
+    DLQ_TOPIC: `${topic}.dlq`,
+    CONSUMER_GROUP: `${run}-group`,
+    COS_PREFIX: `${run}/orders`,
+    COS_ENDPOINT: stack.cosEndpoint,
+    COS_BUCKET: stack.cosBucket,
+    COS_ACCESS_KEY_ID: stack.cosAccessKeyId,
+    COS_SECRET_ACCESS_KEY: stack.cosSecretAccessKey,
+    KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
+    ORDERFLOW_SINK: 'batched',
+    ORDERFLOW_BATCH_MAX_MESSAGES: String(BATCH),
+  };
+  const brokers = stack.kafkaBrokers.split(',');
+  const admin = new KafkaTopicAdmin({ brokers, clientId: `${run}-admin` });
+  const producer = new KafkaMessageBus({ brokers, clientId: `${run}-producer` });
+  const archive = new CosOrderArchive({
+    endpoint: stack.cosEndpoint,
+    bucket: stack.cosBucket,
+    credentials: { kind: 'hmac', accessKeyId: stack.cosAccessKeyId, secretAccessKey: stack.cosSecretAccessKey },
+  });
+  return {
+    run,
+    topic,
+    objectPrefix: `${env.COS_PREFIX}-batched`,
+    env,
+    brokers,
+    admin,
+    producer,
+    archive,
+    committed: (): Promise<number[]> => admin.committedPositions(env.CONSUMER_GROUP, topic),
+    createTopics: () =>
+      admin.ensureTopics([
+        { topic, partitions: PARTITIONS },
+        { topic: env.DLQ_TOPIC, partitions: 1 },
+      ]),
+    close: async (): Promise<void> => {
+      await producer.close();
+      await admin.close();
+      archive.close();
+    },
+  };
+};
+
 describe('the batched sink on Kafka and MinIO', () => {
   it('rewrites exactly the objects a killed consumer wrote, under the same names, when the next one re-reads from the committed offset', async () => {
-    const stack = readStackEnv();
-    const run = `bs-${randomUUID().slice(0, 8)}`;
-    const topic = `${run}.orders`;
-    const prefix = `${run}/orders`;
-    const env = {
-      KAFKA_BROKERS: stack.kafkaBrokers,
-      ORDERS_TOPIC: topic,
-      DLQ_TOPIC: `${topic}.dlq`,
-      CONSUMER_GROUP: `${run}-group`,
-      COS_PREFIX: prefix,
-      COS_ENDPOINT: stack.cosEndpoint,
-      COS_BUCKET: stack.cosBucket,
-      COS_ACCESS_KEY_ID: stack.cosAccessKeyId,
-      COS_SECRET_ACCESS_KEY: stack.cosSecretAccessKey,
-      KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
-      ORDERFLOW_SINK: 'batched',
-      ORDERFLOW_BATCH_MAX_MESSAGES: String(BATCH),
-    };
-    const brokers = stack.kafkaBrokers.split(',');
-    const admin = new KafkaTopicAdmin({ brokers, clientId: `${run}-admin` });
-    const producer = new KafkaMessageBus({ brokers, clientId: `${run}-producer` });
-    const archive = new CosOrderArchive({
-      endpoint: stack.cosEndpoint,
-      bucket: stack.cosBucket,
-      credentials: { kind: 'hmac', accessKeyId: stack.cosAccessKeyId, secretAccessKey: stack.cosSecretAccessKey },
-    });
+    const { run, topic, objectPrefix, env, brokers, producer, archive, committed, createTopics, close } = aRun('bs');
     const consumers: Consumer[] = [];
     const start = (overrides: Record<string, string> = {}): Consumer => {
       const consumer = new Consumer({ ...env, ...overrides });
       consumers.push(consumer);
       return consumer;
     };
-    const committed = (): Promise<number[]> => admin.committedPositions(env.CONSUMER_GROUP, topic);
     const bodies = async (keys: readonly string[]): Promise<Map<string, string>> =>
       new Map(await Promise.all(keys.map(async (key) => [key, (await archive.get(key))?.toString() ?? ''] as const)));
     try {
-      await admin.ensureTopics([
-        { topic, partitions: PARTITIONS },
-        { topic: env.DLQ_TOPIC, partitions: 1 },
-      ]);
+      await createTopics();
       const planned = Array.from({ length: PARTITIONS }, (_, partition) => planPartition(run, partition));
-      const objectPrefix = `${prefix}-batched`;
       const final = planned.map((messages, partition) => expectedObjects(objectPrefix, topic, partition, messages));
       const afterPhaseOne = planned.map((messages, partition) => expectedObjects(objectPrefix, topic, partition, messages.slice(0, PHASE_TWO_FROM)));
       const publish = (from: number, to: number) => producer.publish(topic, planned.flatMap((messages) => messages.slice(from, to).map((m) => m.message)));
@@ -223,53 +246,23 @@ describe('the batched sink on Kafka and MinIO', () => {
       );
     } finally {
       for (const consumer of consumers) await consumer.kill();
-      await producer.close();
-      await admin.close();
-      archive.close();
+      await close();
     }
   }, 240_000);
 });
 
 describe('the batched sink with idle cuts (ORDERFLOW_BATCH_IDLE_FLUSH_MS) on Kafka and MinIO', () => {
   it('archives and commits an idle partition\'s last orders, each order once, in objects whose names give their records', async () => {
-    const stack = readStackEnv();
-    const run = `bi-${randomUUID().slice(0, 8)}`;
-    const topic = `${run}.orders`;
-    const objectPrefix = `${run}/orders-batched`;
-    const brokers = stack.kafkaBrokers.split(',');
-    const admin = new KafkaTopicAdmin({ brokers, clientId: `${run}-admin` });
-    const producer = new KafkaMessageBus({ brokers, clientId: `${run}-producer` });
-    const archive = new CosOrderArchive({
-      endpoint: stack.cosEndpoint,
-      bucket: stack.cosBucket,
-      credentials: { kind: 'hmac', accessKeyId: stack.cosAccessKeyId, secretAccessKey: stack.cosSecretAccessKey },
-    });
-    const consumer = new Consumer({
-      KAFKA_BROKERS: stack.kafkaBrokers,
-      ORDERS_TOPIC: topic,
-      DLQ_TOPIC: `${topic}.dlq`,
-      CONSUMER_GROUP: `${run}-group`,
-      COS_PREFIX: `${run}/orders`,
-      COS_ENDPOINT: stack.cosEndpoint,
-      COS_BUCKET: stack.cosBucket,
-      COS_ACCESS_KEY_ID: stack.cosAccessKeyId,
-      COS_SECRET_ACCESS_KEY: stack.cosSecretAccessKey,
-      KAFKA_TOPIC_PARTITIONS: String(PARTITIONS),
-      ORDERFLOW_SINK: 'batched',
-      ORDERFLOW_BATCH_MAX_MESSAGES: String(BATCH),
-      ORDERFLOW_BATCH_IDLE_FLUSH_MS: '1500',
-    });
+    const { run, topic, objectPrefix, env, producer, archive, committed, createTopics, close } = aRun('bi');
+    const consumer = new Consumer({ ...env, ORDERFLOW_BATCH_IDLE_FLUSH_MS: '1500' });
     try {
-      await admin.ensureTopics([
-        { topic, partitions: PARTITIONS },
-        { topic: `${topic}.dlq`, partitions: 1 },
-      ]);
+      await createTopics();
       // 150 and then 30 more per partition: neither ends on a batch boundary, so only idle cuts can finish them.
       const planned = Array.from({ length: PARTITIONS }, (_, partition) => planPartition(run, partition).slice(0, 180));
       const caughtUpTo = async (end: number): Promise<void> =>
         eventually(
-          async () => (await admin.committedPositions(`${run}-group`, topic)).every((position) => position === end),
-          async () => `commits at ${end} on every partition, saw ${await admin.committedPositions(`${run}-group`, topic)}`,
+          async () => (await committed()).every((position) => position === end),
+          async () => `commits at ${end} on every partition, saw ${await committed()}`,
         );
       await producer.publish(topic, planned.flatMap((messages) => messages.slice(0, 150).map((m) => m.message)));
       await caughtUpTo(150);
@@ -300,9 +293,7 @@ describe('the batched sink with idle cuts (ORDERFLOW_BATCH_IDLE_FLUSH_MS) on Kaf
       expect(idleCuts).toBeGreaterThanOrEqual(2 * PARTITIONS);
     } finally {
       await consumer.kill();
-      await producer.close();
-      await admin.close();
-      archive.close();
+      await close();
     }
   }, 120_000);
 });
