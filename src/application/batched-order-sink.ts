@@ -10,19 +10,10 @@ import {
   validateRotationPolicy,
 } from '../domain/batch-rotation';
 import { EnrichedOrder } from '../domain/enriched-order';
-import { RiskScorerRegistry } from '../domain/risk';
 import { evaluateMessage } from './order-evaluation';
-import { OrderStatistics } from './order-statistics';
-import { ClockPort } from './ports/clock.port';
-import { DeadLetterPort } from './ports/dead-letter.port';
-import { LoggerPort } from './ports/logger.port';
 import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.port';
-import { MetricsPort } from './ports/metrics.port';
-import { OrderArchivePort } from './ports/order-archive.port';
-import { OrderDecoderPort } from './ports/order-decoder.port';
 import { RecentKeys } from './recent-keys';
-import { Sleep } from './retry';
-import { SinkWrites } from './sink-writes';
+import { OrderSinkDeps, SinkWrites } from './sink-writes';
 import { ProbeBackoff } from './write-gate';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
@@ -49,19 +40,6 @@ export interface BatchedOrderSinkOptions {
  * that can no longer arrive. With two full batches per partition that never happens.
  */
 export const inFlightBudgetFor = (rotation: BatchRotationPolicy, partitions: number): number => 2 * rotation.maxMessages * partitions;
-
-export interface BatchedOrderSinkDeps {
-  readonly decoder: OrderDecoderPort;
-  readonly scorers: RiskScorerRegistry;
-  readonly archive: OrderArchivePort;
-  readonly deadLetters: DeadLetterPort;
-  readonly clock: ClockPort;
-  readonly metrics: MetricsPort;
-  readonly statistics: OrderStatistics;
-  readonly logger: LoggerPort;
-  readonly sleep?: Sleep;
-  readonly random?: () => number;
-}
 
 /** The messages of one batch, from its first offset on, and the object they make. */
 class Batch implements OpenBatchShape {
@@ -123,7 +101,7 @@ export class BatchedOrderSink {
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly deps: BatchedOrderSinkDeps,
+    private readonly deps: OrderSinkDeps,
     private readonly options: BatchedOrderSinkOptions,
   ) {
     validateRotationPolicy(options.rotation);

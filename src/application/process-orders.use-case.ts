@@ -2,19 +2,11 @@ import { EnrichedOrder } from '../domain/enriched-order';
 import { hiveKey } from '../domain/hive-key';
 import { Rejection } from '../domain/rejection';
 import { ok, Result } from '../domain/result';
-import { RiskScorerRegistry } from '../domain/risk';
-import { ClockPort } from './ports/clock.port';
-import { DeadLetterPort } from './ports/dead-letter.port';
-import { LoggerPort } from './ports/logger.port';
 import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.port';
-import { MetricsPort } from './ports/metrics.port';
-import { OrderArchivePort } from './ports/order-archive.port';
-import { OrderDecoderPort } from './ports/order-decoder.port';
 import { evaluateMessage } from './order-evaluation';
-import { OrderStatistics } from './order-statistics';
-import { DEFAULT_BACKOFF, Sleep } from './retry';
+import { DEFAULT_BACKOFF } from './retry';
 import { RecentKeys } from './recent-keys';
-import { SinkWrites } from './sink-writes';
+import { OrderSinkDeps, SinkWrites } from './sink-writes';
 import { ProbeBackoff } from './write-gate';
 
 export interface ProcessOrdersOptions {
@@ -37,19 +29,6 @@ export const DEFAULT_PROCESS_ORDERS_OPTIONS: ProcessOrdersOptions = {
   backoff: DEFAULT_BACKOFF,
 };
 
-export interface ProcessOrdersDeps {
-  readonly decoder: OrderDecoderPort;
-  readonly scorers: RiskScorerRegistry;
-  readonly archive: OrderArchivePort;
-  readonly deadLetters: DeadLetterPort;
-  readonly clock: ClockPort;
-  readonly metrics: MetricsPort;
-  readonly statistics: OrderStatistics;
-  readonly logger: LoggerPort;
-  readonly sleep?: Sleep;
-  readonly random?: () => number;
-}
-
 /**
  * The process-orders use case: decode → score → enrich → archive → ack.
  *
@@ -64,7 +43,7 @@ export class ProcessOrders {
   private readonly archivedKeys: RecentKeys;
 
   constructor(
-    private readonly deps: ProcessOrdersDeps,
+    private readonly deps: OrderSinkDeps,
     private readonly options: ProcessOrdersOptions = DEFAULT_PROCESS_ORDERS_OPTIONS,
   ) {
     this.writes = new SinkWrites(deps, options.backoff, this.stopping.signal, 'Archive write failed: holding archive writes');

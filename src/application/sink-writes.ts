@@ -1,14 +1,21 @@
 import { Rejection } from '../domain/rejection';
+import { RiskScorerRegistry } from '../domain/risk';
 import { OrderStatistics } from './order-statistics';
 import { ClockPort } from './ports/clock.port';
 import { DeadLetterPort } from './ports/dead-letter.port';
 import { LoggerPort } from './ports/logger.port';
 import { InboundMessage } from './ports/message-bus.port';
 import { MetricsPort } from './ports/metrics.port';
+import { OrderArchivePort } from './ports/order-archive.port';
+import { OrderDecoderPort } from './ports/order-decoder.port';
 import { Sleep, sleep } from './retry';
 import { ProbeBackoff, WriteGate } from './write-gate';
 
-export interface SinkWritesDeps {
+/** What every order sink needs, whether it writes an object per order or per batch. */
+export interface OrderSinkDeps {
+  readonly decoder: OrderDecoderPort;
+  readonly scorers: RiskScorerRegistry;
+  readonly archive: OrderArchivePort;
   readonly deadLetters: DeadLetterPort;
   readonly clock: ClockPort;
   readonly metrics: MetricsPort;
@@ -17,6 +24,9 @@ export interface SinkWritesDeps {
   readonly sleep?: Sleep;
   readonly random?: () => number;
 }
+
+/** The part of them the writes use. */
+export type SinkWritesDeps = Pick<OrderSinkDeps, 'deadLetters' | 'clock' | 'metrics' | 'statistics' | 'logger' | 'sleep' | 'random'>;
 
 /**
  * The writes every sink makes, each behind its own WriteGate: to the archive (what a sink

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Container } from 'inversify';
+import { Container, ResolutionContext } from 'inversify';
 import { readFileSync } from 'node:fs';
 import { CosOrderArchive } from '../adapters/cos/cos-order-archive';
 import { HdrLatencyRecorder } from '../adapters/hdr/hdr-latency-recorder';
@@ -18,6 +18,7 @@ import { BatchedOrderSink, inFlightBudgetFor } from '../application/batched-orde
 import { OrderPipeline } from '../application/order-pipeline';
 import { OrderStatistics } from '../application/order-statistics';
 import { ProcessOrders } from '../application/process-orders.use-case';
+import { OrderSinkDeps } from '../application/sink-writes';
 import { RiskScorerRegistry } from '../domain/risk';
 import { AppConfig, KafkaSettings } from './config';
 import { TOKENS } from './di-tokens';
@@ -75,33 +76,12 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
     .toDynamicValue((ctx) => new KafkaDeadLetterSink(ctx.get(TOKENS.MessageBus), config.dlqTopic));
   container.bind(TOKENS.ProcessOrders).toDynamicValue(
     (ctx) =>
-      new ProcessOrders(
-        {
-          decoder: ctx.get(TOKENS.OrderDecoder),
-          scorers: ctx.get(TOKENS.RiskScorers),
-          archive: ctx.get(TOKENS.Archive),
-          deadLetters: ctx.get(TOKENS.DeadLetters),
-          clock: ctx.get(TOKENS.Clock),
-          metrics: ctx.get(TOKENS.Metrics),
-          statistics: ctx.get(TOKENS.Statistics),
-          logger: ctx.get(TOKENS.Logger),
-        },
-        { archivePrefix: config.archivePrefix, maxMessageBytes: config.maxMessageBytes, backoff: config.backoff },
-      ),
+      new ProcessOrders(sinkDeps(ctx), { archivePrefix: config.archivePrefix, maxMessageBytes: config.maxMessageBytes, backoff: config.backoff }),
   );
   container.bind(TOKENS.BatchedOrderSink).toDynamicValue(
     (ctx) =>
       new BatchedOrderSink(
-        {
-          decoder: ctx.get(TOKENS.OrderDecoder),
-          scorers: ctx.get(TOKENS.RiskScorers),
-          archive: ctx.get(TOKENS.Archive),
-          deadLetters: ctx.get(TOKENS.DeadLetters),
-          clock: ctx.get(TOKENS.Clock),
-          metrics: ctx.get(TOKENS.Metrics),
-          statistics: ctx.get(TOKENS.Statistics),
-          logger: ctx.get(TOKENS.Logger),
-        },
+        sinkDeps(ctx),
         {
           prefix: `${config.archivePrefix}-batched`,
           rotation: config.batch,
@@ -123,6 +103,18 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
   overrides(container);
   return container;
 };
+
+/** What either sink needs, from the bindings above: the same decoder, scorers, archive and dead letters for both. */
+const sinkDeps = (ctx: ResolutionContext): OrderSinkDeps => ({
+  decoder: ctx.get(TOKENS.OrderDecoder),
+  scorers: ctx.get(TOKENS.RiskScorers),
+  archive: ctx.get(TOKENS.Archive),
+  deadLetters: ctx.get(TOKENS.DeadLetters),
+  clock: ctx.get(TOKENS.Clock),
+  metrics: ctx.get(TOKENS.Metrics),
+  statistics: ctx.get(TOKENS.Statistics),
+  logger: ctx.get(TOKENS.Logger),
+});
 
 const bindMessageBus = (container: Container, config: AppConfig): void => {
   switch (config.bus) {

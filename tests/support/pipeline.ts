@@ -11,6 +11,7 @@ import { LoggerPort } from '../../src/application/ports/logger.port';
 import { OrderArchivePort } from '../../src/application/ports/order-archive.port';
 import { ProcessOrders } from '../../src/application/process-orders.use-case';
 import { Sleep } from '../../src/application/retry';
+import { OrderSinkDeps } from '../../src/application/sink-writes';
 import { ProbeBackoff } from '../../src/application/write-gate';
 import { RiskScorerRegistry } from '../../src/domain/risk';
 
@@ -75,42 +76,53 @@ export interface PipelineHarness {
   readonly statistics: OrderStatistics;
 }
 
-export interface PipelineOptions {
+export interface PipelineOptions extends SinkDepsOptions {
   readonly maxInFlight?: number;
-  readonly deadLetters?: DeadLetterPort;
   readonly backoff?: ProbeBackoff;
+}
+
+export interface SinkDepsOptions {
+  readonly deadLetters?: DeadLetterPort;
+  readonly logger?: LoggerPort;
   readonly sleep?: Sleep;
   readonly random?: () => number;
-  readonly logger?: LoggerPort;
+  readonly now?: () => number;
 }
+
+/**
+ * What a sink needs, as the tests wire it: the real decoder and scorers, dead letters on the bus,
+ * in-memory metrics and statistics, silent logs. The test-side twin of the composition root's
+ * sinkDeps().
+ */
+export const aSinkDeps = (
+  bus: InMemoryMessageBus,
+  archive: OrderArchivePort,
+  options: SinkDepsOptions = {},
+): OrderSinkDeps & { readonly metrics: InMemoryMetrics; readonly statistics: OrderStatistics } => ({
+  decoder: new IoTsOrderCodec(),
+  scorers: new RiskScorerRegistry(),
+  archive,
+  deadLetters: options.deadLetters ?? new KafkaDeadLetterSink(bus, DLQ),
+  clock: { now: options.now ?? (() => Date.now()) },
+  metrics: new InMemoryMetrics(),
+  statistics: new OrderStatistics(new HdrLatencyRecorder(), 5),
+  logger: options.logger ?? silentLogger,
+  ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+  ...(options.random === undefined ? {} : { random: options.random }),
+});
 
 /** The real use case on the given bus and archive, with millisecond backoff so tests stay fast. */
 export const aPipeline = (bus: InMemoryMessageBus, archive: OrderArchivePort, options: PipelineOptions = {}): PipelineHarness => {
-  const metrics = new InMemoryMetrics();
-  const statistics = new OrderStatistics(new HdrLatencyRecorder(), 5);
-  const processOrders = new ProcessOrders(
-    {
-      decoder: new IoTsOrderCodec(),
-      scorers: new RiskScorerRegistry(),
-      archive,
-      deadLetters: options.deadLetters ?? new KafkaDeadLetterSink(bus, DLQ),
-      clock: { now: () => Date.now() },
-      metrics,
-      statistics,
-      logger: options.logger ?? silentLogger,
-      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
-      ...(options.random === undefined ? {} : { random: options.random }),
-    },
-    {
-      archivePrefix: 'orders',
-      maxMessageBytes: 64 * 1024,
-      backoff: options.backoff ?? { baseDelayMs: 1, maxDelayMs: 5 },
-    },
-  );
+  const deps = aSinkDeps(bus, archive, options);
+  const processOrders = new ProcessOrders(deps, {
+    archivePrefix: 'orders',
+    maxMessageBytes: 64 * 1024,
+    backoff: options.backoff ?? { baseDelayMs: 1, maxDelayMs: 5 },
+  });
   const pipeline = new OrderPipeline(bus, processOrders, {
     topic: ORDERS,
     groupId: GROUP,
     maxInFlight: options.maxInFlight ?? 10,
   });
-  return { pipeline, processOrders, metrics, statistics };
+  return { pipeline, processOrders, metrics: deps.metrics, statistics: deps.statistics };
 };

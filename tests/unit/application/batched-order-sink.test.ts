@@ -1,19 +1,14 @@
-import { HdrLatencyRecorder } from '../../../src/adapters/hdr/hdr-latency-recorder';
-import { IoTsOrderCodec } from '../../../src/adapters/io-ts/io-ts-order-codec';
 import { DLQ_HEADERS, KafkaDeadLetterSink } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
 import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
-import { InMemoryMetrics } from '../../../src/adapters/memory/in-memory-metrics';
 import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
 import { BatchedOrderSink, NDJSON_CONTENT_TYPE } from '../../../src/application/batched-order-sink';
 import { OrderPipeline } from '../../../src/application/order-pipeline';
-import { OrderStatistics } from '../../../src/application/order-statistics';
 import { DeadLetterPort } from '../../../src/application/ports/dead-letter.port';
 import { LoggerPort } from '../../../src/application/ports/logger.port';
 import { Delivery, OutboundMessage, Subscription } from '../../../src/application/ports/message-bus.port';
 import { OrderArchivePort } from '../../../src/application/ports/order-archive.port';
-import { RiskScorerRegistry } from '../../../src/domain/risk';
 import { anInboundMessage, aWireOrder, wireBytes } from '../../support/builders';
-import { DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS, silentLogger } from '../../support/pipeline';
+import { aSinkDeps, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS, silentLogger } from '../../support/pipeline';
 
 const PREFIX = 'orders-batched';
 const DAY = '2026-11-22';
@@ -38,33 +33,20 @@ interface SinkOptions {
 const aBatchedSink = (bus: InMemoryMessageBus, archive: OrderArchivePort, options: SinkOptions = {}) => {
   const maxMessages = options.maxMessages ?? 3;
   const inFlightBudget = options.inFlightBudget ?? 4 * maxMessages;
-  const metrics = new InMemoryMetrics();
-  const statistics = new OrderStatistics(new HdrLatencyRecorder(), 5);
-  const sink = new BatchedOrderSink(
-    {
-      decoder: new IoTsOrderCodec(),
-      scorers: new RiskScorerRegistry(),
-      archive,
-      deadLetters: options.deadLetters ?? new KafkaDeadLetterSink(bus, DLQ),
-      clock: { now: options.now ?? (() => NOW) },
-      metrics,
-      statistics,
-      logger: options.logger ?? silentLogger,
+  const deps = aSinkDeps(bus, archive, { ...options, now: options.now ?? (() => NOW) });
+  const sink = new BatchedOrderSink(deps, {
+    prefix: PREFIX,
+    rotation: {
+      maxMessages,
+      maxSpanMs: options.maxSpanMs ?? 60_000,
+      ...(options.idleFlushMs === undefined ? {} : { idleFlushMs: options.idleFlushMs }),
     },
-    {
-      prefix: PREFIX,
-      rotation: {
-        maxMessages,
-        maxSpanMs: options.maxSpanMs ?? 60_000,
-        ...(options.idleFlushMs === undefined ? {} : { idleFlushMs: options.idleFlushMs }),
-      },
-      maxMessageBytes: 64 * 1024,
-      backoff: { baseDelayMs: 1, maxDelayMs: 5 },
-      inFlightBudget,
-    },
-  );
+    maxMessageBytes: 64 * 1024,
+    backoff: { baseDelayMs: 1, maxDelayMs: 5 },
+    inFlightBudget,
+  });
   const pipeline = new OrderPipeline(bus, sink, { topic: ORDERS, groupId: GROUP, maxInFlight: inFlightBudget });
-  return { sink, pipeline, metrics, statistics };
+  return { sink, pipeline, metrics: deps.metrics, statistics: deps.statistics };
 };
 
 /** Orders o-<first>… in publish order; keyless, so the in-memory bus deals them round-robin over the partitions. */
