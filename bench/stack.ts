@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import S3 from 'ibm-cos-sdk/clients/s3';
 import { CosCredentials } from '../src/adapters/cos/cos-order-archive';
+import { readStackEnvFile } from '../scripts/stack/stack-env-file';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -33,12 +34,7 @@ export const ensureStack = (): BenchStack => {
   }
   execFileSync('bash', [path.join(REPO_ROOT, 'scripts/stack/stack.sh'), 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
   const stackDir = process.env.STACK_DIR ?? path.join(REPO_ROOT, '.local-stack');
-  const vars = parseExports(readFileSync(path.join(stackDir, 'env'), 'utf8'));
-  const get = (name: string): string => {
-    const value = vars[name];
-    if (value === undefined) throw new Error(`${stackDir}/env has no ${name}; run npm run stack:up`);
-    return value;
-  };
+  const get = readStackEnvFile(path.join(stackDir, 'env'));
   return {
     source: 'native stack (scripts/stack/stack.sh)',
     kafkaBrokers: get('KAFKA_BROKERS').split(','),
@@ -52,16 +48,6 @@ const pidFrom = (file: string): number | undefined => {
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-};
-
-/** Reads `export NAME=value` / `export NAME='value'` lines, as the integration setup does. */
-const parseExports = (text: string): Record<string, string> => {
-  const vars: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^\s*(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (match) vars[match[1]!] = match[2]!.trim().replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return vars;
 };
 
 const s3Of = (stack: BenchStack): S3 =>

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './stack-env';
+import { readStackEnvFile } from '../../scripts/stack/stack-env-file';
 
 const run = promisify(execFile);
 
@@ -83,16 +84,7 @@ export class FaultStack {
 }
 
 const readEnv = (file: string): FaultStackEnv => {
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const match = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) vars[match[1]!] = match[2]!;
-  }
-  const get = (name: string): string => {
-    const value = vars[name];
-    if (value === undefined) throw new Error(`${file} has no ${name}`);
-    return value;
-  };
+  const get = readStackEnvFile(file);
   return {
     brokers: get('KAFKA_BROKERS'),
     saslBrokers: get('LOCAL_KAFKA_SASL_BROKERS'),

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { STACK_ENV_FILE, StackEnv, REPO_ROOT } from '../../support/stack-env';
+import { readStackEnvFile } from '../../../scripts/stack/stack-env-file';
 
 /**
  * Gives the integration project a real Kafka broker and a real S3 server, in this order:
@@ -78,12 +79,7 @@ const fromNativeStack = (): StackEnv => {
   const script = path.join(REPO_ROOT, 'scripts/stack/stack.sh');
   execFileSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
   const stackDir = process.env.STACK_DIR ?? path.join(REPO_ROOT, '.local-stack');
-  const vars = parseExports(readFileSync(path.join(stackDir, 'env'), 'utf8'));
-  const get = (name: string): string => {
-    const value = vars[name];
-    if (value === undefined) throw new Error(`${stackDir}/env has no ${name}; rerun npm run stack:up`);
-    return value;
-  };
+  const get = readStackEnvFile(path.join(stackDir, 'env'));
   return {
     source: 'native-stack',
     kafkaBrokers: get('KAFKA_BROKERS'),
@@ -99,14 +95,4 @@ const fromNativeStack = (): StackEnv => {
     },
     stackScript: true,
   };
-};
-
-/** Reads `export NAME=value` / `export NAME='value'` lines. */
-const parseExports = (text: string): Record<string, string> => {
-  const vars: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^\s*(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (match) vars[match[1]!] = match[2]!.trim().replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return vars;
 };
