@@ -1,7 +1,6 @@
-import { KafkaMessage } from 'kafkajs';
 import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
 import { createKafka } from '../src/adapters/kafka/kafka-connection';
-import { InboundMessage } from '../src/application/ports/message-bus.port';
+import { toInboundMessage } from '../src/adapters/kafka/kafka-subscription';
 import { AppConfig, EMBEDDED_DEFAULTS } from '../src/main/config';
 import { buildContainer } from '../src/main/container';
 import { TOKENS } from '../src/main/di-tokens';
@@ -55,7 +54,7 @@ const run = async (job: SeedDesignJob): Promise<SeedDesignResult> => {
         const startedAt = performance.now();
         firstAt ??= startedAt;
         await processOrders.handle({
-          message: toInbound(topic, partition, message),
+          message: toInboundMessage(topic, partition, message),
           ack: () => undefined,
           nack: (reason) => {
             throw reason;
@@ -77,16 +76,6 @@ const run = async (job: SeedDesignJob): Promise<SeedDesignResult> => {
   (container.get(TOKENS.Archive) as CosOrderArchive).close();
   return result;
 };
-
-const toInbound = (topic: string, partition: number, message: KafkaMessage): InboundMessage => ({
-  topic,
-  partition,
-  offset: message.offset,
-  key: message.key,
-  value: message.value,
-  headers: {},
-  timestamp: Number(message.timestamp),
-});
 
 run(jobOf<SeedDesignJob>()).then(finish, (error: unknown) => {
   process.stderr.write(`bench seed design: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
