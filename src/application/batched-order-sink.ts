@@ -161,8 +161,7 @@ export class BatchedOrderSink {
     this.stopping.abort();
     clearInterval(this.idleTimer);
     this.idleTimer = undefined;
-    const reason = new Error('The batched sink stopped with this batch open; it will be redelivered');
-    for (const partition of this.partitions.values()) this.release(partition, reason);
+    this.releaseAll(new Error('The batched sink stopped with this batch open; it will be redelivered'));
   }
 
   /**
@@ -171,8 +170,7 @@ export class BatchedOrderSink {
    * before the rebalance need not wait for batches that nothing will close.
    */
   readonly onPartitionsRevoked = (): void => {
-    const reason = new Error('The partitions are being reassigned; the open batch goes to their next owner');
-    for (const partition of this.partitions.values()) this.release(partition, reason);
+    this.releaseAll(new Error('The partitions are being reassigned; the open batch goes to their next owner'));
   };
 
   private partitionOf(message: InboundMessage, offset: number): PartitionState {
@@ -221,6 +219,10 @@ export class BatchedOrderSink {
     partition.open = undefined;
     this.openMessages -= batch.messages;
     void this.flush(batch, reason);
+  }
+
+  private releaseAll(reason: Error): void {
+    for (const partition of this.partitions.values()) this.release(partition, reason);
   }
 
   /** Gives the open batch back to the bus unacked: it is redelivered, so nothing is written for it now. */
