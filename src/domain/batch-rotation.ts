@@ -40,7 +40,12 @@ const OFFSET_WIDTH = 10;
  * first record. Topic names are Kafka's `[A-Za-z0-9._-]`, so they are safe in a key.
  */
 export const batchObjectKey = (prefix: string, eventTimeMs: number, topic: string, partition: number, startOffset: number): string =>
-  `${prefix}/dt=${utcDate(eventTimeMs)}/${topic}+${partition}+${String(startOffset).padStart(OFFSET_WIDTH, '0')}.ndjson`;
+  `${objectStem(prefix, eventTimeMs, topic, partition, startOffset)}.ndjson`;
+
+const objectStem = (prefix: string, eventTimeMs: number, topic: string, partition: number, startOffset: number): string =>
+  `${prefix}/dt=${utcDate(eventTimeMs)}/${topic}+${partition}+${paddedOffset(startOffset)}`;
+
+const paddedOffset = (offset: number): string => String(offset).padStart(OFFSET_WIDTH, '0');
 
 /**
  * `<prefix>/dt=YYYY-MM-DD/<topic>+<partition>+<startOffset>+<endOffset>.ndjson`: a batch cut
@@ -57,8 +62,7 @@ export const idleBatchObjectKey = (
   partition: number,
   startOffset: number,
   endOffset: number,
-): string =>
-  `${prefix}/dt=${utcDate(eventTimeMs)}/${topic}+${partition}+${String(startOffset).padStart(OFFSET_WIDTH, '0')}+${String(endOffset).padStart(OFFSET_WIDTH, '0')}.ndjson`;
+): string => `${objectStem(prefix, eventTimeMs, topic, partition, startOffset)}+${paddedOffset(endOffset)}.ndjson`;
 
 /** Whether an open batch that last grew at `lastArrivalMs` is due for an idle cut at `nowMs`. */
 export const isIdle = (lastArrivalMs: number, nowMs: number, policy: BatchRotationPolicy): boolean =>
