@@ -107,7 +107,6 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
     logger.error({ err: errorText(error) }, 'orderflow consume failed');
     return 1;
   } finally {
-    running = false;
     await closeQuietly(logger, [
       ['http', () => http?.close()],
       ['message bus', () => (bus instanceof KafkaMessageBus ? bus.close() : undefined)],
