@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { FAULTS_DIR, FaultStackEnv } from './fault-stack';
 import { REPO_ROOT } from './stack-env';
+import type { SinkKind } from '../../src/main/config';
 
 /**
  * The service under test is the real CLI in its own process, `node cli.js consume`, configured
@@ -25,7 +26,8 @@ export const buildService = async (): Promise<void> => {
   });
 };
 
-export type SinkKind = 'per-order' | 'batched';
+// The service's own notion of a sink, so a lane can only name one `consume` accepts.
+export type { SinkKind };
 
 /** Topics, group, key prefix and sink of one scenario: unique per run, so reruns never see each other's data. */
 export interface Lane {
