@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { BatchedStore, checkBatches, ndjsonRecords } from '../../support/fault-batches';
-import { CommitSample, CommitWatcher, KafkaProbe, SteadyProducer } from '../../support/fault-kafka';
+import { CommitSample, CommitWatcher, KafkaProbe, SteadyProducer, TopicRecord } from '../../support/fault-kafka';
 import { ArchiveExpectation, batchClosers, CASE_HEADER, CLOSER_PREFIX, FaultCase } from '../../support/fault-payloads';
 import { account, Ledger, renderReliabilityDoc, ScenarioResult } from '../../support/fault-report';
 import { aLane, buildService, CliProcess, Lane, LOG_DIR, objectPrefix, serviceEnv, SinkKind } from '../../support/fault-service';
@@ -106,30 +106,32 @@ export class FaultSuite {
   async account(lane: Lane, cases: readonly FaultCase[], commits: readonly CommitSample[], storeDown?: { from: number; to: number }): Promise<Ledger> {
     const [published, deadLetters] = await Promise.all([this.kafka.readAll(lane.ordersTopic), this.kafka.readAll(lane.dlqTopic)]);
     const ordersTopic = published.filter((record) => !(record.headers[CASE_HEADER] ?? '').startsWith(CLOSER_PREFIX));
-    const batches = lane.sink === 'batched' ? await this.batches(lane, cases) : undefined;
+    const batches = lane.sink === 'batched' ? await this.batches(lane, cases, published) : undefined;
     const store = batches?.perOrder ?? (await this.store.keys(`${lane.prefix}/`));
     const ledger = account({ cases, store, prefix: lane.prefix, ordersTopic, deadLetters, commits, ...(storeDown === undefined ? {} : { storeDown }) });
     return batches === undefined ? ledger : { ...ledger, problems: [...ledger.problems, ...batches.problems] };
   }
 
-  /** The per-order keys of the orders the lane's store holds now, whichever sink wrote them. */
-  async storedKeys(lane: Lane, cases: readonly FaultCase[]): Promise<string[]> {
-    const store = lane.sink === 'batched' ? (await this.batches(lane, cases)).perOrder : await this.store.keys(`${lane.prefix}/`);
+  /** The per-order keys of the orders the lane's store holds now, whichever sink wrote them; `ordersTopic` as read up to now. */
+  async storedKeys(lane: Lane, cases: readonly FaultCase[], ordersTopic: readonly TopicRecord[]): Promise<string[]> {
+    const store = lane.sink === 'batched' ? (await this.batches(lane, cases, ordersTopic)).perOrder : await this.store.keys(`${lane.prefix}/`);
     return [...store.keys()];
   }
 
-  /** The archived record of an order, from its own object or from the batch object that holds it. */
+  /** The archived record of an order, from its own object or, once the lane is accounted, from the batch object that holds it. */
   async storedRecord(lane: Lane, order: FaultCase<ArchiveExpectation>): Promise<Record<string, unknown>> {
     if (lane.sink === 'per-order') return JSON.parse((await this.store.get(order.expect.key)).toString()) as Record<string, unknown>;
-    const record = (this.batchViews.get(lane.group) ?? (await this.batches(lane, [order]))).records.get(order.id);
+    const view = this.batchViews.get(lane.group);
+    if (view === undefined) throw new Error(`Lane ${lane.group} has not been accounted yet: its batch objects have not been read`);
+    const record = view.records.get(order.id);
     if (record === undefined) throw new Error(`No batch object holds order ${order.id}`);
     return record;
   }
 
-  /** Every version of the lane's batch objects, read back and checked for exactly-once by name. */
-  private async batches(lane: Lane, cases: readonly FaultCase[]): Promise<BatchedStore> {
+  /** Every version of the lane's batch objects, read back and checked for exactly-once by name against the topic's records. */
+  private async batches(lane: Lane, cases: readonly FaultCase[], ordersTopic: readonly TopicRecord[]): Promise<BatchedStore> {
     const prefix = objectPrefix(lane);
-    const [versions, ordersTopic] = await Promise.all([this.store.versions(`${prefix}/`), this.kafka.readAll(lane.ordersTopic)]);
+    const versions = await this.store.versions(`${prefix}/`);
     const bodies = [];
     for (const version of versions) bodies.push({ version, records: ndjsonRecords(await this.store.get(version.key, version.versionId)) });
     const view = checkBatches({ prefix, topic: lane.ordersTopic, versions: bodies, ordersTopic, cases });

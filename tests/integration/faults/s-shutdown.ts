@@ -28,7 +28,7 @@ export const gracefulShutdown = (suite: FaultSuite, sink: SinkKind): void => {
     // Drained and committed: the store holds exactly the orders below the committed positions.
     const committed = await suite.kafka.committed(lane.group, lane.ordersTopic);
     const records = await suite.kafka.readAll(lane.ordersTopic);
-    const stored = await suite.storedKeys(lane, cases);
+    const stored = await suite.storedKeys(lane, cases, records);
     const keyOf = new Map(cases.map((c) => [c.message.key as string, c.expect.key]));
     const belowCommit = records.filter((r) => r.offset < committed[r.partition]!).map((r) => keyOf.get(r.key!.toString())!);
     expect(belowCommit.length).toBeGreaterThan(0);
