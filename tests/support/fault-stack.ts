@@ -13,15 +13,17 @@ export const FAULTS_DIR = path.join(REPO_ROOT, '.local-stack-faults');
 /**
  * A second, isolated Kafka + MinIO that the fault suite may break at will: the shared stack on
  * 19092/19000 serves other suites (and other people) and must never be stopped. Same installs
- * (CACHE_DIR is inherited), other ports, its own state directory.
+ * (CACHE_DIR is inherited), other ports, its own state directory. ORDERFLOW_FAULT_PORT_BASE
+ * (default 29000) moves all five ports, so two checkouts can run their fault suites side by side.
  */
+const PORT_BASE = Number(process.env.ORDERFLOW_FAULT_PORT_BASE ?? 29_000);
 const SETTINGS = {
   STACK_DIR: path.join(FAULTS_DIR, 'stack'),
-  KAFKA_PORT: '29092',
-  KAFKA_CONTROLLER_PORT: '29093',
-  KAFKA_SASL_PORT: '29094',
-  MINIO_PORT: '29000',
-  MINIO_CONSOLE_PORT: '29001',
+  KAFKA_PORT: String(PORT_BASE + 92),
+  KAFKA_CONTROLLER_PORT: String(PORT_BASE + 93),
+  KAFKA_SASL_PORT: String(PORT_BASE + 94),
+  MINIO_PORT: String(PORT_BASE),
+  MINIO_CONSOLE_PORT: String(PORT_BASE + 1),
   COS_BUCKET: 'faults',
 } as const;
 
