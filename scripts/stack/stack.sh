@@ -604,6 +604,10 @@ postgres_init_if_needed() {
   chmod 755 "$PG_DIR"
   [[ -s "$PG_PASSWORD_FILE" ]] || { random_token 24 >"$PG_PASSWORD_FILE"; chmod 600 "$PG_PASSWORD_FILE"; }
   [[ -f "$home/data/PG_VERSION" && -f "$home/initialised" ]] && return 0
+  # A directory in /tmp that someone else made must not become our data dir.
+  if [[ "$home" != "$PG_DIR" && -e "$home" && "$(stat -c %U "$home")" != postgres ]]; then
+    die "$home exists but is not owned by postgres; remove it and retry"
+  fi
   log "postgres: initialising a cluster in $home/data"
   rm -rf "$home/data"
   mkdir -p "$home/data" "$home/run"
