@@ -863,7 +863,8 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '/^# Usage:/,/^# MINIO_ROOT_PASSWORD/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  # Up to the end of the header comment, however many lines the settings take.
+  sed -n '/^# Usage:/,/^set -euo pipefail/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
