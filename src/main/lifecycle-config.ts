@@ -1,7 +1,7 @@
 import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
-import { DEFAULT_MAX_CONNECTIONS, PostgresSettings } from '../adapters/postgres/postgres-connection';
+import { DEFAULT_MAX_CONNECTIONS, describeDatabaseUrl, PostgresSettings } from '../adapters/postgres/postgres-connection';
 import { DEFAULT_PAYMENT_SETTINGS, SimulatedPaymentSettings } from '../adapters/payment/simulated-payment-gateway';
 import { ConfigError, Env, fromString } from './env-config';
 
@@ -78,3 +78,11 @@ export const loadLifecycleConfig = (env: Env): LifecycleConfig => {
     ...(v.ORDERFLOW_STOCK_FILE === undefined ? {} : { stockFile: v.ORDERFLOW_STOCK_FILE }),
   };
 };
+
+/** For the startup log: where stock and payments live, with the password left out. */
+export const describeLifecycleConfig = (config: LifecycleConfig): Record<string, unknown> => ({
+  stockAndPayments: config.postgres === undefined ? 'memory' : `postgres ${describeDatabaseUrl(config.postgres.url)}`,
+  paymentLimit: config.payment.limit,
+  paymentTransientFailureRate: config.payment.transientFailureRate,
+  ...(config.stockFile === undefined ? {} : { stockFile: config.stockFile }),
+});

@@ -125,6 +125,18 @@ export const describeInventoryContract = (name: string, makeFixture: () => Promi
       expect(await availableOf('ok')).toEqual([0]);
     });
 
+    it('refuses a line with a quantity below 1 and reserves nothing for the order', async () => {
+      await seed({ a: 5 });
+      await expect(inventory.reserve({ orderId: order('1'), lines: [line(sku('a'), 2), line(sku('a'), 0)] })).rejects.toThrow(
+        /quantity must be a whole number >= 1, got 0/,
+      );
+      expect(await availableOf('a')).toEqual([5]);
+      expect(await inventory.reserve({ orderId: order('1'), lines: [line(sku('a'), 2)] })).toEqual({
+        status: 'reserved',
+        lines: [line(sku('a'), 2)],
+      });
+    });
+
     it('never oversells: 50 concurrent orders for 10 units of two SKUs reserve exactly 10', async () => {
       await seed({ a: 10, b: 10 });
       // Half name the SKUs in the other order: locks taken in line order would deadlock.

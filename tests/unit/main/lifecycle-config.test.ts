@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../src/main/env-config';
-import { loadLifecycleConfig } from '../../../src/main/lifecycle-config';
+import { describeLifecycleConfig, loadLifecycleConfig } from '../../../src/main/lifecycle-config';
 
 const problemsOf = (env: Record<string, string>): readonly string[] => {
   try {
@@ -50,5 +50,17 @@ describe('loadLifecycleConfig', () => {
       expect.stringMatching(/^DATABASE_URL is invalid: .*value hidden/),
     ]);
     expect(problemsOf({ DATABASE_URL: 'orderflow:hunter2-secret@db' }).join()).not.toContain('hunter2');
+  });
+});
+
+describe('describeLifecycleConfig', () => {
+  it('names the database without its password', () => {
+    const config = loadLifecycleConfig({ DATABASE_URL: 'postgresql://orderflow:hunter2-secret@127.0.0.1:19432/orderflow' });
+    expect(describeLifecycleConfig(config)).toEqual({
+      stockAndPayments: 'postgres orderflow@127.0.0.1:19432/orderflow',
+      paymentLimit: 5000,
+      paymentTransientFailureRate: 0,
+    });
+    expect(describeLifecycleConfig(loadLifecycleConfig({})).stockAndPayments).toBe('memory');
   });
 });
