@@ -3,6 +3,8 @@
  * a real Kafka broker and a real S3 server from the global setup (see tests/integration/setup).
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+// ES-module-only dependencies jest's registry cannot load: see the mapped file.
+const moduleNameMapper = { '^node-pg-migrate$': '<rootDir>/tests/support/node-pg-migrate-native.js' };
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -19,6 +21,7 @@ module.exports = {
       testMatch: ['<rootDir>/tests/unit/**/*.test.ts'],
       testEnvironment: 'node',
       transform,
+      moduleNameMapper,
     },
     {
       displayName: 'integration',
@@ -26,6 +29,7 @@ module.exports = {
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
       testEnvironment: 'node',
       transform,
+      moduleNameMapper,
       globalSetup: '<rootDir>/tests/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/tests/integration/setup/global-teardown.ts',
     },

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Native local stack for orderflow: Apache Kafka 3.9.1 (KRaft, single node) + MinIO.
+# Native local stack for orderflow: Apache Kafka 3.9.1 (KRaft, single node) + MinIO
+# + a private PostgreSQL cluster (Debian's postgresql package, 15 or newer).
 #
 # Why this exists: the project's machines (developers' and CI's) have no Docker
 # engine, so testcontainers/docker-compose cannot start Kafka or an S3 server
@@ -15,12 +16,14 @@
 #   purge                   same as: down --purge
 #   start-kafka|stop-kafka  start/stop only the broker (same data, keys and certs)
 #   start-minio|stop-minio  start/stop only MinIO (same data)
+#   start-postgres|stop-postgres  start/stop only PostgreSQL (same data and password)
 #   status                  print what is running
 #   env [--path]            print the env file (export lines), or only its path
 #
 # Settings (environment): STACK_DIR, CACHE_DIR, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
 # KAFKA_SASL_PORT, MINIO_PORT, MINIO_CONSOLE_PORT, MINIO_ROOT_USER,
-# MINIO_ROOT_PASSWORD, COS_BUCKET, STACK_TIMEOUT (seconds to wait for readiness).
+# MINIO_ROOT_PASSWORD, COS_BUCKET, POSTGRES_PORT, POSTGRES_BIN_DIR,
+# STACK_TIMEOUT (seconds to wait for readiness).
 set -euo pipefail
 
 # ---------------------------------------------------------------------------
@@ -77,6 +80,14 @@ MINIO_DATA="$STACK_DIR/minio/data"
 MINIO_PID="$STACK_DIR/minio.pid"
 MINIO_OUT="$STACK_DIR/minio.log"
 ENV_FILE="$STACK_DIR/env"
+
+# PostgreSQL: see the "PostgreSQL" section below.
+POSTGRES_PORT="${POSTGRES_PORT:-19432}"
+PG_DIR="$STACK_DIR/postgres"
+PG_PASSWORD_FILE="$PG_DIR/password"
+PG_OUT="$STACK_DIR/postgres.log"
+PG_ROLE=orderflow
+PG_DATABASE=orderflow
 
 # Written into server.log before each broker start; readiness only counts a
 # "Kafka Server started" line that comes after the latest marker.
@@ -203,6 +214,8 @@ install_minio() {
 }
 
 cmd_install() {
+  # Installed by the machine's package manager, not here: only checked.
+  install_postgres
   mkdir -p "$CACHE_DIR"
   # The two downloads are independent; run them side by side to save wall time.
   # The MinIO build dominates anyway (compiling ~1000 packages).
@@ -486,6 +499,199 @@ minio_wait() {
 }
 
 # ---------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------
+
+# The server comes from the machine's packages (Debian: apt-get install postgresql),
+# not from a download: Debian keeps its programs in /usr/lib/postgresql/<ver>/bin,
+# off PATH. POSTGRES_BIN_DIR overrides; otherwise the newest Debian version, then
+# pg_config, then PATH (Homebrew, other distributions).
+pg_bindir() {
+  local dir
+  if [[ -n "${POSTGRES_BIN_DIR:-}" ]]; then
+    echo "$POSTGRES_BIN_DIR"
+    return 0
+  fi
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  if [[ -z "$dir" ]] && command -v pg_config >/dev/null 2>&1; then dir="$(pg_config --bindir)"; fi
+  if [[ -z "$dir" ]] && command -v initdb >/dev/null 2>&1; then dir="$(dirname "$(command -v initdb)")"; fi
+  echo "$dir"
+}
+
+postgres_installed() {
+  local dir
+  dir="$(pg_bindir)"
+  [[ -n "$dir" && -x "$dir/initdb" && -x "$dir/pg_ctl" && -x "$dir/pg_isready" && -x "$dir/psql" ]]
+}
+
+install_postgres() {
+  if ! postgres_installed; then
+    die "PostgreSQL (15 or newer) is not installed: no initdb/pg_ctl in /usr/lib/postgresql/*/bin, pg_config --bindir or PATH. Install it with: sudo apt-get install -y postgresql (Debian/Ubuntu), or set POSTGRES_BIN_DIR"
+  fi
+  local version
+  version="$("$(pg_bindir)/postgres" --version 2>/dev/null || true)"
+  [[ "$version" =~ \ ([0-9]+) ]] && ((BASH_REMATCH[1] >= 15)) \
+    || die "PostgreSQL 15 or newer is needed; $(pg_bindir) has: ${version:-an unknown version}"
+  log "postgres: $version in $(pg_bindir)"
+}
+
+# PostgreSQL refuses to run as root. As root (CI, containers) the server runs as
+# the package's unprivileged "postgres" user, which must own its data and socket
+# directories and be able to reach them; as anyone else it runs as that user.
+pg_as() {
+  if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Where the cluster lives: under the stack dir when the server's user can reach it,
+# else (root with a stack dir under, say, /root) in /tmp, keyed by the stack dir so
+# two stacks never share one. Secrets (the password) stay in $PG_DIR either way.
+pg_home() {
+  if ((EUID == 0)) && ! runuser -u postgres -- test -x "$STACK_DIR" 2>/dev/null; then
+    printf '/tmp/orderflow-postgres-%s\n' "$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-12)"
+  else
+    printf '%s\n' "$PG_DIR"
+  fi
+}
+
+pg_ctl_() { pg_as "$(pg_bindir)/pg_ctl" -D "$(pg_home)/data" "$@"; }
+
+postgres_url() {
+  printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$PG_ROLE" "$(cat "$PG_PASSWORD_FILE")" "$POSTGRES_PORT" "$PG_DATABASE"
+}
+
+# One env line, or none before the first `up` created the password.
+postgres_env_line() {
+  [[ -s "$PG_PASSWORD_FILE" ]] && printf 'export DATABASE_URL=%s\n' "$(postgres_url)"
+  return 0
+}
+
+postgres_running() { pg_ctl_ status >/dev/null 2>&1; }
+
+postgres_ready() {
+  postgres_installed && postgres_running \
+    && "$(pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -t 2 >/dev/null 2>&1
+}
+
+# Runs SQL (from stdin) as the cluster's superuser over the private socket; the
+# SQL is on stdin rather than in argv so the password never shows up in ps.
+pg_superuser_sql() {
+  pg_as "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$(pg_home)/run" -p "$POSTGRES_PORT" \
+    -U postgres -d postgres >/dev/null
+}
+
+# Written on every start so port overrides take effect (as server.properties is).
+postgres_write_config() {
+  local home
+  home="$(pg_home)"
+  pg_as tee "$home/data/orderflow.conf" >/dev/null <<CONF
+# Generated by scripts/stack/stack.sh on every start; edits are overwritten.
+listen_addresses = '127.0.0.1'
+port = ${POSTGRES_PORT}
+unix_socket_directories = '${home}/run'
+# Sized for a 2-core test machine shared with Kafka and MinIO.
+max_connections = 100
+shared_buffers = 64MB
+log_destination = 'stderr'
+logging_collector = off
+log_min_messages = warning
+CONF
+}
+
+postgres_init_if_needed() {
+  local home
+  home="$(pg_home)"
+  mkdir -p "$PG_DIR"
+  chmod 755 "$PG_DIR"
+  [[ -s "$PG_PASSWORD_FILE" ]] || { random_token 24 >"$PG_PASSWORD_FILE"; chmod 600 "$PG_PASSWORD_FILE"; }
+  [[ -f "$home/data/PG_VERSION" && -f "$home/initialised" ]] && return 0
+  # A directory in /tmp that someone else made must not become our data dir.
+  if [[ "$home" != "$PG_DIR" && -e "$home" && "$(stat -c %U "$home")" != postgres ]]; then
+    die "$home exists but is not owned by postgres; remove it and retry"
+  fi
+  log "postgres: initialising a cluster in $home/data"
+  rm -rf "$home/data"
+  mkdir -p "$home/data" "$home/run"
+  chmod 700 "$home/data" "$home/run"
+  # Only what the server needs: the password file stays with the invoking user.
+  if ((EUID == 0)); then chown postgres:postgres "$home" "$home/data" "$home/run"; fi
+  # Loopback TCP needs the role's password (scram); the socket, in a directory only
+  # the server's user (and root) can enter, trusts the bootstrap superuser so this
+  # script can create the role without a second secret.
+  pg_as "$(pg_bindir)/initdb" -D "$home/data" -U postgres --encoding=UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 >>"$PG_OUT" 2>&1 \
+    || die "initdb failed; see $PG_OUT"
+  printf "include_if_exists = 'orderflow.conf'\n" | pg_as tee -a "$home/data/postgresql.conf" >/dev/null
+  postgres_write_config
+  pg_ctl_ -l "$(pg_home)/server.log" -w -t "$STACK_TIMEOUT" start >>"$PG_OUT" 2>&1 || die "postgres did not start; see $(pg_home)/server.log"
+  pg_superuser_sql <<SQL || die "creating role $PG_ROLE and database $PG_DATABASE failed"
+CREATE ROLE ${PG_ROLE} LOGIN PASSWORD '$(cat "$PG_PASSWORD_FILE")';
+CREATE DATABASE ${PG_DATABASE} OWNER ${PG_ROLE};
+SQL
+  pg_as touch "$home/initialised"
+  log "postgres: created role $PG_ROLE and database $PG_DATABASE"
+}
+
+postgres_launch() {
+  if postgres_running; then
+    log "postgres: already running"
+    return 0
+  fi
+  port_open "$POSTGRES_PORT" && die "port $POSTGRES_PORT is already in use by another process (not this stack's PostgreSQL)"
+  mkdir -p "$STACK_DIR"
+  postgres_init_if_needed
+  postgres_running && { log "postgres: started pid $(postgres_pid)"; return 0; }
+  postgres_write_config
+  printf '=== stack.sh: postgres start %s\n' "$(date -Is)" >>"$PG_OUT"
+  # pg_ctl detaches the server itself; -W: do not wait here, postgres_wait does,
+  # so the cluster starts while the JVM and MinIO start too.
+  pg_ctl_ -l "$(pg_home)/server.log" -W start >>"$PG_OUT" 2>&1 || die "pg_ctl start failed; see $PG_OUT and $(pg_home)/server.log"
+  log "postgres: starting (log: $(pg_home)/server.log)"
+}
+
+postgres_pid() { pg_as head -n 1 "$(pg_home)/data/postmaster.pid" 2>/dev/null || echo "?"; }
+
+postgres_wait() {
+  local t0 deadline
+  t0="$(now)"
+  deadline=$((SECONDS + STACK_TIMEOUT))
+  until postgres_ready; do
+    if ! postgres_running; then
+      tail -n 20 "$(pg_home)/server.log" >&2 || true
+      die "postgres exited during startup; see $(pg_home)/server.log"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 20 "$(pg_home)/server.log" >&2 || true
+      die "postgres not ready after ${STACK_TIMEOUT}s; see $(pg_home)/server.log"
+    fi
+    sleep 0.2
+  done
+  log "postgres: ready on 127.0.0.1:$POSTGRES_PORT (database $PG_DATABASE, role $PG_ROLE) after $(elapsed "$t0") s"
+}
+
+# Fast shutdown (roll back open transactions, checkpoint) and, if that hangs,
+# immediate (the next start runs crash recovery, which is safe).
+stop_postgres() {
+  if ! postgres_installed || ! postgres_running; then
+    log "postgres: not running"
+    return 0
+  fi
+  local t0
+  t0="$(now)"
+  if ! pg_ctl_ -m fast -w -t 20 stop >>"$PG_OUT" 2>&1; then
+    log "postgres: fast shutdown did not finish in 20 s, shutting down immediately"
+    pg_ctl_ -m immediate -w -t 20 stop >>"$PG_OUT" 2>&1 || die "postgres did not stop; see $PG_OUT"
+  fi
+  log "postgres: stopped ($(elapsed "$t0") s)"
+}
+
+purge_postgres() {
+  local home
+  home="$(pg_home)"
+  [[ "$home" != "$PG_DIR" ]] && rm -rf "$home"
+  return 0
+}
+
+# ---------------------------------------------------------------------------
 # Stopping
 # ---------------------------------------------------------------------------
 
@@ -535,6 +741,7 @@ export COS_BUCKET=${COS_BUCKET}
 export COS_ACCESS_KEY_ID=${MINIO_ROOT_USER}
 export COS_SECRET_ACCESS_KEY=${MINIO_ROOT_PASSWORD}
 export COS_FORCE_PATH_STYLE=true
+$(postgres_env_line)
 EOF
   chmod 600 "$ENV_FILE.tmp"
   mv "$ENV_FILE.tmp" "$ENV_FILE"
@@ -545,7 +752,7 @@ EOF
 # ---------------------------------------------------------------------------
 
 both_up() {
-  kafka_ready && minio_ready
+  kafka_ready && minio_ready && postgres_ready
 }
 
 cmd_up() {
@@ -553,15 +760,18 @@ cmd_up() {
   t0="$(now)"
   if both_up; then
     write_env
-    log "already up: kafka 127.0.0.1:$KAFKA_PORT / localhost:$KAFKA_SASL_PORT, minio $(minio_url); env: $ENV_FILE"
+    log "already up: kafka 127.0.0.1:$KAFKA_PORT / localhost:$KAFKA_SASL_PORT, minio $(minio_url), postgres 127.0.0.1:$POSTGRES_PORT; env: $ENV_FILE"
     return 0
   fi
   if ! kafka_installed || ! minio_installed; then cmd_install; fi
+  install_postgres
   mkdir -p "$STACK_DIR"
-  # Launch both, then wait for both: the JVM and MinIO start in parallel.
+  # Launch all, then wait for all: the JVM, MinIO and PostgreSQL start in parallel.
   kafka_launch
   minio_launch
+  postgres_launch
   minio_wait
+  postgres_wait
   kafka_wait
   write_env
   log "stack up in $(elapsed "$t0") s; env: $ENV_FILE"
@@ -583,18 +793,28 @@ cmd_start_minio() {
   write_env
 }
 
+cmd_start_postgres() {
+  install_postgres
+  mkdir -p "$STACK_DIR"
+  postgres_launch
+  postgres_wait
+  write_env
+}
+
 cmd_down() {
-  local purge="${1:-}" kpid mpid
+  local purge="${1:-}" kpid mpid ppid
   [[ -z "$purge" || "$purge" == "--purge" ]] || die "unknown option for down: $purge (only --purge)"
-  # Stop both at once: each may take a few seconds to shut down cleanly.
+  # Stop all at once: each may take a few seconds to shut down cleanly.
   stop_kafka & kpid=$!
   stop_minio & mpid=$!
-  wait "$kpid" "$mpid"
+  stop_postgres & ppid=$!
+  wait "$kpid" "$mpid" "$ppid"
   if [[ "$purge" == "--purge" ]]; then
     # Refuse obviously wrong targets; STACK_DIR can come from the environment.
     case "$STACK_DIR" in
       "" | "/" | "$HOME" | "$REPO_ROOT") die "refusing to delete STACK_DIR=$STACK_DIR" ;;
     esac
+    purge_postgres
     rm -rf "$STACK_DIR"
     log "purged $STACK_DIR"
   fi
@@ -620,6 +840,15 @@ cmd_status() {
   else
     echo "minio: down"; rc=1
   fi
+  if postgres_installed && postgres_running; then
+    if postgres_ready; then
+      echo "postgres: up (pid $(postgres_pid)) 127.0.0.1:$POSTGRES_PORT, database $PG_DATABASE, role $PG_ROLE, data $(pg_home)/data"
+    else
+      echo "postgres: starting (pid $(postgres_pid)), not ready yet"; rc=1
+    fi
+  else
+    echo "postgres: down"; rc=1
+  fi
   echo "state: $STACK_DIR  cache: $CACHE_DIR  env: $ENV_FILE"
   return $rc
 }
@@ -634,7 +863,8 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '/^# Usage:/,/^# MINIO_ROOT_PASSWORD/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  # Up to the end of the header comment, however many lines the settings take.
+  sed -n '/^# Usage:/,/^set -euo pipefail/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -649,6 +879,8 @@ main() {
     stop-kafka) stop_kafka ;;
     start-minio) cmd_start_minio ;;
     stop-minio) stop_minio ;;
+    start-postgres) cmd_start_postgres ;;
+    stop-postgres) stop_postgres ;;
     status) cmd_status ;;
     env) cmd_env "${1:-}" ;;
     -h | --help | help) usage ;;

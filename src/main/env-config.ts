@@ -51,7 +51,7 @@ export const environmentWithDotEnv = (env: Env = process.env, dotEnvPath = '.env
 
 // ---- io-ts codecs for single variables ----
 
-const fromString = <A>(name: string, parse: (s: string) => A | undefined): t.Type<A, string, unknown> =>
+export const fromString = <A>(name: string, parse: (s: string) => A | undefined): t.Type<A, string, unknown> =>
   new t.Type<A, string, unknown>(
     name,
     (u): u is A => u !== undefined,

@@ -11,10 +11,10 @@ const run = promisify(execFile);
 export const FAULTS_DIR = path.join(REPO_ROOT, '.local-stack-faults');
 
 /**
- * A second, isolated Kafka + MinIO that the fault suite may break at will: the shared stack on
+ * A second, isolated Kafka + MinIO + PostgreSQL that the fault suite may break at will: the shared stack on
  * 19092/19000 serves other suites (and other people) and must never be stopped. Same installs
  * (CACHE_DIR is inherited), other ports, its own state directory. ORDERFLOW_FAULT_PORT_BASE
- * (default 29000) moves all five ports, so two checkouts can run their fault suites side by side.
+ * (default 29000) moves all six ports (PostgreSQL at base + 432), so two checkouts can run their fault suites side by side.
  */
 const PORT_BASE = Number(process.env.ORDERFLOW_FAULT_PORT_BASE ?? 29_000);
 const SETTINGS = {
@@ -24,6 +24,7 @@ const SETTINGS = {
   KAFKA_SASL_PORT: String(PORT_BASE + 94),
   MINIO_PORT: String(PORT_BASE),
   MINIO_CONSOLE_PORT: String(PORT_BASE + 1),
+  POSTGRES_PORT: String(PORT_BASE + 432),
   COS_BUCKET: 'faults',
 } as const;
 
@@ -36,6 +37,8 @@ export interface FaultStackEnv {
   readonly bucket: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** The private PostgreSQL's postgres:// URL (with its generated password). */
+  readonly databaseUrl: string;
 }
 
 export class FaultStack {
@@ -65,6 +68,9 @@ export class FaultStack {
   startKafka = (): Promise<void> => this.script('start-kafka');
   stopMinio = (): Promise<void> => this.script('stop-minio');
   startMinio = (): Promise<void> => this.script('start-minio');
+  /** A fast shutdown of PostgreSQL (open transactions roll back), on the same data and password. */
+  stopPostgres = (): Promise<void> => this.script('stop-postgres');
+  startPostgres = (): Promise<void> => this.script('start-postgres');
 
   /** Freezes or thaws MinIO: connections are accepted but never answered, the way a hung store behaves. */
   signalMinio(signal: 'SIGSTOP' | 'SIGCONT'): void {
@@ -96,5 +102,6 @@ const readEnv = (file: string): FaultStackEnv => {
     bucket: get('COS_BUCKET'),
     accessKeyId: get('COS_ACCESS_KEY_ID'),
     secretAccessKey: get('COS_SECRET_ACCESS_KEY'),
+    databaseUrl: get('DATABASE_URL'),
   };
 };

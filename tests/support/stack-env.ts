@@ -4,7 +4,7 @@ import * as path from 'node:path';
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const STACK_ENV_FILE = path.join(REPO_ROOT, '.local-stack', 'jest-stack.json');
 
-/** Where the integration tests' real Kafka and S3 are; written by the global setup. */
+/** Where the integration tests' real Kafka, S3 and PostgreSQL are; written by the global setup. */
 export interface StackEnv {
   readonly source: 'environment' | 'testcontainers' | 'native-stack';
   readonly kafkaBrokers: string;
@@ -12,6 +12,8 @@ export interface StackEnv {
   readonly cosBucket: string;
   readonly cosAccessKeyId: string;
   readonly cosSecretAccessKey: string;
+  /** A postgres:// URL of a database the suites may create schemas in. */
+  readonly databaseUrl: string;
   /** The SASL_SSL listener that mimics Event Streams (native stack only). */
   readonly sasl?: { brokers: string; username: string; password: string; caFile: string };
   /** The bucket must be created by the tests (testcontainers' MinIO starts empty). */

@@ -5,9 +5,11 @@ import { STACK_ENV_FILE, StackEnv, REPO_ROOT } from '../../support/stack-env';
 import { readStackEnvFile } from '../../../scripts/stack/stack-env-file';
 
 /**
- * Gives the integration project a real Kafka broker and a real S3 server, in this order:
- * 1. endpoints from the environment (KAFKA_BROKERS and COS_ENDPOINT set): use them as they are;
- * 2. a Docker daemon: Redpanda and MinIO through testcontainers;
+ * Gives the integration project a real Kafka broker, a real S3 server and a real PostgreSQL, in
+ * this order:
+ * 1. endpoints from the environment (KAFKA_BROKERS and COS_ENDPOINT set, DATABASE_URL then too):
+ *    use them as they are;
+ * 2. a Docker daemon: Redpanda, MinIO and postgres:15 through testcontainers;
  * 3. otherwise the native stack (scripts/stack/stack.sh: Kafka from Maven Central jars, MinIO
  *    built with go install), started here and stopped in the teardown.
  * It never skips: without a broker and a bucket the integration suites fail, loudly.
@@ -17,7 +19,7 @@ export default async function globalSetup(): Promise<void> {
   mkdirSync(path.dirname(STACK_ENV_FILE), { recursive: true });
   writeFileSync(STACK_ENV_FILE, JSON.stringify(env, null, 2));
   Object.assign(process.env, { ORDERFLOW_TEST_STACK: env.source });
-  process.stderr.write(`\n[integration] Kafka ${env.kafkaBrokers}, S3 ${env.cosEndpoint} (${env.source})\n`);
+  process.stderr.write(`\n[integration] Kafka ${env.kafkaBrokers}, S3 ${env.cosEndpoint}, PostgreSQL ${postgresHost(env.databaseUrl)} (${env.source})\n`);
 }
 
 const fromEnvironment = (): StackEnv | undefined => {
@@ -30,6 +32,7 @@ const fromEnvironment = (): StackEnv | undefined => {
     cosBucket: process.env.COS_BUCKET ?? 'orderflow',
     cosAccessKeyId: required('COS_ACCESS_KEY_ID'),
     cosSecretAccessKey: required('COS_SECRET_ACCESS_KEY'),
+    databaseUrl: required('DATABASE_URL'),
     ...(process.env.LOCAL_KAFKA_SASL_BROKERS
       ? {
           sasl: {
@@ -57,12 +60,18 @@ const fromTestcontainers = async (): Promise<StackEnv> => {
   // Loaded lazily: machines without Docker never need these modules.
   const { RedpandaContainer } = await import('@testcontainers/redpanda');
   const { MinioContainer } = await import('@testcontainers/minio');
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const redpanda = await new RedpandaContainer('docker.redpanda.com/redpandadata/redpanda:v24.2.7').start();
   const minio = await new MinioContainer('minio/minio:RELEASE.2025-04-22T22-12-26Z')
     .withUsername('orderflow')
     .withPassword('orderflow-secret')
     .start();
-  (globalThis as Record<string, unknown>).__ORDERFLOW_CONTAINERS__ = [redpanda, minio];
+  const postgres = await new PostgreSqlContainer('postgres:15')
+    .withDatabase('orderflow')
+    .withUsername('orderflow')
+    .withPassword('orderflow-secret')
+    .start();
+  (globalThis as Record<string, unknown>).__ORDERFLOW_CONTAINERS__ = [redpanda, minio, postgres];
   return {
     source: 'testcontainers',
     kafkaBrokers: redpanda.getBootstrapServers(),
@@ -70,6 +79,7 @@ const fromTestcontainers = async (): Promise<StackEnv> => {
     cosBucket: 'orderflow',
     cosAccessKeyId: 'orderflow',
     cosSecretAccessKey: 'orderflow-secret',
+    databaseUrl: postgres.getConnectionUri(),
     createBucket: true,
     stackScript: false,
   };
@@ -87,6 +97,7 @@ const fromNativeStack = (): StackEnv => {
     cosBucket: get('COS_BUCKET'),
     cosAccessKeyId: get('COS_ACCESS_KEY_ID'),
     cosSecretAccessKey: get('COS_SECRET_ACCESS_KEY'),
+    databaseUrl: get('DATABASE_URL'),
     sasl: {
       brokers: get('LOCAL_KAFKA_SASL_BROKERS'),
       username: get('LOCAL_KAFKA_SASL_USERNAME'),
@@ -95,4 +106,14 @@ const fromNativeStack = (): StackEnv => {
     },
     stackScript: true,
   };
+};
+
+/** host:port of a database URL, for the log line: the URL itself carries the password. */
+const postgresHost = (url: string): string => {
+  try {
+    const { hostname, port } = new URL(url);
+    return `${hostname}:${port || 5432}`;
+  } catch {
+    return '(DATABASE_URL is not a URL)';
+  }
 };

@@ -1,0 +1,88 @@
+import { isLeft } from 'fp-ts/Either';
+import * as t from 'io-ts';
+import reporter from 'io-ts-reporters';
+import { DEFAULT_MAX_CONNECTIONS, describeDatabaseUrl, PostgresSettings } from '../adapters/postgres/postgres-connection';
+import { DEFAULT_PAYMENT_SETTINGS, SimulatedPaymentSettings } from '../adapters/payment/simulated-payment-gateway';
+import { ConfigError, Env, fromString } from './env-config';
+
+/**
+ * The settings of the lifecycle's side effects (stock and payments), kept apart from the
+ * archive's in env-config.ts. Without DATABASE_URL the embedded in-memory adapters are used.
+ */
+export interface LifecycleConfig {
+  /** PostgreSQL for stock and payments; undefined: in memory. */
+  readonly postgres?: PostgresSettings;
+  readonly payment: SimulatedPaymentSettings;
+  /** JSON file of SKU → quantity that seeds SKUs the inventory does not know yet, on start. */
+  readonly stockFile?: string;
+}
+
+const Decimal = (name: string, min: number, max: number) =>
+  fromString(name, (s) => {
+    const n = Number(s);
+    return /^\d+(\.\d+)?$/.test(s) && n >= min && n <= max ? n : undefined;
+  });
+
+const Variables = t.partial({
+  ORDERFLOW_PAYMENT_LIMIT: Decimal('an amount >= 0 (e.g. 5000 or 2500.50)', 0, Number.MAX_SAFE_INTEGER),
+  ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: Decimal('a rate from 0 to 1 (e.g. 0.05)', 0, 1),
+  ORDERFLOW_STOCK_FILE: fromString('a file path', (s) => (s.length > 0 ? s : undefined)),
+});
+
+/**
+ * Checks DATABASE_URL without ever repeating it: it carries the password. Only its scheme is
+ * named, when that is what is wrong.
+ */
+const databaseUrlProblem = (value: string): string | undefined => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'DATABASE_URL is invalid: expected a postgres:// or postgresql:// URL (value hidden: it is not a URL)';
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    return `DATABASE_URL is invalid: expected a postgres:// or postgresql:// URL, got a ${url.protocol}// URL (value hidden)`;
+  }
+  if (url.hostname === '') return 'DATABASE_URL is invalid: the URL names no host (value hidden)';
+  return undefined;
+};
+
+/** Decodes the lifecycle's settings, reporting every invalid variable at once (ConfigError). */
+export const loadLifecycleConfig = (env: Env): LifecycleConfig => {
+  const present = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const problems: string[] = [];
+  const databaseUrl = present('DATABASE_URL');
+  const urlProblem = databaseUrl === undefined ? undefined : databaseUrlProblem(databaseUrl);
+  if (urlProblem !== undefined) problems.push(urlProblem);
+
+  const values = Object.fromEntries(Object.keys(Variables.props).flatMap((name) => (present(name) === undefined ? [] : [[name, present(name)]])));
+  const decoded = Variables.decode(values);
+  if (isLeft(decoded)) {
+    problems.push(
+      ...reporter
+        .report(decoded)
+        .map((line) => line.replace(/^Expecting (.*) at ([A-Z0-9_]+) but instead got: (.*)$/s, '$2 is invalid: expected $1, got $3')),
+    );
+  }
+  if (problems.length > 0 || isLeft(decoded)) throw new ConfigError(problems);
+  const v = decoded.right;
+  return {
+    ...(databaseUrl === undefined ? {} : { postgres: { url: databaseUrl, maxConnections: DEFAULT_MAX_CONNECTIONS } }),
+    payment: {
+      limit: v.ORDERFLOW_PAYMENT_LIMIT ?? DEFAULT_PAYMENT_SETTINGS.limit,
+      transientFailureRate: v.ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE ?? DEFAULT_PAYMENT_SETTINGS.transientFailureRate,
+    },
+    ...(v.ORDERFLOW_STOCK_FILE === undefined ? {} : { stockFile: v.ORDERFLOW_STOCK_FILE }),
+  };
+};
+
+/** For the startup log: where stock and payments live, with the password left out. */
+export const describeLifecycleConfig = (config: LifecycleConfig): Record<string, unknown> => ({
+  stockAndPayments: config.postgres === undefined ? 'memory' : `postgres ${describeDatabaseUrl(config.postgres.url)}`,
+  paymentLimit: config.payment.limit,
+  paymentTransientFailureRate: config.payment.transientFailureRate,
+  ...(config.stockFile === undefined ? {} : { stockFile: config.stockFile }),
+});

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { Pool } from 'pg';
+import { closePostgresPool, createPostgresPool, quoteIdentifier } from '../../../src/adapters/postgres/postgres-connection';
+import { migrate, MIGRATIONS_TABLE } from '../../../src/adapters/postgres/postgres-migrations';
+import { LoggerSpy } from '../../support/logger-spy';
+import { readStackEnv, REPO_ROOT } from '../../support/stack-env';
+
+const run = promisify(execFile);
+const EXPECTED_TABLES = ['payments', 'refunds', 'reservations', 'stock'];
+
+describe('migrate (node-pg-migrate, SQL files)', () => {
+  const url = readStackEnv().databaseUrl;
+  const schemas: string[] = [];
+  const pools: Pool[] = [];
+  const freshSchema = (): string => {
+    const schema = `it_mig_${randomUUID().slice(0, 8)}`;
+    schemas.push(schema);
+    return schema;
+  };
+  const poolFor = (schema: string): Pool => {
+    const pool = createPostgresPool({ url, schema, maxConnections: 2 }, new LoggerSpy());
+    pools.push(pool);
+    return pool;
+  };
+  const tablesIn = async (pool: Pool, schema: string): Promise<string[]> =>
+    (
+      await pool.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name <> $2 ORDER BY table_name`,
+        [schema, MIGRATIONS_TABLE],
+      )
+    ).rows.map((row) => row.table_name);
+
+  afterAll(async () => {
+    const admin = new Pool({ connectionString: url, max: 1 });
+    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+    await admin.end();
+    await Promise.all(pools.map(closePostgresPool));
+  });
+
+  it('applies every migration to an empty schema, then has nothing left to apply', async () => {
+    const schema = freshSchema();
+    const pool = poolFor(schema);
+    const logger = new LoggerSpy();
+    expect(await migrate(pool, logger, { schema })).toEqual(['1764547200000_stock-reservations-payments']);
+    expect(await tablesIn(pool, schema)).toEqual(EXPECTED_TABLES);
+    expect(await migrate(pool, logger, { schema })).toEqual([]);
+    expect(logger.messages('info')).toEqual(['database migrated']);
+  });
+
+  it('lets five processes starting at once migrate safely: one applies, the others wait and find it done', async () => {
+    const schema = freshSchema();
+    // One pool per "process": each holds its own connections, as separate processes would.
+    const results = await Promise.all(Array.from({ length: 5 }, () => migrate(poolFor(schema), new LoggerSpy(), { schema })));
+    expect(results.flat()).toEqual(['1764547200000_stock-reservations-payments']);
+    const pool = poolFor(schema);
+    expect(await tablesIn(pool, schema)).toEqual(EXPECTED_TABLES);
+    const applied = await pool.query(`SELECT name FROM ${quoteIdentifier(schema)}.${MIGRATIONS_TABLE}`);
+    expect(applied.rowCount).toBe(1);
+  });
+
+  it('returns its connection destroyed, so no pooled connection keeps the search_path or the lock it used', async () => {
+    const schema = freshSchema();
+    const pool = poolFor(schema);
+    await migrate(pool, new LoggerSpy(), { schema });
+    expect(pool.totalCount).toBe(0);
+  });
+
+  it('runs from the build output: `npm run build` ships the SQL files and dist code finds them', async () => {
+    const schema = freshSchema();
+    await run('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, timeout: 120_000 });
+    // A plain Node process, outside jest: the way `orderflow` runs, node-pg-migrate's ES module included.
+    const script = `
+      const { createPostgresPool, closePostgresPool } = require('./dist/adapters/postgres/postgres-connection');
+      const { migrate } = require('./dist/adapters/postgres/postgres-migrations');
+      const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+      const pool = createPostgresPool({ url: process.env.DATABASE_URL, schema: process.env.SCHEMA }, quiet);
+      migrate(pool, quiet, { schema: process.env.SCHEMA })
+        .then((names) => { console.log(JSON.stringify(names)); return closePostgresPool(pool); })
+        .catch((error) => { console.error(error.message); process.exit(1); });`;
+    const { stdout } = await run(process.execPath, ['-e', script], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATABASE_URL: url, SCHEMA: schema },
+      timeout: 60_000,
+    });
+    expect(JSON.parse(stdout)).toEqual(['1764547200000_stock-reservations-payments']);
+    expect(existsSync(path.join(REPO_ROOT, 'dist/adapters/postgres/migrations/1764547200000_stock-reservations-payments.sql'))).toBe(true);
+  });
+});

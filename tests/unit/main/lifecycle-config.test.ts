@@ -1,0 +1,66 @@
+import { ConfigError } from '../../../src/main/env-config';
+import { describeLifecycleConfig, loadLifecycleConfig } from '../../../src/main/lifecycle-config';
+
+const problemsOf = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadLifecycleConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadLifecycleConfig', () => {
+  it('defaults to in-memory stock and payments, a limit of 5000 and no transient failures', () => {
+    expect(loadLifecycleConfig({})).toEqual({ payment: { limit: 5000, transientFailureRate: 0 } });
+  });
+
+  it('reads DATABASE_URL (postgres:// or postgresql://), the payment settings and the stock file', () => {
+    const config = loadLifecycleConfig({
+      DATABASE_URL: 'postgresql://orderflow:pw@127.0.0.1:19432/orderflow',
+      ORDERFLOW_PAYMENT_LIMIT: '2500.50',
+      ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: '0.05',
+      ORDERFLOW_STOCK_FILE: 'stock.json',
+    });
+    expect(config).toEqual({
+      postgres: { url: 'postgresql://orderflow:pw@127.0.0.1:19432/orderflow', maxConnections: 8 },
+      payment: { limit: 2500.5, transientFailureRate: 0.05 },
+      stockFile: 'stock.json',
+    });
+    expect(loadLifecycleConfig({ DATABASE_URL: 'postgres://u:p@db/x' }).postgres?.url).toBe('postgres://u:p@db/x');
+  });
+
+  it('reports every invalid variable at once, naming DATABASE_URL without printing its password', () => {
+    const problems = problemsOf({
+      DATABASE_URL: 'mysql://orderflow:hunter2-secret@db:3306/orders',
+      ORDERFLOW_PAYMENT_LIMIT: '-1',
+      ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: '1.5',
+    });
+    expect(problems).toEqual([
+      'DATABASE_URL is invalid: expected a postgres:// or postgresql:// URL, got a mysql:// URL (value hidden)',
+      'ORDERFLOW_PAYMENT_LIMIT is invalid: expected an amount >= 0 (e.g. 5000 or 2500.50), got "-1"',
+      'ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE is invalid: expected a rate from 0 to 1 (e.g. 0.05), got "1.5"',
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2-secret');
+  });
+
+  it('hides a DATABASE_URL that is not a URL at all', () => {
+    expect(problemsOf({ DATABASE_URL: 'orderflow:hunter2-secret@db' })).toEqual([
+      expect.stringMatching(/^DATABASE_URL is invalid: .*value hidden/),
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'orderflow:hunter2-secret@db' }).join()).not.toContain('hunter2');
+  });
+});
+
+describe('describeLifecycleConfig', () => {
+  it('names the database without its password', () => {
+    const config = loadLifecycleConfig({ DATABASE_URL: 'postgresql://orderflow:hunter2-secret@127.0.0.1:19432/orderflow' });
+    expect(describeLifecycleConfig(config)).toEqual({
+      stockAndPayments: 'postgres orderflow@127.0.0.1:19432/orderflow',
+      paymentLimit: 5000,
+      paymentTransientFailureRate: 0,
+    });
+    expect(describeLifecycleConfig(loadLifecycleConfig({})).stockAndPayments).toBe('memory');
+  });
+});
