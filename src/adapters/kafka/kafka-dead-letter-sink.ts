@@ -39,7 +39,7 @@ export class KafkaDeadLetterSink implements DeadLetterPort {
           [DLQ_HEADERS.partition]: String(original.partition),
           [DLQ_HEADERS.offset]: original.offset,
           [DLQ_HEADERS.stage]: rejection.stage,
-          [DLQ_HEADERS.exceptionClass]: rejection.code,
+          [DLQ_HEADERS.exceptionClass]: rejection.exceptionClass ?? rejection.code,
           [DLQ_HEADERS.exceptionMessage]: rejection.message.slice(0, MAX_HEADER_CHARS),
           [DLQ_HEADERS.code]: rejection.code,
         },
