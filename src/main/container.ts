@@ -71,9 +71,14 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
   bindMessageBus(container, config);
   bindArchive(container, config);
 
-  container
-    .bind(TOKENS.DeadLetters)
-    .toDynamicValue((ctx) => new KafkaDeadLetterSink(ctx.get(TOKENS.MessageBus), config.dlqTopic));
+  container.bind(TOKENS.DeadLetters).toDynamicValue((ctx) => {
+    const admin = config.bus === 'kafka' ? ctx.get(TOKENS.TopicAdmin) : undefined;
+    return new KafkaDeadLetterSink(ctx.get(TOKENS.MessageBus), config.dlqTopic, {
+      logger: ctx.get(TOKENS.Logger),
+      // Read at the first dead letter, once: the topic may be created by consume only just before.
+      ...(admin === undefined ? {} : { maxRecordBytes: () => admin.maxMessageBytes(config.dlqTopic) }),
+    });
+  });
   container.bind(TOKENS.ProcessOrders).toDynamicValue(
     (ctx) =>
       new ProcessOrders(sinkDeps(ctx), { archivePrefix: config.archivePrefix, maxMessageBytes: config.maxMessageBytes, backoff: config.backoff }),
