@@ -36,6 +36,13 @@ export interface BatchedOrderSinkOptions {
    * sink learns how many partitions it was assigned (see maxInFlight); size it with inFlightBudgetFor.
    */
   readonly inFlightBudget: number;
+  /**
+   * The subscription's own fixed byte bound (ORDERFLOW_MAX_IN_FLIGHT_BYTES), when it has one. The
+   * bus stops delivering there, so open batches must stay under half of it as well as under half
+   * of maxInFlightBytes(): otherwise batches that only more messages could close would wait for
+   * messages that can no longer arrive.
+   */
+  readonly subscriptionMaxInFlightBytes?: number;
 }
 
 /** The bounds the sink holds itself to, and that its subscription must allow: see maxInFlight. */
@@ -137,7 +144,7 @@ export class BatchedOrderSink {
         `An in-flight budget of ${options.inFlightBudget} cannot fill a batch of ${options.rotation.maxMessages}: it needs at least twice the batch size`,
       );
     }
-    this.budget = { messages: options.inFlightBudget, bytes: inFlightBytesFor(options.rotation, 1) };
+    this.budget = { messages: options.inFlightBudget, bytes: this.bytesBudget(1) };
     this.writes = new SinkWrites(deps, options.backoff, this.stopping.signal, 'Batch object write failed: holding batches');
   }
 
@@ -152,10 +159,17 @@ export class BatchedOrderSink {
     const partitions = Math.max(1, assignedPartitions);
     this.budget = {
       messages: Math.max(this.options.inFlightBudget, inFlightBudgetFor(this.options.rotation, partitions)),
-      bytes: inFlightBytesFor(this.options.rotation, partitions),
+      bytes: this.bytesBudget(partitions),
     };
     return this.budget.messages;
   };
+
+  private bytesBudget(partitions: number): number | undefined {
+    const own = inFlightBytesFor(this.options.rotation, partitions);
+    const subscription = this.options.subscriptionMaxInFlightBytes;
+    if (subscription === undefined) return own;
+    return own === undefined ? subscription : Math.min(own, subscription);
+  }
 
   /** The subscription's maxInFlightBytes for `assignedPartitions` (undefined: no byte bound); see maxInFlight. */
   readonly maxInFlightBytes = (assignedPartitions: number): number | undefined =>

@@ -25,14 +25,16 @@ export interface FittedValue {
 
 /**
  * The bytes a record may give its value when the topic takes at most `maxRecordBytes` per
- * record batch (max.message.bytes) and the record carries this key and these headers.
+ * record batch (max.message.bytes) and the record carries this key and these headers (name and
+ * value pairs, repeated names counted each time).
  */
-export const valueBudget = (maxRecordBytes: number, key: string | Buffer | null, headers: Readonly<Record<string, string>>): number => {
+export const valueBudget = (
+  maxRecordBytes: number,
+  key: string | Buffer | null,
+  headers: ReadonlyArray<readonly [name: string, value: string | Buffer]>,
+): number => {
   const keyBytes = key === null ? 0 : Buffer.byteLength(key);
-  const headerBytes = Object.entries(headers).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value) + HEADER_OVERHEAD_BYTES,
-    0,
-  );
+  const headerBytes = headers.reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value) + HEADER_OVERHEAD_BYTES, 0);
   return Math.max(0, maxRecordBytes - RECORD_OVERHEAD_BYTES - keyBytes - headerBytes);
 };
 

@@ -69,7 +69,7 @@ export class KafkaDeadLetterSink implements DeadLetterPort {
     // An empty value stays empty: a tombstone in the DLQ would read as "delete".
     const value = original.value ?? Buffer.alloc(0);
     const limit = await this.maxRecordBytes();
-    let budget = limit === undefined ? value.length : valueBudget(limit, original.key, headers);
+    let budget = limit === undefined ? value.length : valueBudget(limit, original.key, Object.entries(headers));
     for (let resend = 0; ; resend++) {
       const fitted = fitDeadLetterValue(value, budget);
       try {

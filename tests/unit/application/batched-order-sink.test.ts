@@ -28,6 +28,7 @@ interface SinkOptions {
   readonly idleFlushMs?: number;
   readonly now?: () => number;
   readonly inFlightBudget?: number;
+  readonly subscriptionMaxInFlightBytes?: number;
   readonly deadLetters?: DeadLetterPort;
   readonly logger?: LoggerPort;
 }
@@ -47,6 +48,7 @@ const aBatchedSink = (bus: InMemoryMessageBus, archive: OrderArchivePort, option
     maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
     backoff: { baseDelayMs: 1, maxDelayMs: 5 },
     inFlightBudget,
+    ...(options.subscriptionMaxInFlightBytes === undefined ? {} : { subscriptionMaxInFlightBytes: options.subscriptionMaxInFlightBytes }),
   });
   const pipeline = new OrderPipeline(bus, sink, { topic: ORDERS, groupId: GROUP, maxInFlight: inFlightBudget });
   return { sink, pipeline, metrics: deps.metrics, statistics: deps.statistics };
@@ -392,6 +394,25 @@ describe('the batched sink, delivery by delivery', () => {
     const idle = aDelivery(0, 0);
     const busy = aDelivery(1, 0);
     sink.handle(idle);
+    sink.handle(busy);
+    expect(idle.nack).toHaveBeenCalledTimes(1);
+    expect(busy.nack).not.toHaveBeenCalled();
+    expect(warnings).toEqual([expect.stringContaining('releasing the longest-idle one')]);
+  });
+
+  it("keeps open batches under half the subscription's own byte bound too, releasing the longest-idle one", () => {
+    const warnings: string[] = [];
+    const logger: LoggerPort = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
+    const { sink } = aBatchedSink(new InMemoryMessageBus(), new InMemoryOrderArchive(), {
+      maxMessages: 100,
+      maxBytes: 1024 * 1024,
+      subscriptionMaxInFlightBytes: 600,
+      logger,
+    });
+    const idle = aDelivery(0, 0);
+    const busy = aDelivery(1, 0);
+    sink.handle(idle);
+    expect(idle.nack).not.toHaveBeenCalled();
     sink.handle(busy);
     expect(idle.nack).toHaveBeenCalledTimes(1);
     expect(busy.nack).not.toHaveBeenCalled();
