@@ -1,16 +1,18 @@
 import {
   batchObjectKey,
   BatchRotationPolicy,
+  fullness,
   idleBatchObjectKey,
-  isFull,
   isIdle,
+  messageWeight,
   OpenBatchShape,
   rotationBefore,
   RotationReason,
   validateRotationPolicy,
 } from '../domain/batch-rotation';
 import { EnrichedOrder } from '../domain/enriched-order';
-import { evaluateMessage } from './order-evaluation';
+import { ok } from '../domain/result';
+import { evaluateMessage, guarded } from './order-evaluation';
 import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.port';
 import { RecentKeys } from './recent-keys';
 import { OrderSinkDeps, SinkWrites } from './sink-writes';
@@ -29,8 +31,25 @@ export interface BatchedOrderSinkOptions {
   readonly maxMessageBytes: number;
   /** How a failing archive or dead-letter topic is probed until it works again (see WriteGate). */
   readonly backoff: ProbeBackoff;
-  /** The subscription's maxInFlight; size it with inFlightBudgetFor. */
+  /**
+   * The least maxInFlight of the subscription (ORDERFLOW_MAX_IN_FLIGHT), and the budget until the
+   * sink learns how many partitions it was assigned (see maxInFlight); size it with inFlightBudgetFor.
+   */
   readonly inFlightBudget: number;
+  /**
+   * The subscription's own fixed byte bound (ORDERFLOW_MAX_IN_FLIGHT_BYTES), when it has one. The
+   * bus stops delivering there, so open batches must stay under half of it as well as under half
+   * of maxInFlightBytes(): otherwise batches that only more messages could close would wait for
+   * messages that can no longer arrive.
+   */
+  readonly subscriptionMaxInFlightBytes?: number;
+}
+
+/** The bounds the sink holds itself to, and that its subscription must allow: see maxInFlight. */
+export interface InFlightBudget {
+  readonly messages: number;
+  /** Absent while rotation.maxBytes is: no byte bound. */
+  readonly bytes: number | undefined;
 }
 
 /**
@@ -41,12 +60,23 @@ export interface BatchedOrderSinkOptions {
  */
 export const inFlightBudgetFor = (rotation: BatchRotationPolicy, partitions: number): number => 2 * rotation.maxMessages * partitions;
 
+/** The same rule in bytes: two full batches (rotation.maxBytes each, see messageWeight) per partition. */
+export const inFlightBytesFor = (rotation: BatchRotationPolicy, partitions: number): number | undefined =>
+  rotation.maxBytes === undefined ? undefined : 2 * rotation.maxBytes * partitions;
+
 /** The messages of one batch, from its first offset on, and the object they make. */
 class Batch implements OpenBatchShape {
   readonly deliveries: Delivery[] = [];
   readonly records: EnrichedOrder[] = [];
-  /** NDJSON lines, serialised on arrival so the flush only concatenates. */
-  readonly lines: string[] = [];
+  /** The messages the records came from, in the same order. */
+  readonly recordMessages: InboundMessage[] = [];
+  /**
+   * NDJSON lines, serialised on arrival so the flush only concatenates. Bytes, not strings: one
+   * joined string of a large batch would pass V8's string limit (about 512 MiB).
+   */
+  readonly lines: Buffer[] = [];
+  /** The messageWeight of every message so far, dead letters included. */
+  bytes = 0;
   /** One per dead letter: resolves true once it is on the dead-letter topic. */
   readonly deadLetters: Promise<boolean>[] = [];
   firstEventTimeMs: number | undefined;
@@ -93,6 +123,10 @@ export class BatchedOrderSink {
   private readonly partitions = new Map<string, PartitionState>();
   /** Messages held by open batches across all partitions (written batches excluded). */
   private openMessages = 0;
+  /** Their messageWeight. */
+  private openBytes = 0;
+  /** What the subscription allows (see maxInFlight); releaseIdlest keeps open batches under half of it. */
+  private budget: InFlightBudget;
   private readonly stopping = new AbortController();
   private readonly writes: SinkWrites;
   /** Objects this process wrote: writing one again (a replay) rewrites every order in it. */
@@ -110,8 +144,36 @@ export class BatchedOrderSink {
         `An in-flight budget of ${options.inFlightBudget} cannot fill a batch of ${options.rotation.maxMessages}: it needs at least twice the batch size`,
       );
     }
+    this.budget = { messages: options.inFlightBudget, bytes: this.bytesBudget(1) };
     this.writes = new SinkWrites(deps, options.backoff, this.stopping.signal, 'Batch object write failed: holding batches');
   }
+
+  /**
+   * The subscription's maxInFlight once `assignedPartitions` are assigned: two full batches per
+   * partition (inFlightBudgetFor), at least options.inFlightBudget. Sized from the partitions the
+   * group actually assigned, not from how many a topic `consume` creates would have: with more,
+   * open batches would hold half the budget and releaseIdlest would release them over and over.
+   * The sink holds itself to what it last answered, so call it on every assignment.
+   */
+  readonly maxInFlight = (assignedPartitions: number): number => {
+    const partitions = Math.max(1, assignedPartitions);
+    this.budget = {
+      messages: Math.max(this.options.inFlightBudget, inFlightBudgetFor(this.options.rotation, partitions)),
+      bytes: this.bytesBudget(partitions),
+    };
+    return this.budget.messages;
+  };
+
+  private bytesBudget(partitions: number): number | undefined {
+    const own = inFlightBytesFor(this.options.rotation, partitions);
+    const subscription = this.options.subscriptionMaxInFlightBytes;
+    if (subscription === undefined) return own;
+    return own === undefined ? subscription : Math.min(own, subscription);
+  }
+
+  /** The subscription's maxInFlightBytes for `assignedPartitions` (undefined: no byte bound); see maxInFlight. */
+  readonly maxInFlightBytes = (assignedPartitions: number): number | undefined =>
+    inFlightBytesFor(this.options.rotation, Math.max(1, assignedPartitions));
 
   readonly handle: DeliveryHandler = (delivery: Delivery): void => {
     const { message } = delivery;
@@ -124,9 +186,13 @@ export class BatchedOrderSink {
     const outcome = evaluateMessage(message, this.deps, this.options.maxMessageBytes);
     const now = this.deps.clock.now();
     let batch = partition.open;
+    const valueBytes = message.value?.length ?? 0;
+    let weight = messageWeight(valueBytes);
     if (outcome.ok) {
       const { record, eventTimeMs } = outcome.value;
-      const reason = batch === undefined ? undefined : rotationBefore(batch, eventTimeMs, this.options.rotation);
+      const line = Buffer.from(`${JSON.stringify(record)}\n`);
+      weight = messageWeight(valueBytes, line.length);
+      const reason = batch === undefined ? undefined : rotationBefore(batch, eventTimeMs, this.options.rotation, weight);
       if (reason !== undefined) {
         this.close(partition, reason);
         batch = undefined;
@@ -137,7 +203,8 @@ export class BatchedOrderSink {
         batch.firstEventTimeMs = eventTimeMs;
       }
       batch.records.push(record);
-      batch.lines.push(`${JSON.stringify(record)}\n`);
+      batch.recordMessages.push(message);
+      batch.lines.push(line);
     } else {
       batch ??= this.open(partition, message, now);
       // Written at once, acked with the batch: the dead letter's offset must not be committed
@@ -147,10 +214,13 @@ export class BatchedOrderSink {
     batch.deliveries.push(delivery);
     batch.lastArrivalMs = now;
     batch.endOffset = offset;
+    batch.bytes += weight;
     this.openMessages++;
+    this.openBytes += weight;
     partition.lastOffset = offset;
-    if (isFull(batch, this.options.rotation)) this.close(partition, 'count');
-    else if (this.openMessages * 2 >= this.options.inFlightBudget) this.releaseIdlest();
+    const full = fullness(batch, this.options.rotation);
+    if (full !== undefined) this.close(partition, full);
+    else if (this.overHalfTheBudget()) this.releaseIdlest();
   };
 
   /**
@@ -213,12 +283,37 @@ export class BatchedOrderSink {
     this.idleTimer.unref();
   }
 
+  private overHalfTheBudget(): boolean {
+    const { messages, bytes } = this.budget;
+    return this.openMessages * 2 >= messages || (bytes !== undefined && this.openBytes * 2 >= bytes);
+  }
+
+  /** The object key is made here, before the retried write: a key that cannot be made is a dead letter, never an outage. */
   private close(partition: PartitionState, reason: RotationReason): void {
     const batch = partition.open;
     if (batch === undefined) return;
     partition.open = undefined;
     this.openMessages -= batch.messages;
-    void this.flush(batch, reason);
+    this.openBytes -= batch.bytes;
+    if (batch.records.length === 0) {
+      void this.flush(batch, undefined, reason);
+      return;
+    }
+    const key = guarded(() => ok(this.objectKey(batch, reason)));
+    if (key.ok) {
+      void this.flush(batch, key.value, reason);
+      return;
+    }
+    // Cannot happen with validated event times (evaluateMessage); should it, the batch's records
+    // are dead-lettered with the exception rather than held as an archive outage that never ends.
+    batch.deadLetters.push(...batch.recordMessages.map((message) => this.writes.deadLetter(message, key.error)));
+    void this.flush(batch, undefined, reason);
+  }
+
+  private objectKey(batch: Batch, reason: RotationReason): string {
+    return reason === 'idle'
+      ? idleBatchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!, batch.endOffset)
+      : batchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!);
   }
 
   private releaseAll(reason: Error): void {
@@ -231,6 +326,7 @@ export class BatchedOrderSink {
     if (batch === undefined) return;
     partition.open = undefined;
     this.openMessages -= batch.messages;
+    this.openBytes -= batch.bytes;
     for (const delivery of batch.deliveries) delivery.nack(reason);
   }
 
@@ -250,16 +346,16 @@ export class BatchedOrderSink {
     const batch = idlest?.open;
     if (idlest === undefined || batch === undefined) return;
     this.deps.logger.warn(
-      { topic: batch.topic, partition: batch.partition, messages: batch.messages, inFlightBudget: this.options.inFlightBudget },
+      { topic: batch.topic, partition: batch.partition, messages: batch.messages, bytes: batch.bytes, inFlightBudget: this.budget },
       'Open batches hold half the in-flight budget: releasing the longest-idle one for redelivery. ' +
-        'If this repeats, raise ORDERFLOW_MAX_IN_FLIGHT or lower ORDERFLOW_BATCH_MAX_MESSAGES',
+        'If this repeats, raise ORDERFLOW_MAX_IN_FLIGHT or lower ORDERFLOW_BATCH_MAX_MESSAGES or ORDERFLOW_BATCH_MAX_BYTES',
     );
     this.release(idlest, new Error('Released to free in-flight capacity; it will be redelivered'));
   }
 
   /** Writes the object and waits for the batch's dead letters; only then is any of it acked. */
-  private async flush(batch: Batch, reason: RotationReason): Promise<void> {
-    const stored = batch.records.length === 0 || (await this.writes.archive(() => this.putObject(batch, reason)));
+  private async flush(batch: Batch, key: string | undefined, reason: RotationReason): Promise<void> {
+    const stored = key === undefined || (await this.writes.archive(() => this.putObject(batch, key, reason)));
     const deadLettered = (await Promise.all(batch.deadLetters)).every(Boolean);
     if (stored && deadLettered) {
       for (const delivery of batch.deliveries) delivery.ack();
@@ -270,12 +366,8 @@ export class BatchedOrderSink {
     for (const delivery of batch.deliveries) delivery.nack(error);
   }
 
-  private async putObject(batch: Batch, reason: RotationReason): Promise<void> {
-    const key =
-      reason === 'idle'
-        ? idleBatchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!, batch.endOffset)
-        : batchObjectKey(this.options.prefix, batch.firstEventTimeMs!, batch.topic, batch.partition, batch.startOffset!);
-    await this.deps.archive.put(key, Buffer.from(batch.lines.join('')), NDJSON_CONTENT_TYPE);
+  private async putObject(batch: Batch, key: string, reason: RotationReason): Promise<void> {
+    await this.deps.archive.put(key, Buffer.concat(batch.lines), NDJSON_CONTENT_TYPE);
     // Same name, same records (the name determines them): counted as a duplicate of each order.
     if (this.writtenObjects.remember(key)) this.deps.metrics.orderDuplicate(batch.records.length);
     const now = this.deps.clock.now();

@@ -3,7 +3,7 @@ import { hiveKey } from '../domain/hive-key';
 import { Rejection } from '../domain/rejection';
 import { ok, Result } from '../domain/result';
 import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.port';
-import { evaluateMessage } from './order-evaluation';
+import { evaluateMessage, guarded } from './order-evaluation';
 import { DEFAULT_BACKOFF } from './retry';
 import { RecentKeys } from './recent-keys';
 import { OrderSinkDeps, SinkWrites } from './sink-writes';
@@ -64,11 +64,14 @@ export class ProcessOrders {
     this.stopping.abort();
   }
 
+  /** The key too is computed here, before the retried write: a key that cannot be made is a dead letter, not an outage. */
   private evaluate(message: InboundMessage): Result<Rejection, Archivable> {
-    const evaluated = evaluateMessage(message, this.deps, this.options.maxMessageBytes);
-    if (!evaluated.ok) return evaluated;
-    const { order, record, eventTimeMs } = evaluated.value;
-    return ok({ key: hiveKey(this.options.archivePrefix, eventTimeMs, order.id), record });
+    return guarded(() => {
+      const evaluated = evaluateMessage(message, this.deps, this.options.maxMessageBytes);
+      if (!evaluated.ok) return evaluated;
+      const { order, record, eventTimeMs } = evaluated.value;
+      return ok({ key: hiveKey(this.options.archivePrefix, eventTimeMs, order.id), record });
+    });
   }
 
   private async archive({ key, record }: Archivable): Promise<void> {

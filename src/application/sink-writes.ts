@@ -63,11 +63,15 @@ export class SinkWrites {
     this.deadLetterGate = new WriteGate(backoff, {
       ...gateDeps,
       events: {
-        outageBegan: (error) =>
-          logger.warn({ target: 'dead-letter', err: describe(error) }, 'Dead-letter write failed: holding dead letters, probing with backoff until one succeeds'),
+        outageBegan: (error) => {
+          metrics.deadLetterHealthy(false);
+          logger.warn({ target: 'dead-letter', err: describe(error) }, 'Dead-letter write failed: holding dead letters, probing with backoff until one succeeds');
+        },
         probeFailed: (error, failedProbes) => logger.warn({ target: 'dead-letter', failedProbes, err: describe(error) }, 'Dead-letter topic still failing'),
-        outageEnded: (outageMs, failedProbes, released) =>
-          logger.info({ target: 'dead-letter', outageMs, failedProbes, released }, 'Dead-letter writes succeed again'),
+        outageEnded: (outageMs, failedProbes, released) => {
+          metrics.deadLetterHealthy(true);
+          logger.info({ target: 'dead-letter', outageMs, failedProbes, released }, 'Dead-letter writes succeed again');
+        },
       },
     });
   }

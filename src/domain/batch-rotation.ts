@@ -12,6 +12,13 @@ export interface BatchRotationPolicy {
   /** A record whose event time is this much or more after the batch's first record starts the next batch. */
   readonly maxSpanMs: number;
   /**
+   * Bytes per batch at most (absent: no bound). A message weighs its value or its NDJSON line,
+   * whichever is larger (see messageWeight): a record that would push the batch over starts the
+   * next batch, and one that alone reaches the bound makes a batch of its own. This bounds the
+   * object's body and the memory an open batch holds, and depends only on the records.
+   */
+  readonly maxBytes?: number;
+  /**
    * Opt-in: a batch that no message joined for this long is written as it is (an idle cut). The
    * only rule that looks at the clock, so its objects carry both ends in their name; see
    * idleBatchObjectKey for what that costs.
@@ -24,9 +31,18 @@ export interface OpenBatchShape {
   readonly messages: number;
   /** Event time of the batch's first archived record; undefined while it holds only dead letters. */
   readonly firstEventTimeMs: number | undefined;
+  /** Sum of the messageWeight of its messages, dead letters included; absent counts as 0. */
+  readonly bytes?: number;
 }
 
-export type RotationReason = 'count' | 'date' | 'span' | 'idle';
+export type RotationReason = 'count' | 'bytes' | 'date' | 'span' | 'idle';
+
+/**
+ * What a message weighs against maxBytes: its value (what the process holds until the batch is
+ * acked) or its line in the object, whichever is larger. Both are properties of the record, so a
+ * replay weighs it the same.
+ */
+export const messageWeight = (valueBytes: number, lineBytes = 0): number => Math.max(valueBytes, lineBytes);
 
 const MS_PER_DAY = 86_400_000;
 
@@ -68,10 +84,17 @@ export const idleBatchObjectKey = (
 export const isIdle = (lastArrivalMs: number, nowMs: number, policy: BatchRotationPolicy): boolean =>
   policy.idleFlushMs !== undefined && nowMs - lastArrivalMs >= policy.idleFlushMs;
 
-/** Whether the open batch must be closed before a record with this event time may join it. */
-export const rotationBefore = (batch: OpenBatchShape, eventTimeMs: number, policy: BatchRotationPolicy): RotationReason | undefined => {
+/** Whether the open batch must be closed before a record with this event time (and this messageWeight) may join it. */
+export const rotationBefore = (
+  batch: OpenBatchShape,
+  eventTimeMs: number,
+  policy: BatchRotationPolicy,
+  weight = 0,
+): RotationReason | undefined => {
   const first = batch.firstEventTimeMs;
   if (first === undefined) return undefined;
+  const bytes = batch.bytes ?? 0;
+  if (policy.maxBytes !== undefined && bytes > 0 && bytes + weight > policy.maxBytes) return 'bytes';
   // Day numbers rather than formatted dates: the same answer as comparing utcDate(), without the
   // string formatting on every record.
   if (Math.floor(eventTimeMs / MS_PER_DAY) !== Math.floor(first / MS_PER_DAY)) return 'date';
@@ -81,8 +104,14 @@ export const rotationBefore = (batch: OpenBatchShape, eventTimeMs: number, polic
   return undefined;
 };
 
-/** Whether the open batch is complete once it holds this many messages. */
-export const isFull = (batch: OpenBatchShape, policy: BatchRotationPolicy): boolean => batch.messages >= policy.maxMessages;
+/** Why the open batch is complete, if it is: it holds maxMessages messages, or maxBytes bytes. */
+export const fullness = (batch: OpenBatchShape, policy: BatchRotationPolicy): 'count' | 'bytes' | undefined => {
+  if (batch.messages >= policy.maxMessages) return 'count';
+  if (policy.maxBytes !== undefined && (batch.bytes ?? 0) >= policy.maxBytes) return 'bytes';
+  return undefined;
+};
+
+export const isFull = (batch: OpenBatchShape, policy: BatchRotationPolicy): boolean => fullness(batch, policy) !== undefined;
 
 export const validateRotationPolicy = (policy: BatchRotationPolicy): void => {
   if (!Number.isInteger(policy.maxMessages) || policy.maxMessages < 1) {
@@ -90,6 +119,9 @@ export const validateRotationPolicy = (policy: BatchRotationPolicy): void => {
   }
   if (!Number.isFinite(policy.maxSpanMs) || policy.maxSpanMs <= 0) {
     throw new RangeError(`A batch needs maxSpanMs > 0, got ${policy.maxSpanMs}`);
+  }
+  if (policy.maxBytes !== undefined && (!Number.isInteger(policy.maxBytes) || policy.maxBytes < 1)) {
+    throw new RangeError(`A batch needs maxBytes >= 1, got ${policy.maxBytes}`);
   }
   if (policy.idleFlushMs !== undefined && (!Number.isFinite(policy.idleFlushMs) || policy.idleFlushMs <= 0)) {
     throw new RangeError(`An idle flush needs idleFlushMs > 0, got ${policy.idleFlushMs}`);

@@ -1,4 +1,5 @@
 import { err, ok, Result } from './result';
+import { isEventTime } from './event-time';
 import { rejection, Rejection } from './rejection';
 
 declare const orderIdBrand: unique symbol;
@@ -57,8 +58,8 @@ export const createOrder = (fields: OrderFields): Result<Rejection, Order> => {
   if (fields.channel.length === 0) {
     return err(rejection('ORDER.SCHEMA_VIOLATION', 'validate', 'Invalid channel: expected a non-empty string'));
   }
-  if (fields.producedAt !== undefined && !Number.isFinite(fields.producedAt)) {
-    return err(rejection('ORDER.INVALID_PRODUCED_AT', 'validate', 'Invalid produced_at: expected an ISO-8601 timestamp'));
+  if (fields.producedAt !== undefined && !isEventTime(fields.producedAt)) {
+    return err(rejection('ORDER.INVALID_PRODUCED_AT', 'validate', 'Invalid produced_at: expected an ISO-8601 timestamp in the years 0000-9999'));
   }
   const order: Order = {
     id: fields.id,

@@ -9,6 +9,10 @@ export type RejectionCode =
   | 'MESSAGE.INVALID_UTF8'
   | 'MESSAGE.INVALID_JSON'
   | 'MESSAGE.NOT_AN_OBJECT'
+  /** No produced_at, and the record timestamp is not a time (negative, or past year 9999: ns or µs). */
+  | 'MESSAGE.INVALID_TIMESTAMP'
+  /** Evaluating the message threw: a bug or an input nobody foresaw; the header names the exception class. */
+  | 'MESSAGE.EVALUATION_FAILED'
   | 'ORDER.SCHEMA_VIOLATION'
   | 'ORDER.INVALID_ID'
   | 'ORDER.INVALID_TOTAL'
@@ -16,12 +20,14 @@ export type RejectionCode =
   | 'ORDER.UNKNOWN_CHANNEL';
 
 /** Where in the pipeline a message was rejected; becomes the DLQ `stage` header. */
-export type RejectionStage = 'decode' | 'validate' | 'score';
+export type RejectionStage = 'decode' | 'validate' | 'score' | 'evaluate';
 
 export interface Rejection {
   readonly code: RejectionCode;
   readonly stage: RejectionStage;
   readonly message: string;
+  /** The class of the exception behind an unexpected failure (MESSAGE.EVALUATION_FAILED); expected ones have none. */
+  readonly exceptionClass?: string;
 }
 
 export const rejection = (code: RejectionCode, stage: RejectionStage, message: string): Rejection => ({

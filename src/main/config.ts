@@ -74,7 +74,8 @@ export const EMBEDDED_DEFAULTS: AppConfig = {
   bus: 'memory',
   archive: 'fs',
   sink: 'per-order',
-  batch: { maxMessages: 1000, maxSpanMs: 60_000 },
+  // 16 MiB: 1,000 typical orders (about 250 bytes each) are far below it; 1,000 of 600 KB are cut into 28 objects.
+  batch: { maxMessages: 1000, maxSpanMs: 60_000, maxBytes: 16 * 1024 * 1024 },
   ordersTopic: 'orders.v1',
   dlqTopic: 'orders.v1.dlq',
   consumerGroup: 'order-consumer-group',

@@ -71,9 +71,14 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
   bindMessageBus(container, config);
   bindArchive(container, config);
 
-  container
-    .bind(TOKENS.DeadLetters)
-    .toDynamicValue((ctx) => new KafkaDeadLetterSink(ctx.get(TOKENS.MessageBus), config.dlqTopic));
+  container.bind(TOKENS.DeadLetters).toDynamicValue((ctx) => {
+    const admin = config.bus === 'kafka' ? ctx.get(TOKENS.TopicAdmin) : undefined;
+    return new KafkaDeadLetterSink(ctx.get(TOKENS.MessageBus), config.dlqTopic, {
+      logger: ctx.get(TOKENS.Logger),
+      // Read at the first dead letter, once: the topic may be created by consume only just before.
+      ...(admin === undefined ? {} : { maxRecordBytes: () => admin.maxMessageBytes(config.dlqTopic) }),
+    });
+  });
   container.bind(TOKENS.ProcessOrders).toDynamicValue(
     (ctx) =>
       new ProcessOrders(sinkDeps(ctx), { archivePrefix: config.archivePrefix, maxMessageBytes: config.maxMessageBytes, backoff: config.backoff }),
@@ -92,11 +97,21 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
       ),
   );
   container.bind(TOKENS.OrderPipeline).toDynamicValue((ctx) => {
-    const batched = config.sink === 'batched';
-    return new OrderPipeline(ctx.get(TOKENS.MessageBus), batched ? ctx.get(TOKENS.BatchedOrderSink) : ctx.get(TOKENS.ProcessOrders), {
+    if (config.sink !== 'batched') {
+      return new OrderPipeline(ctx.get(TOKENS.MessageBus), ctx.get(TOKENS.ProcessOrders), {
+        topic: config.ordersTopic,
+        groupId: config.consumerGroup,
+        maxInFlight: config.maxInFlight,
+      });
+    }
+    const sink = ctx.get(TOKENS.BatchedOrderSink);
+    return new OrderPipeline(ctx.get(TOKENS.MessageBus), sink, {
       topic: config.ordersTopic,
       groupId: config.consumerGroup,
-      maxInFlight: batched ? batchedInFlightBudget(config) : config.maxInFlight,
+      // TODO(merge with the bus branch): pass `sink.maxInFlight` and `sink.maxInFlightBytes` themselves
+      // (functions of the partitions actually assigned); until the port takes functions, the budget
+      // is sized for the partitions `consume` would create.
+      maxInFlight: sink.maxInFlight(assumedPartitions(config)),
     });
   });
 
@@ -165,11 +180,13 @@ const bindArchive = (container: Container, config: AppConfig): void => {
 
 /**
  * The batched sink holds whole batches unacked, so its subscription needs room for two per
- * partition (see inFlightBudgetFor): for the partitions `consume` creates, which is also the
- * in-memory bus's default of 6.
+ * partition (see inFlightBudgetFor). Before it is assigned any, it assumes the partitions `consume`
+ * creates, which is also the in-memory bus's default of 6.
  */
+const assumedPartitions = (config: AppConfig): number => config.kafka?.topicPartitions ?? 6;
+
 const batchedInFlightBudget = (config: AppConfig): number =>
-  Math.max(config.maxInFlight, inFlightBudgetFor(config.batch, config.kafka?.topicPartitions ?? 6));
+  Math.max(config.maxInFlight, inFlightBudgetFor(config.batch, assumedPartitions(config)));
 
 /** The consumer settings we expose; the adapter's defaults stand for the rest. */
 const consumerTuning = ({ maxPartitionFetchBytes, commitIntervalMs, sessionTimeoutMs }: KafkaSettings): KafkaConsumerTuning => ({

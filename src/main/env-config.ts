@@ -111,6 +111,7 @@ const Variables = t.partial({
   ORDERFLOW_SINK: OneOf(['per-order', 'batched'] as const),
   ORDERFLOW_BATCH_MAX_MESSAGES: Int(1, 100_000),
   ORDERFLOW_BATCH_MAX_SPAN_MS: Int(1, 86_400_000),
+  ORDERFLOW_BATCH_MAX_BYTES: Int(1024, 1024 * 1024 * 1024),
   ORDERFLOW_BATCH_IDLE_FLUSH_MS: Int(100, 86_400_000),
   ORDERS_TOPIC: Name,
   DLQ_TOPIC: Name,
@@ -191,6 +192,7 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
     batch: {
       maxMessages: v.ORDERFLOW_BATCH_MAX_MESSAGES ?? EMBEDDED_DEFAULTS.batch.maxMessages,
       maxSpanMs: v.ORDERFLOW_BATCH_MAX_SPAN_MS ?? EMBEDDED_DEFAULTS.batch.maxSpanMs,
+      maxBytes: v.ORDERFLOW_BATCH_MAX_BYTES ?? EMBEDDED_DEFAULTS.batch.maxBytes,
       // Off unless asked for: idle cuts trade strict exactly-once by name for bounded latency (adr/0011).
       ...(v.ORDERFLOW_BATCH_IDLE_FLUSH_MS === undefined ? {} : { idleFlushMs: v.ORDERFLOW_BATCH_IDLE_FLUSH_MS }),
     },

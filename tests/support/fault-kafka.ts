@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { KafkaMessageBus } from '../../src/adapters/kafka/kafka-message-bus';
 import { OutboundMessage } from '../../src/application/ports/message-bus.port';
 
@@ -41,6 +41,15 @@ export class KafkaProbe {
   async createTopics(topics: readonly string[], partitions = 6): Promise<void> {
     await this.ready();
     await this.admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
+  }
+
+  /** Lets the topic take record batches of up to `bytes` (max.message.bytes), as a producer's topic may. */
+  async allowMessageBytes(topic: string, bytes: number): Promise<void> {
+    await this.ready();
+    await this.admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: String(bytes) }] }],
+    });
   }
 
   /** Committed position per partition (0 where the group has none). */

@@ -16,6 +16,8 @@ export interface DeadLetterExpectation {
   readonly kind: 'dead-letter';
   readonly codes: readonly RejectionCode[];
   readonly what: string;
+  /** Larger than the dead-letter topic takes: it arrives cut, with its size and sha256 in headers (adr/0009). */
+  readonly truncated?: true;
 }
 
 export interface FaultCase<E extends ArchiveExpectation | DeadLetterExpectation = ArchiveExpectation | DeadLetterExpectation> {
@@ -104,7 +106,13 @@ const deepArray = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(d
 
 const DECODE_CODES: readonly RejectionCode[] = ['MESSAGE.INVALID_UTF8', 'MESSAGE.INVALID_JSON', 'MESSAGE.NOT_AN_OBJECT', 'ORDER.SCHEMA_VIOLATION'];
 
-type Poison = { readonly value: Buffer; readonly codes: readonly RejectionCode[]; readonly what: string };
+type Poison = {
+  readonly value: Buffer;
+  readonly codes: readonly RejectionCode[];
+  readonly what: string;
+  /** The record timestamp to publish with, when the case is about it. */
+  readonly timestamp?: number;
+};
 
 /** A base order to spoil one field of; hostile cases must be wrong in exactly one way. */
 const base = (index: number): Record<string, unknown> => ({
@@ -177,6 +185,17 @@ const POISONS: ReadonlyArray<(index: number, random: () => number) => Poison> = 
     return { value: json({ ...base(i), produced_at: times[i % times.length] }), codes: ['ORDER.INVALID_PRODUCED_AT'], what: 'bad produced_at' };
   },
   (i) => {
+    // Dates that match the pattern but do not round-trip, and instants outside the years 0000-9999 in UTC.
+    const times = ['2026-02-30T10:00:00Z', '2025-02-29T10:00:00Z', '2026-11-22T24:00:00Z', '2026-11-22T10:60:00Z', '9999-12-31T23:30:00-01:00'];
+    return { value: json({ ...base(i), produced_at: times[i % times.length] }), codes: ['ORDER.INVALID_PRODUCED_AT'], what: 'impossible or out-of-range produced_at' };
+  },
+  (i) => {
+    // No produced_at: the record timestamp is the event time. Nanoseconds, Kafka's "none", past Date's range.
+    const { produced_at: _none, ...order } = base(i);
+    const timestamps = [1_700_000_000_000_000_000 + i, -1, 8.64e15 + 1 + i];
+    return { value: json(order), timestamp: timestamps[i % timestamps.length]!, codes: ['MESSAGE.INVALID_TIMESTAMP'], what: 'record timestamp that is no time' };
+  },
+  (i) => {
     const texts = [`{"id":"o-${i}","total":`, `{"id":"o-${i}",}`, `${JSON.stringify(base(i))}}`, `{'id':'o-${i}'}`, '{'];
     return { value: Buffer.from(texts[i % texts.length]!), codes: ['MESSAGE.INVALID_JSON'], what: 'invalid JSON' };
   },
@@ -220,6 +239,7 @@ export const poisonMessages = (count: number, seed: number): Array<FaultCase<Dea
         key: keys[index % keys.length]!,
         value: poison.value,
         headers: index % 7 === 0 ? withHostileHeaders(id) : { [CASE_HEADER]: id },
+        ...(poison.timestamp === undefined ? {} : { timestamp: poison.timestamp }),
       },
       expect: { kind: 'dead-letter', codes: poison.codes, what: poison.what },
     };
@@ -235,4 +255,59 @@ export const shuffled = <T>(items: readonly T[], seed: number): T[] => {
     [result[i], result[j]] = [result[j]!, result[i]!];
   }
   return result;
+};
+
+/**
+ * `count` messages of `bytes` random bytes: over ORDERFLOW_MAX_MESSAGE_BYTES and over what the
+ * dead-letter topic takes, on an orders topic that allows them. Random, so that compression cannot
+ * bring the record under the limit. Each must arrive on the dead-letter topic cut, with its size and
+ * sha256 (adr/0009), and its partition must move on.
+ */
+export const overDeadLetterLimit = (count: number, bytes: number, seed: number): Array<FaultCase<DeadLetterExpectation>> => {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, (_, index) => {
+    const id = `huge-${index}`;
+    const value = Buffer.alloc(bytes);
+    for (let i = 0; i < bytes; i++) value[i] = Math.floor(random() * 256);
+    return {
+      id,
+      message: { key: id, value, headers: { [CASE_HEADER]: id } },
+      expect: { kind: 'dead-letter', codes: ['MESSAGE.TOO_LARGE'], what: 'over the dead-letter topic\'s limit', truncated: true },
+    };
+  });
+};
+
+/**
+ * Valid orders whose messages are just under `maxMessageBytes` (the customer is padded): bulk large
+ * orders, which the batched sink must cut by bytes (ORDERFLOW_BATCH_MAX_BYTES) rather than hold a
+ * thousand of them in one body.
+ */
+export const nearLimitOrders = (
+  count: number,
+  maxMessageBytes: number,
+  options: { seed: number; runId: string; prefix: string },
+): Array<FaultCase<ArchiveExpectation>> =>
+  validOrders(count, { ...options, runId: `${options.runId}-big` }).map((order) => {
+    const spare = maxMessageBytes - order.message.value.length - 64;
+    const wire = { ...order.expect.wire, customer: `${order.expect.wire.customer}-${'x'.repeat(spare)}` };
+    return { ...order, message: { ...order.message, value: Buffer.from(JSON.stringify(wire)) }, expect: { ...order.expect, wire } };
+  });
+
+/**
+ * Valid orders whose ids are legal but unusual: `.` and `-` (safe, since the key names them as
+ * `orderId=<id>.json`, never as a path segment of their own), and ids differing only in case, which
+ * are different orders: the archive keeps them as distinct objects (S3 and COS keys, and Linux file
+ * names, are case-sensitive; README).
+ */
+export const edgeIdOrders = (options: { runId: string; prefix: string }): Array<FaultCase<ArchiveExpectation>> => {
+  const tag = options.runId.replace(/[^A-Za-z0-9]/g, '').slice(-8);
+  const ids = ['.', '-', `${tag}-CaseOnly`, `${tag}-caseonly`, `${tag}-CASEONLY`];
+  return ids.map((id, index) => {
+    const wire: WireOrder = { id, customer: `C-${index}`, total: 10 + index, channel: 'web', produced_at: '2026-11-22T10:00:00.000Z' };
+    return {
+      id,
+      message: { key: id, value: Buffer.from(JSON.stringify(wire)), headers: { [CASE_HEADER]: id } },
+      expect: { kind: 'archive', key: expectedKey(options.prefix, wire), wire },
+    };
+  });
 };

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { TRUNCATION_HEADERS } from '../../src/adapters/kafka/dead-letter-fit';
 import { DLQ_HEADERS } from '../../src/adapters/kafka/kafka-dead-letter-sink';
 import { CommitSample, TopicRecord } from './fault-kafka';
 import { CASE_HEADER, FaultCase } from './fault-payloads';
@@ -70,7 +72,9 @@ export const account = ({ cases, store, prefix, ordersTopic, deadLetters, commit
       problems.push(`${id} (${sent.expect.what}) dead-lettered as ${code}, expected ${sent.expect.codes.join(' or ')}`);
     }
     if ((record.headers[DLQ_HEADERS.exceptionMessage] ?? '').length === 0) problems.push(`${id} dead-lettered without a reason`);
-    if (!record.value?.equals(sent.message.value) || !sameKey(record.key, sent.message.key)) {
+    if (sent.expect.truncated === true) {
+      problems.push(...truncationProblems(id!, record, sent.message.value));
+    } else if (!record.value?.equals(sent.message.value) || !sameKey(record.key, sent.message.key)) {
       problems.push(`${id} dead-lettered with other bytes than were sent`);
     }
   }
@@ -216,4 +220,15 @@ export const renderReliabilityDoc = (results: readonly ScenarioResult[], run: { 
     ...notes,
     '',
   ].join('\n');
+};
+
+/** A dead letter cut to fit its topic: the first bytes of what was sent, with the original's size and sha256 (adr/0009). */
+const truncationProblems = (id: string, record: TopicRecord, sent: Buffer): string[] => {
+  const problems: string[] = [];
+  const value = record.value ?? Buffer.alloc(0);
+  if (record.headers[TRUNCATION_HEADERS.truncated] !== 'true') problems.push(`${id} was not marked truncated`);
+  if (!value.equals(sent.subarray(0, value.length)) || value.length >= sent.length) problems.push(`${id} is not a prefix of what was sent`);
+  if (record.headers[TRUNCATION_HEADERS.bytes] !== String(sent.length)) problems.push(`${id} has a wrong original size`);
+  if (record.headers[TRUNCATION_HEADERS.sha256] !== createHash('sha256').update(sent).digest('hex')) problems.push(`${id} has a wrong sha256`);
+  return problems;
 };

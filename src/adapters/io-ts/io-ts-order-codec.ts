@@ -2,6 +2,7 @@ import { isLeft, Left } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
 import { OrderDecoderPort, OrderEncoderPort } from '../../application/ports/order-decoder.port';
+import { parseIsoInstant } from '../../domain/event-time';
 import { createOrder, isOrderId, Order } from '../../domain/order';
 import { rejection, Rejection, RejectionCode } from '../../domain/rejection';
 import { err, Result } from '../../domain/result';
@@ -13,16 +14,13 @@ interface OrderIdBrand {
 /** The brand reuses the domain's own predicate, so the edge and the core cannot disagree. */
 const OrderIdCodec = t.brand(t.string, (s): s is t.Branded<string, OrderIdBrand> => isOrderId(s), 'OrderId');
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
-
-/** An ISO-8601 instant on the wire, epoch milliseconds inside. */
+/** An ISO-8601 instant on the wire, epoch milliseconds inside; a date that does not round-trip is refused (parseIsoInstant). */
 const IsoInstant = new t.Type<number, string, unknown>(
   'ISO8601',
   (u): u is number => typeof u === 'number',
   (u, context) => {
-    if (typeof u !== 'string' || !ISO_8601.test(u)) return t.failure(u, context);
-    const ms = Date.parse(u);
-    return Number.isFinite(ms) ? t.success(ms) : t.failure(u, context);
+    const ms = typeof u === 'string' ? parseIsoInstant(u) : undefined;
+    return ms === undefined ? t.failure(u, context) : t.success(ms);
   },
   (ms) => new Date(ms).toISOString(),
 );

@@ -102,6 +102,12 @@ const classify = (chain: readonly unknown[], where: string, context: ErrorContex
   return ['other', `unexpected error from ${where}`];
 };
 
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** Whether the broker refused a produce because a record (batch) exceeds the topic's max.message.bytes: final, never retriable as it is. */
+export const isRecordTooLarge = (error: unknown): boolean =>
+  causesOf(error).some((e) => typeof e === 'object' && e !== null && TOO_LARGE.has(String((e as { type?: unknown }).type)));
+
 /** The error, its causes and, for aggregates, the errors they hold. kafkajs nests causes in retries. */
 const causesOf = (error: unknown): unknown[] => {
   const chain: unknown[] = [];

@@ -1,4 +1,4 @@
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { createKafka, KafkaConnection, secretsOf } from './kafka-connection';
 import { ErrorContext, explainKafkaError } from './kafka-errors';
@@ -8,6 +8,8 @@ export interface TopicSpec {
   readonly partitions: number;
   /** Default: the broker's default.replication.factor (3 on Event Streams, 1 on the local stack). */
   readonly replicationFactor?: number;
+  /** The topic's max.message.bytes, when it must hold more than the broker's default (1 MiB + 12). */
+  readonly maxMessageBytes?: number;
 }
 
 export interface EnsureTopicsResult {
@@ -65,12 +67,26 @@ export class KafkaTopicAdmin {
             topic: spec.topic,
             numPartitions: spec.partitions,
             replicationFactor: spec.replicationFactor ?? -1,
+            ...(spec.maxMessageBytes === undefined ? {} : { configEntries: [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }] }),
           })),
         });
         this.logger?.info({ topics: missing.map((spec) => spec.topic) }, 'Kafka topics created');
       }
       if (existing.length > 0) await this.warnOnPartitionMismatch(admin, existing);
       return { created: missing.map((spec) => spec.topic), existing: existing.map((spec) => spec.topic) };
+    });
+  }
+
+  /** The topic's max.message.bytes (its own, or the broker's default it inherits); undefined when the broker does not say. */
+  maxMessageBytes(topic: string): Promise<number | undefined> {
+    return this.run(`reading max.message.bytes of ${topic}`, async (admin) => {
+      const { resources } = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+        includeSynonyms: false,
+      });
+      const value = resources[0]?.configEntries.find((entry) => entry.configName === 'max.message.bytes')?.configValue;
+      const bytes = Number(value);
+      return value !== undefined && Number.isInteger(bytes) && bytes > 0 ? bytes : undefined;
     });
   }
 

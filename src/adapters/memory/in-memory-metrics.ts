@@ -8,6 +8,7 @@ export class InMemoryMetrics implements MetricsPort {
   retried = 0;
   deadLetterFailures = 0;
   healthy = true;
+  deadLettersHealthy = true;
   readonly deadLettered = new Map<RejectionCode, number>();
   readonly archivedByChannel = new Map<string, number>();
 
@@ -34,5 +35,9 @@ export class InMemoryMetrics implements MetricsPort {
 
   archiveHealthy(healthy: boolean): void {
     this.healthy = healthy;
+  }
+
+  deadLetterHealthy(healthy: boolean): void {
+    this.deadLettersHealthy = healthy;
   }
 }

@@ -56,10 +56,12 @@ export class PrometheusMetrics implements MetricsPort {
   private readonly duplicates: Counter;
   private readonly latency: Histogram;
   private readonly archiveUp: Gauge;
+  private readonly deadLetterUp: Gauge;
   private readonly throughput: Gauge;
   private readonly consumerLag: Gauge<'topic' | 'partition'>;
 
   private archiveWritesSucceeding = true;
+  private deadLetterWritesSucceeding = true;
 
   constructor(
     private readonly deps: PrometheusMetricsDeps,
@@ -117,6 +119,12 @@ export class PrometheusMetrics implements MetricsPort {
     // Up until a write says otherwise, as InMemoryMetrics assumes: an idle pipeline has no evidence
     // of an outage, and starting at 0 would page someone at every deploy.
     this.archiveUp.set(1);
+    this.deadLetterUp = new Gauge({
+      name: 'orderflow_dead_letter_up',
+      help: '1 while dead-letter writes succeed, 0 after a failed write until the next success.',
+      registers,
+    });
+    this.deadLetterUp.set(1);
     this.throughput = new Gauge({
       name: 'orderflow_throughput_orders_per_second',
       help: 'Orders archived per second over the last 30 s.',
@@ -181,6 +189,16 @@ export class PrometheusMetrics implements MetricsPort {
   /** Whether the last archive write succeeded; readiness reads it so an outage shows at once. */
   get archiveWritesHealthy(): boolean {
     return this.archiveWritesSucceeding;
+  }
+
+  deadLetterHealthy(healthy: boolean): void {
+    this.deadLetterWritesSucceeding = healthy;
+    this.deadLetterUp.set(healthy ? 1 : 0);
+  }
+
+  /** Whether the last dead-letter write succeeded: a topic that refuses them holds its partitions as an archive outage does. */
+  get deadLetterWritesHealthy(): boolean {
+    return this.deadLetterWritesSucceeding;
   }
 
   private collectThroughput(): void {

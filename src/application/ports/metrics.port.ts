@@ -15,4 +15,6 @@ export interface MetricsPort {
   deadLetterFailed(): void;
   /** Whether the archive is currently failing; drives readiness. */
   archiveHealthy(healthy: boolean): void;
+  /** Whether the dead-letter topic is currently refusing writes; drives readiness too. */
+  deadLetterHealthy(healthy: boolean): void;
 }

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { CosOrderArchive } from '../../adapters/cos/cos-order-archive';
 import { ReadinessCheck, HttpStatusServer } from '../../adapters/http/http-status-server';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '../../adapters/kafka/kafka-dead-letter-sink';
 import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../adapters/kafka/kafka-topic-admin';
 import { LoggerPort } from '../../application/ports/logger.port';
@@ -63,6 +64,14 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
         name: 'archive-writes',
         check: async () => {
           if (!metrics.archiveWritesHealthy) throw new Error('archive writes are failing; they are held and retried with backoff');
+        },
+      },
+      {
+        name: 'dead-letter-writes',
+        check: async () => {
+          if (!metrics.deadLetterWritesHealthy) {
+            throw new Error('dead-letter writes are failing; their partitions are held and the writes retried with backoff');
+          }
         },
       },
       ...(admin === undefined ? [] : [{ name: 'kafka', check: async () => void (await admin.listTopics()) }]),
@@ -135,13 +144,22 @@ const closeQuietly = async (logger: LoggerPort, closers: ReadonlyArray<readonly 
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** Room for keys and headers, the dead-letter reason headers included (each at most 1,000 characters). */
+const TOPIC_HEADROOM_BYTES = 64 * 1024;
+
+/** The max.message.bytes of the topics `consume` creates: never below Kafka's default (1 MiB + 12). */
+export const topicMaxMessageBytes = (maxMessageBytes: number): number => Math.max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytes + TOPIC_HEADROOM_BYTES);
+
 /** Creates missing topics when allowed; returns false when the service cannot run. */
 const ensureTopics = async (admin: KafkaTopicAdmin, config: AppConfig, logger: LoggerPort): Promise<boolean> => {
   const kafka = config.kafka!;
   const topics = [config.ordersTopic, config.dlqTopic];
   try {
     if (kafka.createTopics) {
-      const result = await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: kafka.topicPartitions })));
+      // Sized for what they must hold: an order up to ORDERFLOW_MAX_MESSAGE_BYTES with its key and
+      // headers, and on the dead-letter topic the same plus the reason headers (adr/0009).
+      const maxMessageBytes = topicMaxMessageBytes(config.maxMessageBytes);
+      const result = await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: kafka.topicPartitions, maxMessageBytes })));
       if (result.created.length > 0) logger.info({ created: result.created, partitions: kafka.topicPartitions }, 'Created topics');
       return true;
     }

@@ -1,4 +1,4 @@
-import { FaultCase, poisonMessages, shuffled, validOrders } from '../../support/fault-payloads';
+import { edgeIdOrders, FaultCase, nearLimitOrders, overDeadLetterLimit, poisonMessages, shuffled, validOrders } from '../../support/fault-payloads';
 import { SinkKind } from '../../support/fault-service';
 import { FaultSuite, scenarioId, secondsSince } from './fault-suite';
 
@@ -7,6 +7,15 @@ const POISON = 10_000;
 /** Every 25th valid order carries hostile extras (prototype keys, deep nesting, hostile Kafka key and headers). */
 const HOSTILE_EVERY = 25;
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Valid orders just under MAX_MESSAGE_BYTES: 13 MB of them, which the batched sink cuts by bytes. */
+const NEAR_LIMIT = 200;
+/**
+ * Random messages larger than the dead-letter topic takes (Kafka's default, 1 MiB + 12), on an
+ * orders topic allowed HUGE_TOPIC_BYTES: each must arrive cut, with its size and sha256.
+ */
+const HUGE = 3;
+const HUGE_BYTES = 1_500_000;
+const HUGE_TOPIC_BYTES = 4 * 1024 * 1024;
 
 /** Exactly the archived record's fields: nothing a hostile payload added may show up. */
 const RECORD_FIELDS = ['channel', 'consumed_at', 'customer', 'high_risk', 'id', 'latency_ms', 'produced_at', 'risk_score', 'total'];
@@ -31,7 +40,13 @@ export const hostilePayloads = (suite: FaultSuite, sink: SinkKind): void => {
     const started = Date.now();
     const lane = await suite.lane(id, sink);
     const orders = validOrders(VALID, { seed: 505, runId: lane.group, prefix: lane.prefix, hostileEvery: HOSTILE_EVERY });
-    const cases: FaultCase[] = shuffled([...orders, ...poisonMessages(POISON, 5_005)], 55);
+    const large = nearLimitOrders(NEAR_LIMIT, MAX_MESSAGE_BYTES, { seed: 506, runId: lane.group, prefix: lane.prefix });
+    const edgeIds = edgeIdOrders({ runId: lane.group, prefix: lane.prefix });
+    const cases: FaultCase[] = shuffled(
+      [...orders, ...large, ...edgeIds, ...poisonMessages(POISON, 5_005), ...overDeadLetterLimit(HUGE, HUGE_BYTES, 5_050)],
+      55,
+    );
+    await suite.kafka.allowMessageBytes(lane.ordersTopic, HUGE_TOPIC_BYTES);
     const consumer = suite.consumer(`${id}-consumer`, lane, { ORDERFLOW_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) });
     const commits = suite.watchCommits(lane);
     await suite.kafka.publish(lane.ordersTopic, cases.map((c) => c.message), 200);
@@ -47,19 +62,25 @@ export const hostilePayloads = (suite: FaultSuite, sink: SinkKind): void => {
 
     const ledger = await suite.account(lane, cases, commits.samples);
     expect(ledger.problems).toEqual([]);
-    expect(ledger).toMatchObject({ sent: VALID, archived: VALID, poisonSent: POISON, deadLettered: POISON, lost: 0 });
+    const valid = VALID + NEAR_LIMIT + edgeIds.length;
+    expect(ledger).toMatchObject({ sent: valid, archived: valid, poisonSent: POISON + HUGE, deadLettered: POISON + HUGE, lost: 0 });
 
     const everyKey = [...(await suite.store.keys('')).keys()];
     expect(everyKey.filter((key) => !LANE_KEY.test(key))).toEqual([]);
 
     // What was archived is the order as sent, whatever hostile members came with it.
-    const sample = orders.filter((_, i) => i % HOSTILE_EVERY === 0 || i % 101 === 0);
+    const sample = [...orders.filter((_, i) => i % HOSTILE_EVERY === 0 || i % 101 === 0), ...large.filter((_, i) => i % 20 === 0), ...edgeIds];
     for (const order of sample) {
       const expected = order.expect;
       const stored = await suite.storedRecord(lane, order);
       expect(Object.keys(stored).sort()).toEqual(RECORD_FIELDS);
       expect(stored).toMatchObject({ ...expected.wire, high_risk: expected.wire.total >= 500 });
     }
+
+    // Ids differing only in case are different orders, each archived as itself.
+    const caseIds = edgeIds.slice(2);
+    const caseRecords = await Promise.all(caseIds.map((order) => suite.storedRecord(lane, order)));
+    expect(caseRecords.map((record) => record.id)).toEqual(caseIds.map((order) => order.id));
 
     const kinds = new Set(cases.flatMap((c) => (c.expect.kind === 'dead-letter' ? [c.expect.what] : [])));
     suite.record({
@@ -74,6 +95,10 @@ export const hostilePayloads = (suite: FaultSuite, sink: SinkKind): void => {
         `with exactly the record's fields (checked on ${sample.length} objects). Each dead letter has the original key and bytes and`,
         `the expected \`orderflow.errors.code\`. No object exists outside a lane's \`dt=\` partitions (${everyKey.length.toLocaleString('en-US')} keys`,
         'in the bucket checked). The consumer logged no error and never restarted.',
+        `Also: ${NEAR_LIMIT} valid orders just under the ${MAX_MESSAGE_BYTES / 1024} KiB limit; ids \`.\`, \`-\` and three differing only in case,`,
+        `each archived as itself; ${HUGE} random messages of ${(HUGE_BYTES / 1e6).toFixed(1)} MB on an orders topic allowing`,
+        `${HUGE_TOPIC_BYTES / 1024 / 1024} MiB, dead-lettered cut to fit the dead-letter topic with their size and sha256;`,
+        'record timestamps in ns, -1 and past 8.64e15 without produced_at, and impossible or out-of-range dates, each with its code.',
       ],
       durationSeconds: secondsSince(started),
     });

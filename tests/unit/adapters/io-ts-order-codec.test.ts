@@ -52,6 +52,9 @@ describe('IoTsOrderCodec', () => {
     ['an empty customer', 'ORDER.SCHEMA_VIOLATION', wireBytes(aWireOrder({ customer: '' }))],
     ['a produced_at that is not ISO-8601', 'ORDER.INVALID_PRODUCED_AT', wireBytes(aWireOrder({ produced_at: 'yesterday' }))],
     ['an impossible date', 'ORDER.INVALID_PRODUCED_AT', wireBytes(aWireOrder({ produced_at: '2026-13-45T10:00:00Z' }))],
+    ['a day that rolls over (30 February)', 'ORDER.INVALID_PRODUCED_AT', wireBytes(aWireOrder({ produced_at: '2026-02-30T10:00:00Z' }))],
+    ['hour 24', 'ORDER.INVALID_PRODUCED_AT', wireBytes(aWireOrder({ produced_at: '2026-11-22T24:00:00Z' }))],
+    ['a year past 9999 in UTC', 'ORDER.INVALID_PRODUCED_AT', wireBytes(aWireOrder({ produced_at: '9999-12-31T23:30:00-01:00' }))],
   ] as const)('rejects %s as %s', (_case, code, bytes) => {
     expect(rejectionOf(bytes).code).toBe(code);
   });

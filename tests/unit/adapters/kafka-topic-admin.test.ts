@@ -1,5 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
+import { topicMaxMessageBytes } from '../../../src/main/commands/consume';
 
 /**
  * A broker that has just started (or just moved a group's coordinator) answers group requests
@@ -45,5 +46,26 @@ describe('KafkaTopicAdmin', () => {
     const { kafka, calls } = scriptedKafka([30]); // GROUP_AUTHORIZATION_FAILED
     await expect(new KafkaTopicAdmin(kafka).consumerLag('g', 't')).rejects.toThrow(/not authorized/);
     expect(calls()).toBe(1);
+  });
+
+  it('creates missing topics with the max.message.bytes they must hold, and reads a topic\'s back', async () => {
+    const created: unknown[] = [];
+    const admin = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      listTopics: async () => [],
+      createTopics: async (request: { topics: unknown[] }) => void created.push(...request.topics),
+      describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: 'max.message.bytes', configValue: '100000' }] }] }),
+    };
+    const kafka = new Kafka({ brokers: ['127.0.0.1:1'], logLevel: 0 });
+    (kafka as unknown as { admin: () => typeof admin }).admin = () => admin;
+    const topics = new KafkaTopicAdmin(kafka);
+    await topics.ensureTopics([{ topic: 'orders', partitions: 6, maxMessageBytes: topicMaxMessageBytes(4 * 1024 * 1024) }]);
+    expect(created).toEqual([
+      expect.objectContaining({ topic: 'orders', configEntries: [{ name: 'max.message.bytes', value: String(4 * 1024 * 1024 + 64 * 1024) }] }),
+    ]);
+    expect(await topics.maxMessageBytes('orders.dlq')).toBe(100_000);
+    // Never below Kafka's own default, which a small ORDERFLOW_MAX_MESSAGE_BYTES would otherwise lower.
+    expect(topicMaxMessageBytes(1024)).toBe(1_048_588);
   });
 });

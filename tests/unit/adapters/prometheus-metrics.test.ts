@@ -85,6 +85,17 @@ describe('PrometheusMetrics', () => {
     expect(sampleOf(await metrics.metrics(), 'orderflow_archive_up')).toBe(1);
   });
 
+  it('reports the dead-letter topic up until a write fails, and up again after the next success', async () => {
+    const { metrics } = aPrometheusMetrics();
+    expect(sampleOf(await metrics.metrics(), 'orderflow_dead_letter_up')).toBe(1);
+    expect(metrics.deadLetterWritesHealthy).toBe(true);
+    metrics.deadLetterHealthy(false);
+    expect(sampleOf(await metrics.metrics(), 'orderflow_dead_letter_up')).toBe(0);
+    expect(metrics.deadLetterWritesHealthy).toBe(false);
+    metrics.deadLetterHealthy(true);
+    expect(metrics.deadLetterWritesHealthy).toBe(true);
+  });
+
   it('reads the throughput at scrape time', async () => {
     let rate = 2.5;
     const { metrics } = aPrometheusMetrics({ throughput: () => rate });

@@ -23,9 +23,12 @@ const idleObjectKey = (partition: number, startOffset: number, endOffset: number
 interface SinkOptions {
   readonly maxMessages?: number;
   readonly maxSpanMs?: number;
+  readonly maxBytes?: number;
+  readonly maxMessageBytes?: number;
   readonly idleFlushMs?: number;
   readonly now?: () => number;
   readonly inFlightBudget?: number;
+  readonly subscriptionMaxInFlightBytes?: number;
   readonly deadLetters?: DeadLetterPort;
   readonly logger?: LoggerPort;
 }
@@ -39,11 +42,13 @@ const aBatchedSink = (bus: InMemoryMessageBus, archive: OrderArchivePort, option
     rotation: {
       maxMessages,
       maxSpanMs: options.maxSpanMs ?? 60_000,
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
       ...(options.idleFlushMs === undefined ? {} : { idleFlushMs: options.idleFlushMs }),
     },
-    maxMessageBytes: 64 * 1024,
+    maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
     backoff: { baseDelayMs: 1, maxDelayMs: 5 },
     inFlightBudget,
+    ...(options.subscriptionMaxInFlightBytes === undefined ? {} : { subscriptionMaxInFlightBytes: options.subscriptionMaxInFlightBytes }),
   });
   const pipeline = new OrderPipeline(bus, sink, { topic: ORDERS, groupId: GROUP, maxInFlight: inFlightBudget });
   return { sink, pipeline, metrics: deps.metrics, statistics: deps.statistics };
@@ -395,6 +400,25 @@ describe('the batched sink, delivery by delivery', () => {
     expect(warnings).toEqual([expect.stringContaining('releasing the longest-idle one')]);
   });
 
+  it("keeps open batches under half the subscription's own byte bound too, releasing the longest-idle one", () => {
+    const warnings: string[] = [];
+    const logger: LoggerPort = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
+    const { sink } = aBatchedSink(new InMemoryMessageBus(), new InMemoryOrderArchive(), {
+      maxMessages: 100,
+      maxBytes: 1024 * 1024,
+      subscriptionMaxInFlightBytes: 600,
+      logger,
+    });
+    const idle = aDelivery(0, 0);
+    const busy = aDelivery(1, 0);
+    sink.handle(idle);
+    expect(idle.nack).not.toHaveBeenCalled();
+    sink.handle(busy);
+    expect(idle.nack).toHaveBeenCalledTimes(1);
+    expect(busy.nack).not.toHaveBeenCalled();
+    expect(warnings).toEqual([expect.stringContaining('releasing the longest-idle one')]);
+  });
+
   it('refuses an in-flight budget that could never fill one batch', () => {
     expect(() => aBatchedSink(new InMemoryMessageBus(), new InMemoryOrderArchive(), { maxMessages: 10, inFlightBudget: 19 })).toThrow(
       /needs at least twice the batch size/,
@@ -410,5 +434,49 @@ describe('the batched sink, delivery by delivery', () => {
     sink.handle(late);
     expect(held.nack).toHaveBeenCalledTimes(1);
     expect(late.nack).toHaveBeenCalledTimes(1);
+  });
+
+  it('cuts by bytes: a record that would push a batch over maxBytes starts the next one, and one that alone reaches it is a batch of its own', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const archive = new InMemoryOrderArchive();
+    const maxBytes = 2 * 1024 * 1024;
+    const { pipeline } = aBatchedSink(bus, archive, { maxMessages: 1000, maxBytes, maxMessageBytes: 4 * 1024 * 1024, inFlightBudget: 4000 });
+    const large = (id: number, bytes: number): OutboundMessage => ({
+      key: null,
+      value: wireBytes(aWireOrder({ id: `o-${id}`, customer: 'c'.repeat(bytes), produced_at: `${DAY}T10:00:00.000Z` })),
+    });
+    await bus.publish(ORDERS, [...Array.from({ length: 9 }, (_, i) => large(i, 600_000)), large(9, 2_500_000), large(10, 10)]);
+    await pipeline.start();
+    await until(() => archive.size === 4);
+    await pipeline.stop();
+
+    expect(await archive.list(`${PREFIX}/`)).toEqual([objectKey(0, 0), objectKey(0, 3), objectKey(0, 6), objectKey(0, 9)]);
+    expect(await idsIn(archive, objectKey(0, 0))).toEqual(['o-0', 'o-1', 'o-2']);
+    expect(await idsIn(archive, objectKey(0, 6))).toEqual(['o-6', 'o-7', 'o-8']);
+    expect(await idsIn(archive, objectKey(0, 9))).toEqual(['o-9']);
+    for (const key of [objectKey(0, 0), objectKey(0, 3), objectKey(0, 6)]) expect((await archive.get(key))!.length).toBeLessThanOrEqual(maxBytes);
+    // The last order opened a batch that nothing closed yet.
+    expect(bus.committed(GROUP, ORDERS)).toEqual([10]);
+  });
+
+  it('sizes its in-flight budget from the partitions assigned, so 24 partitions need no releases', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 24 });
+    const archive = new InMemoryOrderArchive();
+    const warnings: string[] = [];
+    const logger: LoggerPort = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
+    // The budget the composition root used to give: sized for the 6 partitions `consume` creates.
+    const { sink } = aBatchedSink(bus, archive, { maxMessages: 10, inFlightBudget: 2 * 10 * 6, logger });
+    let deliveries = 0;
+    const counting = { handle: (delivery: Delivery) => (deliveries++, sink.handle(delivery)), stop: () => sink.stop(), onPartitionsRevoked: sink.onPartitionsRevoked };
+    const pipeline = new OrderPipeline(bus, counting, { topic: ORDERS, groupId: GROUP, maxInFlight: sink.maxInFlight(24) });
+    await bus.publish(ORDERS, ordersFrom(0, 24 * 20));
+    await pipeline.start();
+    await bus.caughtUp(GROUP, ORDERS, 10_000);
+    await pipeline.stop();
+
+    expect(sink.maxInFlight(24)).toBe(2 * 10 * 24);
+    expect(deliveries).toBe(24 * 20);
+    expect(warnings).toEqual([]);
+    expect(await archive.list(`${PREFIX}/`)).toHaveLength(48);
   });
 });

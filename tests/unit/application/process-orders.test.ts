@@ -210,6 +210,21 @@ describe('process orders on the in-memory bus', () => {
     expect(bus.committed(GROUP, ORDERS)).toEqual([3]);
   });
 
+  it('reports the dead-letter topic unhealthy while it refuses writes, and healthy once one succeeds', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
+    const deadLetters = new FailingDeadLetterSpy(new KafkaDeadLetterSink(bus, DLQ));
+    const { pipeline, metrics } = aPipeline(bus, new InMemoryOrderArchive(), { deadLetters });
+    await bus.publish(ORDERS, [{ key: 'bad', value: Buffer.from('not json') }]);
+    await pipeline.start();
+    while (metrics.deadLettersHealthy) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(metrics.healthy).toBe(true);
+
+    deadLetters.failing = false;
+    await bus.caughtUp(GROUP, ORDERS);
+    await pipeline.stop();
+    expect(metrics.deadLettersHealthy).toBe(true);
+  });
+
   it('dead-letters a message over the size limit without reading it', async () => {
     const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
     const archive = new InMemoryOrderArchive();

@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { batchObjectKey, idleBatchObjectKey, isFull, isIdle, rotationBefore, validateRotationPolicy } from '../../../src/domain/batch-rotation';
+import {
+  batchObjectKey,
+  fullness,
+  idleBatchObjectKey,
+  isFull,
+  isIdle,
+  messageWeight,
+  rotationBefore,
+  validateRotationPolicy,
+} from '../../../src/domain/batch-rotation';
 import { utcDate } from '../../../src/domain/hive-key';
 
 const policy = { maxMessages: 3, maxSpanMs: 60_000 };
@@ -79,4 +88,19 @@ describe('batch rotation and naming', () => {
     [{ maxMessages: 1, maxSpanMs: 0 }],
     [{ maxMessages: 1, maxSpanMs: 1, idleFlushMs: 0 }],
   ])('refuses the policy %j', (invalid) => expect(() => validateRotationPolicy(invalid)).toThrow(RangeError));
+
+  it('cuts by bytes: a record that would push the batch over maxBytes starts the next batch; one that alone reaches it fills a batch', () => {
+    const bounded = { ...policy, maxMessages: 1000, maxBytes: 1_000 };
+    const t0 = at('2026-11-22T10:00:00Z');
+    expect(rotationBefore({ messages: 2, firstEventTimeMs: t0, bytes: 600 }, t0, bounded, 400)).toBeUndefined();
+    expect(rotationBefore({ messages: 2, firstEventTimeMs: t0, bytes: 600 }, t0, bounded, 401)).toBe('bytes');
+    // An empty batch takes any record, however large; it is then full by itself.
+    expect(rotationBefore({ messages: 1, firstEventTimeMs: undefined, bytes: 0 }, t0, bounded, 5_000)).toBeUndefined();
+    expect(fullness({ messages: 1, firstEventTimeMs: t0, bytes: 5_000 }, bounded)).toBe('bytes');
+    expect(fullness({ messages: 1, firstEventTimeMs: t0, bytes: 999 }, bounded)).toBeUndefined();
+    expect(rotationBefore({ messages: 2, firstEventTimeMs: t0, bytes: 600 }, t0, policy, 10_000)).toBeUndefined();
+    expect(messageWeight(100, 250)).toBe(250);
+    expect(messageWeight(900, 250)).toBe(900);
+    expect(() => validateRotationPolicy({ ...policy, maxBytes: 0 })).toThrow(/maxBytes/);
+  });
 });

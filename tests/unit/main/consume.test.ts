@@ -94,4 +94,24 @@ describe('orderflow consume', () => {
     expect(await answers(consume.port())).toBe(false);
     expect(consume.signals.listenerCount('SIGTERM')).toBe(0);
   });
+
+  it('answers /readyz with 503 while the dead-letter topic refuses writes', async () => {
+    const consume = startConsume((c) =>
+      c.rebindSync(TOKENS.DeadLetters).toConstantValue({
+        send: async () => {
+          throw new Error('MESSAGE_TOO_LARGE: the dead-letter topic refused the record');
+        },
+      }),
+    );
+    await until(() => consume.logger.hasLogged(/^Consuming$/), 'the pipeline to start');
+    const bus = consume.container().get(TOKENS.MessageBus) as InMemoryMessageBus;
+    await bus.publish(CONFIG.ordersTopic, [{ key: 'bad', value: Buffer.from('not json') }]);
+    await until(() => consume.logger.hasLogged(/^Dead-letter write failed/), 'the dead-letter write to fail');
+    const response = await fetch(`http://127.0.0.1:${consume.port()}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    expect(response.status).toBe(503);
+    expect(await response.text()).toMatch(/dead-letter-writes/);
+
+    consume.signals.emit('SIGTERM', 'SIGTERM');
+    await expect(consume.exitCode).resolves.toBe(0);
+  });
 });

@@ -131,6 +131,11 @@ describe('configuration from the environment', () => {
     expect(describeConfig(config)).toMatchObject({ sink: 'batched', batch: { maxMessages: 5000, maxSpanMs: 10_000 } });
     expect(config.batch.idleFlushMs).toBeUndefined();
     expect(loadConfig({ ORDERFLOW_SINK: 'batched', ORDERFLOW_BATCH_IDLE_FLUSH_MS: '2000' }, DEMO).batch).toMatchObject({ idleFlushMs: 2_000 });
+    expect(loadConfig({}, DEMO).batch.maxBytes).toBe(16 * 1024 * 1024);
+    expect(loadConfig({ ORDERFLOW_BATCH_MAX_BYTES: '4194304' }, DEMO).batch.maxBytes).toBe(4_194_304);
+    expect(problemsOf(() => loadConfig({ ORDERFLOW_BATCH_MAX_BYTES: '10' }, DEMO))).toEqual([
+      'ORDERFLOW_BATCH_MAX_BYTES is invalid: expected an integer from 1024 to 1073741824, got "10"',
+    ]);
     expect(problemsOf(() => loadConfig({ ORDERFLOW_SINK: 'bulk', ORDERFLOW_BATCH_MAX_MESSAGES: '0' }, DEMO)).sort()).toEqual([
       'ORDERFLOW_BATCH_MAX_MESSAGES is invalid: expected an integer from 1 to 100000, got "0"',
       'ORDERFLOW_SINK is invalid: expected per-order | batched, got "bulk"',
