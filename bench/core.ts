@@ -30,7 +30,7 @@ const run = async (job: CoreJob): Promise<CoreResult> => {
   const now = Date.now();
   const messages: InboundMessage[] = Array.from({ length: job.orders }, (_, i) => {
     const { key, value } = factory.next(now);
-    return { topic: 'orders.v1', partition: i % 6, offset: String(i), key: Buffer.from(key as string), value, headers: {}, timestamp: now };
+    return { topic: 'orders.v1', partition: i % 6, offset: String(i), key: Buffer.from(key as string), value, headers: [], timestamp: now };
   });
   let acked = 0;
   const ack = (): void => void acked++;

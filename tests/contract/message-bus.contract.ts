@@ -1,4 +1,4 @@
-import { Delivery, DeliveryHandler, MessageBusPort, Subscription, SubscriptionOptions } from '../../src/application/ports/message-bus.port';
+import { Delivery, DeliveryHandler, MessageBusPort, Subscription, SubscriptionOptions, textHeader } from '../../src/application/ports/message-bus.port';
 
 export interface MessageBusFixture {
   readonly bus: MessageBusPort;
@@ -75,7 +75,7 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
         {
           key: 'o-1001',
           value: Buffer.from('{"id":"o-1001","total":149.99}'),
-          headers: { 'content-type': 'application/json', 'trace-id': 't-1' },
+          headers: [textHeader('content-type', 'application/json'), textHeader('trace-id', 't-1')],
           timestamp: 1_795_000_000_000,
         },
         { key: Buffer.from([0x00, 0xff, 0x10]), value: Buffer.from([1, 2, 3]) },
@@ -90,12 +90,12 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
       expect(byValue(Buffer.from('{"id":"o-1001","total":149.99}'))).toMatchObject({
         topic,
         key: Buffer.from('o-1001'),
-        headers: { 'content-type': 'application/json', 'trace-id': 't-1' },
+        headers: [textHeader('content-type', 'application/json'), textHeader('trace-id', 't-1')],
         timestamp: 1_795_000_000_000,
       });
       const binary = byValue(Buffer.from([1, 2, 3]))!;
       expect(binary.key).toEqual(Buffer.from([0x00, 0xff, 0x10]));
-      expect(binary.headers).toEqual({});
+      expect(binary.headers).toEqual([]);
       expect(binary.timestamp).toBeGreaterThanOrEqual(before);
       expect(binary.timestamp).toBeLessThanOrEqual(after);
       const unkeyed = byValue(Buffer.alloc(0))!;

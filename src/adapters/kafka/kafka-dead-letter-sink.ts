@@ -1,5 +1,5 @@
 import { DeadLetter, DeadLetterPort } from '../../application/ports/dead-letter.port';
-import { MessageBusPort } from '../../application/ports/message-bus.port';
+import { MessageBusPort, textHeader } from '../../application/ports/message-bus.port';
 
 /** The header names Kafka Connect's dead-letter queue uses, so existing tooling can read ours. */
 export const DLQ_HEADERS = {
@@ -33,16 +33,17 @@ export class KafkaDeadLetterSink implements DeadLetterPort {
         key: original.key,
         // An empty value stays empty: a tombstone in the DLQ would read as "delete".
         value: original.value ?? Buffer.alloc(0),
-        headers: {
+        // The original headers first, byte for byte and repeated names kept, then the reason.
+        headers: [
           ...original.headers,
-          [DLQ_HEADERS.topic]: original.topic,
-          [DLQ_HEADERS.partition]: String(original.partition),
-          [DLQ_HEADERS.offset]: original.offset,
-          [DLQ_HEADERS.stage]: rejection.stage,
-          [DLQ_HEADERS.exceptionClass]: rejection.code,
-          [DLQ_HEADERS.exceptionMessage]: rejection.message.slice(0, MAX_HEADER_CHARS),
-          [DLQ_HEADERS.code]: rejection.code,
-        },
+          textHeader(DLQ_HEADERS.topic, original.topic),
+          textHeader(DLQ_HEADERS.partition, String(original.partition)),
+          textHeader(DLQ_HEADERS.offset, original.offset),
+          textHeader(DLQ_HEADERS.stage, rejection.stage),
+          textHeader(DLQ_HEADERS.exceptionClass, rejection.code),
+          textHeader(DLQ_HEADERS.exceptionMessage, rejection.message.slice(0, MAX_HEADER_CHARS)),
+          textHeader(DLQ_HEADERS.code, rejection.code),
+        ],
         timestamp: original.timestamp,
       },
     ]);

@@ -1,7 +1,8 @@
-import { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { PartitionOffsets } from '../../application/delivery/partition-offsets';
 import { LoggerPort } from '../../application/ports/logger.port';
-import { Delivery, DeliveryHandler, Headers, InboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+import { Delivery, DeliveryHandler, InboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+import { fromKafkaHeaders } from './kafka-headers';
 
 export interface KafkaSubscriptionSettings {
   readonly maxInFlight: number;
@@ -403,18 +404,9 @@ export const toInboundMessage = (topic: string, partition: number, message: Kafk
   offset: message.offset,
   key: message.key,
   value: message.value,
-  headers: toHeaders(message.headers),
+  headers: fromKafkaHeaders(message.headers),
   timestamp: Number(message.timestamp),
 });
-
-/** Kafka allows a header name more than once; like Kafka Connect's lastWithName, the last one wins. */
-const toHeaders = (headers: IHeaders = {}): Headers =>
-  Object.fromEntries(
-    Object.entries(headers).flatMap(([name, value]) => {
-      const last = Array.isArray(value) ? value[value.length - 1] : value;
-      return last === undefined ? [] : [[name, last.toString()]];
-    }),
-  );
 
 /** kafkajs's own test (errors.isRebalancing), which it does not export. */
 const isRebalancing = (error: unknown): boolean => {

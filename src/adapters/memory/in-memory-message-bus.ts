@@ -62,7 +62,7 @@ export class InMemoryMessageBus implements MessageBusPort {
         key: message.key === null ? null : Buffer.from(message.key),
         // A copy, as Kafka's: the publisher may reuse its buffer once publish returns.
         value: Buffer.from(message.value),
-        headers: { ...message.headers },
+        headers: (message.headers ?? []).map(({ key, value }) => ({ key, value: Buffer.from(value) })),
         timestamp: message.timestamp ?? this.now(),
       });
     }

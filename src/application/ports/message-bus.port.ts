@@ -6,7 +6,29 @@
  * contiguous run of acked messages, so an unacked message (and everything after it in its
  * partition) is redelivered after a crash, a restart or a rebalance.
  */
-export type Headers = Readonly<Record<string, string>>;
+/**
+ * A record header as Kafka stores it: a name and raw bytes. Values are not text (a producer may
+ * send any bytes) and a name may repeat, so headers are a list in record order, carried byte for
+ * byte from the broker to the handler, into dead letters and back through replay-dlq.
+ */
+export interface Header {
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+export type Headers = readonly Header[];
+
+/** A header with a text value (UTF-8), for the headers this application writes itself. */
+export const textHeader = (key: string, value: string): Header => ({ key, value: Buffer.from(value) });
+
+/**
+ * The last header with this name, decoded as UTF-8 (as Kafka Connect's lastWithName): for the
+ * headers this application reads, which it wrote as text. Undefined when absent.
+ */
+export const headerText = (headers: Headers, key: string): string | undefined => {
+  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === key) return headers[i]!.value.toString('utf8');
+  return undefined;
+};
 
 export interface OutboundMessage {
   /** Messages with the same key land on the same partition, in order. */
