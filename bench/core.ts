@@ -48,7 +48,7 @@ const run = async (job: CoreJob): Promise<CoreResult> => {
     for (let first = 0; first < messages.length; first += job.inFlight) {
       const handling: Array<void | Promise<void>> = [];
       for (let i = first; i < Math.min(messages.length, first + job.inFlight); i++) {
-        const delivery: Delivery = { message: messages[i]!, ack, nack };
+        const delivery: Delivery = { message: messages[i]!, generation: 1, ack, nack };
         handling.push(processOrders.handle(delivery));
       }
       await Promise.all(handling);

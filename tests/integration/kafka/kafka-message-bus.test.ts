@@ -26,6 +26,9 @@ const FAST: KafkaConsumerTuning = {
   maxWaitTimeMs: 100,
 };
 
+/** Blocks the event loop, timers and sockets included, for this long. */
+const freezeFor = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
 const admin = new KafkaTopicAdmin(PLAINTEXT);
 const createdTopics: string[] = [];
 
@@ -47,6 +50,9 @@ describeMessageBusContract('KafkaMessageBus', async () => {
     bus,
     createTopic: (partitions) => newTopic(partitions),
     committed: (groupId, topic) => admin.committedPositions(groupId, topic),
+    // The whole process freezes, as under SIGSTOP: no heartbeat leaves it until the broker has
+    // dropped the member, and kafkajs learns only at its next request (UNKNOWN_MEMBER_ID).
+    loseSession: async () => freezeFor(FAST.sessionTimeoutMs! + 3_000),
     patienceMs: 20_000,
     cleanup: () => bus.close({ deadlineMs: 0 }),
   };
