@@ -97,6 +97,7 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
       topic: config.ordersTopic,
       groupId: config.consumerGroup,
       maxInFlight: batched ? batchedInFlightBudget(config) : config.maxInFlight,
+      maxInFlightBytes: config.maxInFlightBytes,
     });
   });
 
