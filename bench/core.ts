@@ -30,7 +30,7 @@ const run = async (job: CoreJob): Promise<CoreResult> => {
   const now = Date.now();
   const messages: InboundMessage[] = Array.from({ length: job.orders }, (_, i) => {
     const { key, value } = factory.next(now);
-    return { topic: 'orders.v1', partition: i % 6, offset: String(i), key: Buffer.from(key as string), value, headers: {}, timestamp: now };
+    return { topic: 'orders.v1', partition: i % 6, offset: String(i), key: Buffer.from(key as string), value, headers: [], timestamp: now };
   });
   let acked = 0;
   const ack = (): void => void acked++;
@@ -48,7 +48,7 @@ const run = async (job: CoreJob): Promise<CoreResult> => {
     for (let first = 0; first < messages.length; first += job.inFlight) {
       const handling: Array<void | Promise<void>> = [];
       for (let i = first; i < Math.min(messages.length, first + job.inFlight); i++) {
-        const delivery: Delivery = { message: messages[i]!, ack, nack };
+        const delivery: Delivery = { message: messages[i]!, generation: 1, ack, nack };
         handling.push(processOrders.handle(delivery));
       }
       await Promise.all(handling);

@@ -55,6 +55,7 @@ const run = async (job: SeedDesignJob): Promise<SeedDesignResult> => {
         firstAt ??= startedAt;
         await processOrders.handle({
           message: toInboundMessage(topic, partition, message),
+          generation: 1,
           ack: () => undefined,
           nack: (reason) => {
             throw reason;

@@ -84,6 +84,7 @@ class MeteredMessageBus implements MessageBusPort {
         }
         return options.handler({
           message: delivery.message,
+          generation: delivery.generation,
           ack: () => {
             this.acked++;
             this.lastAckAt = performance.now();

@@ -87,6 +87,8 @@ class Batch implements OpenBatchShape {
   constructor(
     readonly topic: string,
     readonly partition: number,
+    /** The bus generation of the batch's first delivery; a batch never spans two (see handle). */
+    readonly generation: number,
     public lastArrivalMs: number,
   ) {}
 
@@ -183,6 +185,11 @@ export class BatchedOrderSink {
     }
     const offset = Number(message.offset);
     const partition = this.partitionOf(message, offset);
+    if (partition.open !== undefined && partition.open.generation !== delivery.generation) {
+      // The partition may have had another owner in between, which wrote and committed past this
+      // batch: extending it would overwrite that object with a gap in it (issue 9, item 1).
+      this.release(partition, new Error(`A delivery of generation ${delivery.generation} arrived; the open batch of generation ${partition.open.generation} is read again`));
+    }
     const outcome = evaluateMessage(message, this.deps, this.options.maxMessageBytes);
     const now = this.deps.clock.now();
     let batch = partition.open;
@@ -197,7 +204,7 @@ export class BatchedOrderSink {
         this.close(partition, reason);
         batch = undefined;
       }
-      batch ??= this.open(partition, message, now);
+      batch ??= this.open(partition, delivery, now);
       if (batch.startOffset === undefined) {
         batch.startOffset = offset;
         batch.firstEventTimeMs = eventTimeMs;
@@ -206,7 +213,7 @@ export class BatchedOrderSink {
       batch.recordMessages.push(message);
       batch.lines.push(line);
     } else {
-      batch ??= this.open(partition, message, now);
+      batch ??= this.open(partition, delivery, now);
       // Written at once, acked with the batch: the dead letter's offset must not be committed
       // ahead of the records before it, or a restart would begin inside this batch.
       batch.deadLetters.push(this.writes.deadLetter(message, outcome.error));
@@ -257,8 +264,8 @@ export class BatchedOrderSink {
     return partition;
   }
 
-  private open(partition: PartitionState, message: InboundMessage, now: number): Batch {
-    const batch = new Batch(message.topic, message.partition, now);
+  private open(partition: PartitionState, { message, generation }: Delivery, now: number): Batch {
+    const batch = new Batch(message.topic, message.partition, generation, now);
     partition.open = batch;
     this.watchIdleness();
     return batch;

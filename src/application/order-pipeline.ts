@@ -1,4 +1,4 @@
-import { DeliveryHandler, MessageBusPort, Subscription } from './ports/message-bus.port';
+import { DeliveryHandler, MessageBusPort, Subscription, SubscriptionOptions } from './ports/message-bus.port';
 
 /** What a pipeline runs on its subscription: ProcessOrders (one object per order) or BatchedOrderSink. */
 export interface OrderSink {
@@ -7,13 +7,17 @@ export interface OrderSink {
   stop(): void;
   /** A rebalance is about to move the partitions: settle held messages (see SubscriptionOptions). */
   readonly onPartitionsRevoked?: () => void;
+  /** A generation begins with these partitions, before its first delivery (see SubscriptionOptions). */
+  readonly onPartitionsAssigned?: SubscriptionOptions['onPartitionsAssigned'];
 }
 
 export interface OrderPipelineOptions {
   readonly topic: string;
   readonly groupId: string;
-  /** Delivered-but-unacked messages at most; bounds memory and concurrent archive writes. */
-  readonly maxInFlight: number;
+  /** Delivered-but-unacked messages at most (or a function of the partitions assigned); bounds memory and concurrent archive writes. */
+  readonly maxInFlight: SubscriptionOptions['maxInFlight'];
+  /** Key and value bytes of delivered-but-unacked messages at most; absent: no byte bound. */
+  readonly maxInFlightBytes?: number;
 }
 
 /**
@@ -35,8 +39,10 @@ export class OrderPipeline {
       topic: this.options.topic,
       groupId: this.options.groupId,
       maxInFlight: this.options.maxInFlight,
+      ...(this.options.maxInFlightBytes === undefined ? {} : { maxInFlightBytes: this.options.maxInFlightBytes }),
       handler: this.sink.handle,
       ...(this.sink.onPartitionsRevoked === undefined ? {} : { onPartitionsRevoked: this.sink.onPartitionsRevoked }),
+      ...(this.sink.onPartitionsAssigned === undefined ? {} : { onPartitionsAssigned: this.sink.onPartitionsAssigned }),
     });
     return this.subscription;
   }

@@ -56,6 +56,8 @@ export interface AppConfig {
   /** Root directory of the filesystem archive. */
   readonly dataDir: string;
   readonly maxInFlight: number;
+  /** Key and value bytes of delivered-but-unacked messages at most (one larger message still goes alone). */
+  readonly maxInFlightBytes: number;
   readonly maxMessageBytes: number;
   readonly backoff: BackoffPolicy;
   readonly topK: number;
@@ -82,6 +84,7 @@ export const EMBEDDED_DEFAULTS: AppConfig = {
   archivePrefix: DEFAULT_ARCHIVE_PREFIX,
   dataDir: 'data',
   maxInFlight: 256,
+  maxInFlightBytes: 64 * 1024 * 1024,
   maxMessageBytes: 1024 * 1024,
   backoff: DEFAULT_BACKOFF,
   topK: 10,

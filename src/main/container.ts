@@ -93,6 +93,7 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
           maxMessageBytes: config.maxMessageBytes,
           backoff: config.backoff,
           inFlightBudget: batchedInFlightBudget(config),
+          subscriptionMaxInFlightBytes: config.maxInFlightBytes,
         },
       ),
   );
@@ -102,16 +103,16 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
         topic: config.ordersTopic,
         groupId: config.consumerGroup,
         maxInFlight: config.maxInFlight,
+        maxInFlightBytes: config.maxInFlightBytes,
       });
     }
     const sink = ctx.get(TOKENS.BatchedOrderSink);
     return new OrderPipeline(ctx.get(TOKENS.MessageBus), sink, {
       topic: config.ordersTopic,
       groupId: config.consumerGroup,
-      // TODO(merge with the bus branch): pass `sink.maxInFlight` and `sink.maxInFlightBytes` themselves
-      // (functions of the partitions actually assigned); until the port takes functions, the budget
-      // is sized for the partitions `consume` would create.
-      maxInFlight: sink.maxInFlight(assumedPartitions(config)),
+      // Functions of the partitions actually assigned: the budget follows what the member owns.
+      maxInFlight: sink.maxInFlight,
+      maxInFlightBytes: config.maxInFlightBytes,
     });
   });
 
@@ -179,14 +180,11 @@ const bindArchive = (container: Container, config: AppConfig): void => {
 };
 
 /**
- * The batched sink holds whole batches unacked, so its subscription needs room for two per
- * partition (see inFlightBudgetFor). Before it is assigned any, it assumes the partitions `consume`
- * creates, which is also the in-memory bus's default of 6.
+ * The batched sink's least in-flight budget: ORDERFLOW_MAX_IN_FLIGHT, but never less than two full
+ * batches of one partition (inFlightBudgetFor). The sink raises it for the partitions it is
+ * actually assigned (BatchedOrderSink.maxInFlight), which the subscription asks on every assignment.
  */
-const assumedPartitions = (config: AppConfig): number => config.kafka?.topicPartitions ?? 6;
-
-const batchedInFlightBudget = (config: AppConfig): number =>
-  Math.max(config.maxInFlight, inFlightBudgetFor(config.batch, assumedPartitions(config)));
+const batchedInFlightBudget = (config: AppConfig): number => Math.max(config.maxInFlight, inFlightBudgetFor(config.batch, 1));
 
 /** The consumer settings we expose; the adapter's defaults stand for the rest. */
 const consumerTuning = ({ maxPartitionFetchBytes, commitIntervalMs, sessionTimeoutMs }: KafkaSettings): KafkaConsumerTuning => ({

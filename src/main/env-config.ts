@@ -121,6 +121,7 @@ const Variables = t.partial({
   HTTP_PORT: Int(0, 65535),
   LOG_LEVEL: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   ORDERFLOW_MAX_IN_FLIGHT: Int(1, 100_000),
+  ORDERFLOW_MAX_IN_FLIGHT_BYTES: Int(1024, 4 * 1024 * 1024 * 1024),
   ORDERFLOW_MAX_MESSAGE_BYTES: Int(1, 100 * 1024 * 1024),
   ORDERFLOW_SHUTDOWN_DEADLINE_MS: Int(0, 600_000),
   ORDERFLOW_TOP_K: Int(1, 10_000),
@@ -204,6 +205,7 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
     httpPort: v.HTTP_PORT ?? EMBEDDED_DEFAULTS.httpPort,
     logLevel: v.LOG_LEVEL ?? EMBEDDED_DEFAULTS.logLevel,
     maxInFlight: v.ORDERFLOW_MAX_IN_FLIGHT ?? EMBEDDED_DEFAULTS.maxInFlight,
+    maxInFlightBytes: v.ORDERFLOW_MAX_IN_FLIGHT_BYTES ?? EMBEDDED_DEFAULTS.maxInFlightBytes,
     maxMessageBytes: v.ORDERFLOW_MAX_MESSAGE_BYTES ?? EMBEDDED_DEFAULTS.maxMessageBytes,
     shutdownDeadlineMs: v.ORDERFLOW_SHUTDOWN_DEADLINE_MS ?? EMBEDDED_DEFAULTS.shutdownDeadlineMs,
     topK: v.ORDERFLOW_TOP_K ?? EMBEDDED_DEFAULTS.topK,
@@ -307,6 +309,7 @@ export const describeConfig = (config: AppConfig): Record<string, unknown> => ({
   consumerGroup: config.consumerGroup,
   archivePrefix: config.archivePrefix,
   maxInFlight: config.maxInFlight,
+  maxInFlightBytes: config.maxInFlightBytes,
   ...(config.kafka === undefined
     ? {}
     : {

@@ -1,4 +1,4 @@
-import { Delivery, DeliveryHandler, MessageBusPort, Subscription, SubscriptionOptions } from '../../src/application/ports/message-bus.port';
+import { Delivery, DeliveryHandler, MessageBusPort, Subscription, SubscriptionOptions, textHeader } from '../../src/application/ports/message-bus.port';
 
 export interface MessageBusFixture {
   readonly bus: MessageBusPort;
@@ -6,6 +6,11 @@ export interface MessageBusFixture {
   createTopic(partitions: number): Promise<string>;
   /** The group's committed position (next offset to read) per partition; 0 where it has none. */
   committed(groupId: string, topic: string): Promise<number[]>;
+  /**
+   * Makes the member lose its session as a process frozen past its session timeout would: the
+   * group drops it without telling it, then it resumes and finds out. Resolves once it has resumed.
+   */
+  loseSession(subscription: Subscription): Promise<void>;
   /** How long asynchronous effects (deliveries, commits, rebalances) may take: ms in memory, seconds on a broker. */
   readonly patienceMs: number;
   cleanup(): Promise<void>;
@@ -75,7 +80,7 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
         {
           key: 'o-1001',
           value: Buffer.from('{"id":"o-1001","total":149.99}'),
-          headers: { 'content-type': 'application/json', 'trace-id': 't-1' },
+          headers: [textHeader('content-type', 'application/json'), textHeader('trace-id', 't-1')],
           timestamp: 1_795_000_000_000,
         },
         { key: Buffer.from([0x00, 0xff, 0x10]), value: Buffer.from([1, 2, 3]) },
@@ -90,12 +95,12 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
       expect(byValue(Buffer.from('{"id":"o-1001","total":149.99}'))).toMatchObject({
         topic,
         key: Buffer.from('o-1001'),
-        headers: { 'content-type': 'application/json', 'trace-id': 't-1' },
+        headers: [textHeader('content-type', 'application/json'), textHeader('trace-id', 't-1')],
         timestamp: 1_795_000_000_000,
       });
       const binary = byValue(Buffer.from([1, 2, 3]))!;
       expect(binary.key).toEqual(Buffer.from([0x00, 0xff, 0x10]));
-      expect(binary.headers).toEqual({});
+      expect(binary.headers).toEqual([]);
       expect(binary.timestamp).toBeGreaterThanOrEqual(before);
       expect(binary.timestamp).toBeLessThanOrEqual(after);
       const unkeyed = byValue(Buffer.alloc(0))!;
@@ -104,6 +109,21 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
         expect(typeof message.offset).toBe('string');
         expect([0, 1]).toContain(message.partition);
       }
+    });
+
+    it('carries header values byte for byte, and every header of a repeated name in order', async () => {
+      const topic = await fixture.createTopic(1);
+      const headers = [
+        { key: 'binary', value: Buffer.from([0xff, 0x00, 0xfe]) },
+        textHeader('tag', 'a'),
+        textHeader('tag', 'b'),
+        { key: 'empty', value: Buffer.alloc(0) },
+      ];
+      await fixture.bus.publish(topic, [{ key: 'k', value: Buffer.from('v'), headers }]);
+      const inbox = new Inbox();
+      await subscribe({ topic, groupId: `${topic}.g` }, inbox);
+      await eventually('the message', () => inbox.received.length === 1);
+      expect(inbox.received[0]!.message.headers).toEqual(headers);
     });
 
     it('publishes a copy of the bytes: the caller may reuse its buffers as soon as publish returns', async () => {
@@ -296,6 +316,88 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
       expect(revocations).toBe(1);
       // Acked during the revocation, so committed: nothing is handed to the next owner again.
       await eventually('all six committed', async () => (await fixture.committed(groupId, topic)).reduce((a, b) => a + b, 0) === 6);
+    });
+
+    it('tells a member that lost its session that its partitions were revoked, before anything of its next, later generation', async () => {
+      const topic = await fixture.createTopic(1);
+      const groupId = `${topic}.g`;
+      await publishNumbered(topic, 3);
+      const events: string[] = [];
+      const held = new Inbox((delivery) => void events.push(`delivered ${delivery.message.offset} in ${delivery.generation}`));
+      const subscription = await fixture.bus.subscribe({
+        topic,
+        groupId,
+        handler: held.handler,
+        onPartitionsRevoked: () => events.push('revoked'),
+        onPartitionsAssigned: (partitions, generation) => events.push(`assigned ${partitions.join()} in ${generation}`),
+      });
+      subscriptions.push(subscription);
+      await eventually('three messages held', () => held.received.length === 3);
+      const before = held.received[0]!.generation;
+      expect(held.received.map((delivery) => delivery.generation)).toEqual([before, before, before]);
+      expect(events).toEqual([`assigned 0 in ${before}`, ...[0, 1, 2].map((offset) => `delivered ${offset} in ${before}`)]);
+
+      await fixture.loseSession(subscription);
+      await eventually('the redelivery in the next generation', () => held.received.some((delivery) => delivery.generation > before));
+      const after = held.received.find((delivery) => delivery.generation > before)!.generation;
+      await eventually('all three again', () => held.received.filter((delivery) => delivery.generation === after).length === 3);
+
+      // Revoked once, and before the new generation's assignment and deliveries; nothing in between mixes generations.
+      const revoked = events.indexOf('revoked');
+      expect(events.filter((event) => event === 'revoked')).toHaveLength(1);
+      expect(events.slice(0, revoked).every((event) => !event.endsWith(` in ${after}`))).toBe(true);
+      expect(events.slice(revoked + 1)).toEqual([`assigned 0 in ${after}`, ...[0, 1, 2].map((offset) => `delivered ${offset} in ${after}`)]);
+
+      // The old generation's acks commit nothing; the new one's do.
+      held.received.filter((delivery) => delivery.generation === before).forEach((delivery) => delivery.ack());
+      await subscription.stop({ deadlineMs: 0 });
+      expect(await fixture.committed(groupId, topic)).toEqual([0]);
+    });
+
+    it('never has more unsettled key and value bytes than maxInFlightBytes, and delivers a larger message alone', async () => {
+      const topic = await fixture.createTopic(1);
+      const sizes = [40, 40, 40, 250, 40, 40];
+      await fixture.bus.publish(
+        topic,
+        sizes.map((size, i) => ({ key: null, value: Buffer.alloc(size, i) })),
+      );
+      const inbox = new Inbox(() => undefined);
+      await subscribe({ topic, groupId: `${topic}.g`, maxInFlightBytes: 100 }, inbox);
+      const unsettled: Delivery[] = [];
+      const ackAll = (): void => unsettled.splice(0).forEach((delivery) => delivery.ack());
+      const observed: number[][] = [];
+      for (let seen = 0; seen < sizes.length; ) {
+        await eventually('the next deliveries', () => inbox.received.length > seen);
+        // Give the bus every chance to exceed the bound before looking.
+        await new Promise((resolve) => setTimeout(resolve, fixture.patienceMs / 20));
+        const fresh = inbox.received.slice(seen);
+        seen = inbox.received.length;
+        observed.push(fresh.map((delivery) => delivery.message.value!.length));
+        unsettled.push(...fresh);
+        ackAll();
+      }
+      expect(observed).toEqual([[40, 40], [40], [250], [40, 40]]);
+    });
+
+    it('sizes maxInFlight from the partitions assigned, and announces each assignment before its first delivery', async () => {
+      const topic = await fixture.createTopic(3);
+      await publishNumbered(topic, 30, (i) => `key-${i}`);
+      const assignments: Array<{ partitions: readonly number[]; generation: number; deliveredBefore: number }> = [];
+      const inbox = new Inbox(() => undefined);
+      const subscription = await fixture.bus.subscribe({
+        topic,
+        groupId: `${topic}.g`,
+        handler: inbox.handler,
+        maxInFlight: (partitions) => 2 * partitions,
+        onPartitionsAssigned: (partitions, generation) =>
+          assignments.push({ partitions: [...partitions].sort(), generation, deliveredBefore: inbox.received.length }),
+      });
+      subscriptions.push(subscription);
+      await eventually('six messages in flight', () => inbox.received.length === 6);
+      await new Promise((resolve) => setTimeout(resolve, fixture.patienceMs / 20));
+      expect(inbox.received).toHaveLength(6);
+      expect(assignments).toEqual([{ partitions: [0, 1, 2], generation: expect.any(Number), deliveredBefore: 0 }]);
+      expect(inbox.received.every((delivery) => delivery.generation === assignments[0]!.generation)).toBe(true);
     });
 
     it('treats a handler that throws, or rejects, as a nack', async () => {

@@ -1,4 +1,4 @@
-import { InboundMessage } from '../../src/application/ports/message-bus.port';
+import { Headers, InboundMessage } from '../../src/application/ports/message-bus.port';
 import { createOrder, Order, OrderFields } from '../../src/domain/order';
 
 let sequence = 0;
@@ -43,7 +43,11 @@ export const anInboundMessage = (overrides: Partial<InboundMessage> = {}): Inbou
   offset: '0',
   key: null,
   value: wireBytes(aWireOrder()),
-  headers: {},
+  headers: [],
   timestamp: Date.parse('2026-11-22T10:00:00.050Z'),
   ...overrides,
 });
+
+/** Headers as name → text (the last of a repeated name), for assertions on the headers this application writes. */
+export const headersAsText = (headers: Headers): Record<string, string> =>
+  Object.fromEntries(headers.map(({ key, value }) => [key, value.toString('utf8')]));

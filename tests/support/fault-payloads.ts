@@ -1,6 +1,6 @@
 import { partitionForKey } from '../../src/adapters/memory/murmur2-partitioner';
 import { OrderGenerator, seededRandom } from '../../src/application/order-generator';
-import { OutboundMessage } from '../../src/application/ports/message-bus.port';
+import { Headers, OutboundMessage, textHeader } from '../../src/application/ports/message-bus.port';
 import { RejectionCode } from '../../src/domain/rejection';
 
 /** Every published message carries its case id here; the dead-letter sink keeps the original headers. */
@@ -71,7 +71,7 @@ export const validOrders = (
       message: {
         key: hostile ? HOSTILE_NAMES[index % HOSTILE_NAMES.length]! : wire.id,
         value: Buffer.from(json),
-        headers: hostile ? withHostileHeaders(wire.id) : { [CASE_HEADER]: wire.id },
+        headers: hostile ? withHostileHeaders(wire.id) : [textHeader(CASE_HEADER, wire.id)],
       },
       expect: { kind: 'archive', key: expectedKey(options.prefix, wire), wire },
     };
@@ -93,14 +93,16 @@ export const batchClosers = (runId: string, partitions: number): OutboundMessage
     while (partitionForKey(`${CLOSER_PREFIX}${runId}-${n}`, partitions) !== partition) n++;
     const id = `${CLOSER_PREFIX}${runId}-${n}`;
     const order = { id, customer: 'c-closer', total: 1, channel: 'web', produced_at: '2099-01-01T00:00:00.000Z' };
-    return { key: id, value: Buffer.from(JSON.stringify(order)), headers: { [CASE_HEADER]: id } };
+    return { key: id, value: Buffer.from(JSON.stringify(order)), headers: [textHeader(CASE_HEADER, id)] };
   });
 
 const HOSTILE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'] as const;
 
 /** Object.fromEntries defines `__proto__` as a plain property; an object literal would set the prototype instead. */
-const withHostileHeaders = (caseId: string): Record<string, string> =>
-  Object.fromEntries([[CASE_HEADER, caseId], ...HOSTILE_NAMES.map((name) => [name, `hostile-${name}`])]);
+const withHostileHeaders = (caseId: string): Headers => [
+  textHeader(CASE_HEADER, caseId),
+  ...HOSTILE_NAMES.map((name) => textHeader(name, `hostile-${name}`)),
+];
 
 const deepArray = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
@@ -238,7 +240,7 @@ export const poisonMessages = (count: number, seed: number): Array<FaultCase<Dea
       message: {
         key: keys[index % keys.length]!,
         value: poison.value,
-        headers: index % 7 === 0 ? withHostileHeaders(id) : { [CASE_HEADER]: id },
+        headers: index % 7 === 0 ? withHostileHeaders(id) : [textHeader(CASE_HEADER, id)],
         ...(poison.timestamp === undefined ? {} : { timestamp: poison.timestamp }),
       },
       expect: { kind: 'dead-letter', codes: poison.codes, what: poison.what },
@@ -271,7 +273,7 @@ export const overDeadLetterLimit = (count: number, bytes: number, seed: number):
     for (let i = 0; i < bytes; i++) value[i] = Math.floor(random() * 256);
     return {
       id,
-      message: { key: id, value, headers: { [CASE_HEADER]: id } },
+      message: { key: id, value, headers: [textHeader(CASE_HEADER, id)] },
       expect: { kind: 'dead-letter', codes: ['MESSAGE.TOO_LARGE'], what: 'over the dead-letter topic\'s limit', truncated: true },
     };
   });
@@ -306,7 +308,7 @@ export const edgeIdOrders = (options: { runId: string; prefix: string }): Array<
     const wire: WireOrder = { id, customer: `C-${index}`, total: 10 + index, channel: 'web', produced_at: '2026-11-22T10:00:00.000Z' };
     return {
       id,
-      message: { key: id, value: Buffer.from(JSON.stringify(wire)), headers: { [CASE_HEADER]: id } },
+      message: { key: id, value: Buffer.from(JSON.stringify(wire)), headers: [textHeader(CASE_HEADER, id)] },
       expect: { kind: 'archive', key: expectedKey(options.prefix, wire), wire },
     };
   });

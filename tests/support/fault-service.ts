@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { FAULTS_DIR, FaultStackEnv } from './fault-stack';
+import { FAULTS_DIR, FaultStackEnv, PORT_BASE } from './fault-stack';
 import { REPO_ROOT } from './stack-env';
 import type { SinkKind } from '../../src/main/config';
 
@@ -85,7 +85,8 @@ export interface Exit {
   readonly signal: NodeJS.Signals | null;
 }
 
-let nextPort = 29_100;
+// The consumers' HTTP ports move with the stack's, so that two checkouts' suites never collide.
+let nextPort = PORT_BASE + 100;
 
 /** One `orderflow` CLI process (`consume` unless told otherwise), its output kept line by line and in a log file. */
 export class CliProcess {

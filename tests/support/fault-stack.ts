@@ -16,7 +16,7 @@ export const FAULTS_DIR = path.join(REPO_ROOT, '.local-stack-faults');
  * (CACHE_DIR is inherited), other ports, its own state directory. ORDERFLOW_FAULT_PORT_BASE
  * (default 29000) moves all six ports (PostgreSQL at base + 432), so two checkouts can run their fault suites side by side.
  */
-const PORT_BASE = Number(process.env.ORDERFLOW_FAULT_PORT_BASE ?? 29_000);
+export const PORT_BASE = Number(process.env.ORDERFLOW_FAULT_PORT_BASE ?? 29_000);
 const SETTINGS = {
   STACK_DIR: path.join(FAULTS_DIR, 'stack'),
   KAFKA_PORT: String(PORT_BASE + 92),

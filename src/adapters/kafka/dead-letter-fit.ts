@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Headers, textHeader } from '../../application/ports/message-bus.port';
 
 /** Headers of a dead letter whose value was cut to fit the dead-letter topic; replay-dlq refuses such records. */
 export const TRUNCATION_HEADERS = {
@@ -20,21 +21,21 @@ const HEADER_OVERHEAD_BYTES = 10;
 export interface FittedValue {
   readonly value: Buffer;
   /** Empty when the value fits whole; otherwise the TRUNCATION_HEADERS. */
-  readonly headers: Readonly<Record<string, string>>;
+  readonly headers: Headers;
 }
 
 /**
  * The bytes a record may give its value when the topic takes at most `maxRecordBytes` per
- * record batch (max.message.bytes) and the record carries this key and these headers (name and
- * value pairs, repeated names counted each time).
+ * record batch (max.message.bytes) and the record carries this key and these headers (repeated names
+ * counted each time).
  */
 export const valueBudget = (
   maxRecordBytes: number,
   key: string | Buffer | null,
-  headers: ReadonlyArray<readonly [name: string, value: string | Buffer]>,
+  headers: Headers,
 ): number => {
   const keyBytes = key === null ? 0 : Buffer.byteLength(key);
-  const headerBytes = headers.reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value) + HEADER_OVERHEAD_BYTES, 0);
+  const headerBytes = headers.reduce((sum, { key: name, value }) => sum + Buffer.byteLength(name) + value.length + HEADER_OVERHEAD_BYTES, 0);
   return Math.max(0, maxRecordBytes - RECORD_OVERHEAD_BYTES - keyBytes - headerBytes);
 };
 
@@ -44,13 +45,13 @@ export const valueBudget = (
  * (adr/0009). The original stays on its own topic until retention removes it.
  */
 export const fitDeadLetterValue = (value: Buffer, budgetBytes: number): FittedValue => {
-  if (value.length <= budgetBytes) return { value, headers: {} };
+  if (value.length <= budgetBytes) return { value, headers: [] };
   return {
     value: value.subarray(0, Math.max(0, Math.floor(budgetBytes))),
-    headers: {
-      [TRUNCATION_HEADERS.truncated]: 'true',
-      [TRUNCATION_HEADERS.bytes]: String(value.length),
-      [TRUNCATION_HEADERS.sha256]: createHash('sha256').update(value).digest('hex'),
-    },
+    headers: [
+      textHeader(TRUNCATION_HEADERS.truncated, 'true'),
+      textHeader(TRUNCATION_HEADERS.bytes, String(value.length)),
+      textHeader(TRUNCATION_HEADERS.sha256, createHash('sha256').update(value).digest('hex')),
+    ],
   };
 };

@@ -2,6 +2,7 @@ import { CompressionTypes, Message, Producer, TopicMessages } from 'kafkajs';
 import { OutboundMessage } from '../../application/ports/message-bus.port';
 import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
 import { explainKafkaError } from './kafka-errors';
+import { headerBytes, toKafkaHeaders } from './kafka-headers';
 
 export type KafkaCompression = 'none' | 'gzip' | 'snappy';
 
@@ -240,11 +241,9 @@ const byTopic = (batch: readonly PendingPublish[]): TopicMessages[] => {
 const toKafkaMessage = (message: OutboundMessage, now: number): Message => ({
   key: Buffer.isBuffer(message.key) ? Buffer.from(message.key) : message.key,
   value: Buffer.from(message.value),
-  headers: { ...message.headers },
+  headers: toKafkaHeaders(message.headers),
   timestamp: String(message.timestamp ?? now),
 });
 
-const sizeOf = ({ key, value, headers = {} }: OutboundMessage): number =>
-  (key === null ? 0 : Buffer.byteLength(key)) +
-  value.length +
-  Object.entries(headers).reduce((sum, [name, header]) => sum + Buffer.byteLength(name) + Buffer.byteLength(header), 0);
+const sizeOf = ({ key, value, headers }: OutboundMessage): number =>
+  (key === null ? 0 : Buffer.byteLength(key)) + value.length + headerBytes(headers);

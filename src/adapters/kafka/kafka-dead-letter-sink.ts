@@ -1,6 +1,6 @@
 import { DeadLetter, DeadLetterPort } from '../../application/ports/dead-letter.port';
 import { LoggerPort } from '../../application/ports/logger.port';
-import { MessageBusPort } from '../../application/ports/message-bus.port';
+import { MessageBusPort, textHeader } from '../../application/ports/message-bus.port';
 import { fitDeadLetterValue, valueBudget } from './dead-letter-fit';
 import { isRecordTooLarge } from './kafka-errors';
 
@@ -56,25 +56,26 @@ export class KafkaDeadLetterSink implements DeadLetterPort {
   ) {}
 
   async send({ original, rejection }: DeadLetter): Promise<void> {
-    const headers = {
+    // The original headers first, byte for byte and repeated names kept, then the reason.
+    const headers = [
       ...original.headers,
-      [DLQ_HEADERS.topic]: original.topic,
-      [DLQ_HEADERS.partition]: String(original.partition),
-      [DLQ_HEADERS.offset]: original.offset,
-      [DLQ_HEADERS.stage]: rejection.stage,
-      [DLQ_HEADERS.exceptionClass]: rejection.exceptionClass ?? rejection.code,
-      [DLQ_HEADERS.exceptionMessage]: rejection.message.slice(0, MAX_HEADER_CHARS),
-      [DLQ_HEADERS.code]: rejection.code,
-    };
+      textHeader(DLQ_HEADERS.topic, original.topic),
+      textHeader(DLQ_HEADERS.partition, String(original.partition)),
+      textHeader(DLQ_HEADERS.offset, original.offset),
+      textHeader(DLQ_HEADERS.stage, rejection.stage),
+      textHeader(DLQ_HEADERS.exceptionClass, rejection.exceptionClass ?? rejection.code),
+      textHeader(DLQ_HEADERS.exceptionMessage, rejection.message.slice(0, MAX_HEADER_CHARS)),
+      textHeader(DLQ_HEADERS.code, rejection.code),
+    ];
     // An empty value stays empty: a tombstone in the DLQ would read as "delete".
     const value = original.value ?? Buffer.alloc(0);
     const limit = await this.maxRecordBytes();
-    let budget = limit === undefined ? value.length : valueBudget(limit, original.key, Object.entries(headers));
+    let budget = limit === undefined ? value.length : valueBudget(limit, original.key, headers);
     for (let resend = 0; ; resend++) {
       const fitted = fitDeadLetterValue(value, budget);
       try {
         await this.bus.publish(this.topic, [
-          { key: original.key, value: fitted.value, headers: { ...headers, ...fitted.headers }, timestamp: original.timestamp },
+          { key: original.key, value: fitted.value, headers: [...headers, ...fitted.headers], timestamp: original.timestamp },
         ]);
         return;
       } catch (error) {

@@ -123,3 +123,22 @@ const causesOf = (error: unknown): unknown[] => {
   visit(error);
   return chain;
 };
+
+/** The broker error types anywhere in the error's cause chain (kafkajs nests them in retries). */
+const typesOf = (error: unknown): string[] =>
+  causesOf(error).flatMap((e) => {
+    const type = (e as { type?: unknown } | null)?.type;
+    return typeof type === 'string' ? [type] : [];
+  });
+
+/** The group is preparing a rebalance: the old generation may still commit before it rejoins (kafkajs's own isRebalancing, minus ILLEGAL_GENERATION). */
+export const isRebalanceInProgress = (error: unknown): boolean =>
+  typesOf(error).some((type) => type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP');
+
+/**
+ * The member's generation is over already — its session expired, it was fenced, or the group
+ * moved on without it — so its partitions may belong to another member by now: as a rebalance,
+ * except that nothing it commits will be accepted any more.
+ */
+export const isGenerationLost = (error: unknown): boolean =>
+  typesOf(error).some((type) => type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'FENCED_INSTANCE_ID');

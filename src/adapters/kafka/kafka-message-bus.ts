@@ -1,5 +1,6 @@
 import { Kafka, Partitioners, Producer, ProducerBatch } from 'kafkajs';
 import { LoggerPort } from '../../application/ports/logger.port';
+import { maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
 import { MessageBusPort, OutboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
 import { BatchingOptions, KafkaBatchingPublisher } from './kafka-batching-publisher';
 import { createKafka, KafkaConnection, KafkaLogLevel, registerSnappyCodec, secretsOf } from './kafka-connection';
@@ -31,9 +32,6 @@ export interface KafkaMessageBusOptions {
   readonly publishing?: BatchingOptions;
   readonly consuming?: KafkaConsumerTuning;
 }
-
-/** Unacked deliveries per subscription when the subscriber does not say; as InMemoryMessageBus. */
-const DEFAULT_MAX_IN_FLIGHT = 64;
 
 const silentLogger: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -90,8 +88,9 @@ export class KafkaMessageBus implements MessageBusPort {
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
     if (this.closed) throw new Error('KafkaMessageBus is closed');
-    const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+    // Bad bounds are refused here, before joining; a function is checked on every assignment.
+    maxInFlightFor(options.maxInFlight, 0);
+    maxInFlightBytesOf(options.maxInFlightBytes);
     const tuning = this.consuming;
     const heartbeatIntervalMs = tuning.heartbeatIntervalMs ?? 3_000;
     const rebalanceTimeoutMs = tuning.rebalanceTimeoutMs ?? 60_000;
@@ -112,7 +111,6 @@ export class KafkaMessageBus implements MessageBusPort {
       retry: { restartOnFailure: async () => subscription?.active ?? true },
     });
     subscription = await KafkaSubscription.start(consumer, options, {
-      maxInFlight,
       commitIntervalMs: tuning.commitIntervalMs ?? 1_000,
       rebalanceDrainMs,
       heartbeatIntervalMs,

@@ -1,10 +1,15 @@
-import { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { hasRoomFor, inFlightBytesOf, maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
 import { PartitionOffsets } from '../../application/delivery/partition-offsets';
+import { ReplayBackoff } from '../../application/delivery/replay-backoff';
 import { LoggerPort } from '../../application/ports/logger.port';
-import { Delivery, DeliveryHandler, Headers, InboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+import { Delivery, DeliveryHandler, InboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+import { isGenerationLost, isRebalanceInProgress } from './kafka-errors';
+import { fromKafkaHeaders } from './kafka-headers';
 
 export interface KafkaSubscriptionSettings {
-  readonly maxInFlight: number;
+  /** The jitter of the replay backoff after a nack; default Math.random. */
+  readonly random?: () => number;
   /** Acked positions are committed this often (never per message). */
   readonly commitIntervalMs: number;
   /** How long a rebalance waits for in-flight messages before the partitions are given up. */
@@ -23,8 +28,12 @@ interface PartitionState {
   /** The next offset expected from Kafka; anything below was delivered already. */
   next: number;
   lastCommitted: number;
+  /** The generation (count of group joins) this tracking belongs to. */
+  readonly generation: number;
   /** A nack happened: deliver nothing more until the in-flight messages settle, then seek and replay. */
   halted: boolean;
+  /** The replay after the nack waits for its backoff. */
+  replayScheduled: boolean;
 }
 
 /**
@@ -37,9 +46,13 @@ interface PartitionState {
  * an interval, only past contiguous acked runs. At the bound, all partitions are paused and the
  * batch callback waits (heartbeating) until half the capacity is free again.
  *
- * A nack halts its partition: it is paused, its in-flight messages settle, then it seeks back to
- * the first unacked offset and resumes, so the nacked message and everything after it are
- * delivered again.
+ * A nack halts its partition: it is paused, its in-flight messages settle, and after the
+ * partition's replay backoff (ReplayBackoff) it seeks back to the first unacked offset and
+ * resumes, so the nacked message and everything after it are delivered again.
+ *
+ * In-flight work is bounded by count (maxInFlight, re-evaluated on every assignment when it is a
+ * function of the partitions assigned) and by the key and value bytes of unsettled messages
+ * (maxInFlightBytes; a larger message is delivered alone).
  *
  * Rebalances. kafkajs has no onPartitionsRevoked hook; a member learns of a rebalance when a
  * heartbeat or commit fails with REBALANCE_IN_PROGRESS; the port's `onPartitionsRevoked` is called
@@ -49,17 +62,37 @@ interface PartitionState {
  * kafkajs rejoin — the group still accepts commits of the old generation while it prepares the
  * rebalance. When kafkajs finds out between batches instead, the REBALANCING event triggers an
  * immediate commit of what is acked; messages still in flight then are redelivered to the next
- * owner. On GROUP_JOIN all tracking starts afresh from the committed positions, and the acks of
- * deliveries made before it are ignored (they still count against maxInFlight until they settle).
+ * owner. On GROUP_JOIN a new generation begins: all tracking starts afresh from the committed
+ * positions, and the acks of deliveries made before it are ignored (they still count against the
+ * in-flight bounds until they settle).
+ *
+ * Generations. kafkajs also rejoins without any REBALANCING event: after UNKNOWN_MEMBER_ID in its
+ * fetch loop (a session that expired while the process was frozen) and when it restarts after a
+ * crash. Meanwhile another member may have owned the partitions and committed past what this one
+ * holds, so every GROUP_JOIN and CRASH that no revocation preceded calls onPartitionsRevoked
+ * before anything of the next generation is delivered, and UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION
+ * and FENCED_INSTANCE_ID from a heartbeat or a commit count as a rebalance (without the drain:
+ * the group accepts no commit of that generation any more).
  */
 export class KafkaSubscription implements Subscription {
   readonly done: Promise<void>;
   private readonly topic: string;
   private readonly handler: DeliveryHandler;
   private readonly onPartitionsRevoked: () => void;
-  private readonly resumeBelow: number;
+  private readonly onPartitionsAssigned: (partitions: readonly number[], generation: number) => void;
+  private readonly maxInFlightOption: SubscriptionOptions['maxInFlight'];
+  private readonly maxInFlightBytes: number;
+  private maxInFlight: number;
+  private resumeBelow: number;
   private partitions = new Map<number, PartitionState>();
+  /** Group joins so far: the generation of what is delivered now. */
+  private generation = 0;
+  /** A generation was assigned and no revocation has been called since. */
+  private holdsAssignment = false;
+  private readonly backoff: ReplayBackoff;
+  private readonly replayTimers = new Set<NodeJS.Timeout>();
   private inFlight = 0;
+  private inFlightBytes = 0;
   private state: 'running' | 'stopping' | 'stopped' = 'running';
   private throttled = false;
   private rebalancing = false;
@@ -79,7 +112,12 @@ export class KafkaSubscription implements Subscription {
     this.topic = options.topic;
     this.handler = options.handler;
     this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
-    this.resumeBelow = Math.floor(settings.maxInFlight / 2);
+    this.onPartitionsAssigned = options.onPartitionsAssigned ?? (() => {});
+    this.maxInFlightOption = options.maxInFlight;
+    this.maxInFlight = maxInFlightFor(options.maxInFlight, 0);
+    this.resumeBelow = Math.floor(this.maxInFlight / 2);
+    this.maxInFlightBytes = maxInFlightBytesOf(options.maxInFlightBytes);
+    this.backoff = new ReplayBackoff(settings.random);
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -126,15 +164,31 @@ export class KafkaSubscription implements Subscription {
   private listen(): void {
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment[this.topic] ?? [];
+      // kafkajs may have rejoined without a REBALANCING event (UNKNOWN_MEMBER_ID in its fetch
+      // loop, a restart after a crash): the handler still hears that its partitions went.
+      this.revoke();
       // A new generation: positions restart from the committed ones, earlier deliveries are fenced.
+      this.generation++;
       this.partitions = new Map();
       this.rebalancing = false;
-      this.applyPauses();
-      this.changed.notify();
+      this.holdsAssignment = true;
+      this.cancelReplays();
+      this.backoff.clear();
+      try {
+        this.maxInFlight = maxInFlightFor(this.maxInFlightOption, assigned.length);
+      } catch (error) {
+        this.fail(asError(error));
+        return;
+      }
+      this.resumeBelow = Math.floor(this.maxInFlight / 2);
+      this.setThrottled(this.overBounds());
       this.settings.logger.info(
-        { topic: this.topic, groupId: payload.groupId, partitions: payload.memberAssignment[this.topic] ?? [] },
+        { topic: this.topic, groupId: payload.groupId, partitions: assigned, generation: this.generation, maxInFlight: this.maxInFlight },
         'Kafka subscription assigned partitions',
       );
+      if (this.state === 'running') this.onPartitionsAssigned(assigned, this.generation);
+      this.changed.notify();
     });
     this.consumer.on(events.REBALANCING, () => {
       this.beginRebalance();
@@ -142,7 +196,9 @@ export class KafkaSubscription implements Subscription {
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
       // kafkajs has left the group already; a restart rejoins from the committed positions.
+      this.revoke();
       this.partitions = new Map();
+      this.cancelReplays();
       if (payload.restart) {
         this.settings.logger.warn({ topic: this.topic, err: payload.error.message }, 'Kafka consumer crashed; kafkajs restarts it');
         return;
@@ -164,7 +220,9 @@ export class KafkaSubscription implements Subscription {
       const offset = Number(message.offset);
       // Below `next` it was delivered already since the last join or replay (a kafkajs refetch).
       if (offset >= state.next) {
-        if (!(await this.waitWhile(() => this.inFlight >= this.settings.maxInFlight, mayDeliver, heartbeat))) break;
+        const bytes = inFlightBytesOf(message);
+        if (!this.hasRoomFor(bytes)) this.setThrottled(true);
+        if (!(await this.waitWhile(() => !this.hasRoomFor(bytes), mayDeliver, heartbeat))) break;
         this.deliver(state, message);
       }
       // Unresolved offsets are fetched again: only what reached the handler moves the fetch position.
@@ -185,18 +243,36 @@ export class KafkaSubscription implements Subscription {
     return mayGoOn();
   }
 
+  private hasRoomFor(bytes: number): boolean {
+    return hasRoomFor({ count: this.inFlight, bytes: this.inFlightBytes }, { maxInFlight: this.maxInFlight, maxInFlightBytes: this.maxInFlightBytes }, bytes);
+  }
+
+  private overBounds(): boolean {
+    return this.inFlight >= this.maxInFlight || this.inFlightBytes >= this.maxInFlightBytes;
+  }
+
   private track(partition: number, offset: number, lastCommitted = offset): PartitionState {
-    const state: PartitionState = { partition, offsets: new PartitionOffsets(offset), next: offset, lastCommitted, halted: false };
+    const state: PartitionState = {
+      partition,
+      offsets: new PartitionOffsets(offset),
+      next: offset,
+      lastCommitted,
+      generation: this.generation,
+      halted: false,
+      replayScheduled: false,
+    };
     this.partitions.set(partition, state);
     return state;
   }
 
   private deliver(state: PartitionState, message: KafkaMessage): void {
     const offset = Number(message.offset);
+    const bytes = inFlightBytesOf(message);
     state.offsets.delivered(offset);
     state.next = offset + 1;
     this.inFlight++;
-    if (this.inFlight >= this.settings.maxInFlight) this.setThrottled(true);
+    this.inFlightBytes += bytes;
+    if (this.overBounds()) this.setThrottled(true);
 
     let settled = false;
     /** True when the settlement still counts: same assignment, same replay epoch, not stopped. */
@@ -204,15 +280,17 @@ export class KafkaSubscription implements Subscription {
       if (settled) return false;
       settled = true;
       this.inFlight--;
-      if (this.throttled && this.inFlight <= this.resumeBelow) this.setThrottled(false);
+      this.inFlightBytes -= bytes;
+      if (this.throttled && this.inFlight <= this.resumeBelow && this.inFlightBytes <= this.maxInFlightBytes / 2) this.setThrottled(false);
       this.changed.notify();
       return this.state !== 'stopped' && this.partitions.get(state.partition) === state;
     };
     const delivery: Delivery = {
       message: toInboundMessage(this.topic, state.partition, message),
+      generation: state.generation,
       ack: () => {
         if (!settle()) return;
-        state.offsets.ack(offset);
+        if (state.offsets.ack(offset)) this.backoff.progressed(state.partition);
         this.replayIfDrained(state);
       },
       nack: (reason: Error) => {
@@ -237,8 +315,18 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
+  /** Once a halted partition's in-flight messages have settled, replays it after its backoff. */
   private replayIfDrained(state: PartitionState): void {
-    if (!state.halted || state.offsets.inFlight > 0) return;
+    if (!state.halted || state.replayScheduled || state.offsets.inFlight > 0) return;
+    state.replayScheduled = true;
+    const timer = setTimeout(() => {
+      this.replayTimers.delete(timer);
+      if (this.state === 'running' && this.partitions.get(state.partition) === state) this.replay(state);
+    }, this.backoff.next(state.partition));
+    this.replayTimers.add(timer);
+  }
+
+  private replay(state: PartitionState): void {
     const position = state.offsets.position;
     this.track(state.partition, position, state.lastCommitted);
     try {
@@ -277,7 +365,9 @@ export class KafkaSubscription implements Subscription {
     try {
       await heartbeat();
     } catch (error) {
-      if (isRebalancing(error) && this.beginRebalance()) {
+      // The generation is over already: stop delivering and release, no drain (no commit would land).
+      if (isGenerationLost(error)) this.beginRebalance();
+      else if (isRebalanceInProgress(error) && this.beginRebalance()) {
         const drained = await this.whenSettled(this.settings.rebalanceDrainMs);
         await this.commit();
         this.settings.logger.info(
@@ -298,8 +388,20 @@ export class KafkaSubscription implements Subscription {
     if (this.rebalancing) return false;
     this.rebalancing = true;
     this.changed.notify();
-    if (this.state === 'running') this.onPartitionsRevoked();
+    this.revoke();
     return true;
+  }
+
+  /** Tells the handler its partitions go, once per generation, however the subscription found out. */
+  private revoke(): void {
+    if (!this.holdsAssignment) return;
+    this.holdsAssignment = false;
+    if (this.state === 'running') this.onPartitionsRevoked();
+  }
+
+  private cancelReplays(): void {
+    for (const timer of this.replayTimers) clearTimeout(timer);
+    this.replayTimers.clear();
   }
 
   // ---- Commits ----
@@ -321,6 +423,9 @@ export class KafkaSubscription implements Subscription {
       );
       for (const { state, position } of due) state.lastCommitted = Math.max(state.lastCommitted, position);
     } catch (error) {
+      // The member lost its partitions (a session that expired while it was frozen): deliver
+      // nothing more of this generation and release what the handler holds.
+      if (isGenerationLost(error)) this.beginRebalance();
       // Retried at the next interval; at worst the messages are redelivered, never lost.
       this.settings.logger.warn({ topic: this.topic, err: asError(error).message }, 'Kafka offset commit failed');
     }
@@ -332,6 +437,7 @@ export class KafkaSubscription implements Subscription {
     if (this.state === 'stopped') return;
     this.state = 'stopping';
     clearInterval(this.commitTimer);
+    this.cancelReplays();
     this.applyPauses();
     this.changed.notify();
     if (!(await this.whenSettled(deadlineMs))) {
@@ -357,6 +463,7 @@ export class KafkaSubscription implements Subscription {
     this.state = 'stopped';
     this.crash = error;
     clearInterval(this.commitTimer);
+    this.cancelReplays();
     this.changed.notify();
     this.settings.logger.error({ topic: this.topic, err: error.message }, 'Kafka subscription ended by a fatal error');
     this.rejectDone(error);
@@ -403,23 +510,8 @@ export const toInboundMessage = (topic: string, partition: number, message: Kafk
   offset: message.offset,
   key: message.key,
   value: message.value,
-  headers: toHeaders(message.headers),
+  headers: fromKafkaHeaders(message.headers),
   timestamp: Number(message.timestamp),
 });
-
-/** Kafka allows a header name more than once; like Kafka Connect's lastWithName, the last one wins. */
-const toHeaders = (headers: IHeaders = {}): Headers =>
-  Object.fromEntries(
-    Object.entries(headers).flatMap(([name, value]) => {
-      const last = Array.isArray(value) ? value[value.length - 1] : value;
-      return last === undefined ? [] : [[name, last.toString()]];
-    }),
-  );
-
-/** kafkajs's own test (errors.isRebalancing), which it does not export. */
-const isRebalancing = (error: unknown): boolean => {
-  const type = (error as { type?: unknown } | null)?.type;
-  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
-};
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

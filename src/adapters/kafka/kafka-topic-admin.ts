@@ -104,6 +104,15 @@ export class KafkaTopicAdmin {
     return lag.partitions.map((partition) => partition.committed ?? 0);
   }
 
+  /** The high watermark (the offset the next record gets) per partition, as InMemoryMessageBus.endOffsets. */
+  endOffsets(topic: string): Promise<number[]> {
+    return this.run(`reading the end offsets of ${topic}`, async (admin) => {
+      const ends: number[] = [];
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends[partition] = Number(high);
+      return Array.from(ends, (end) => end ?? 0);
+    });
+  }
+
   /** Messages not yet committed by the group. A group without a commit will read from the earliest retained offset. */
   consumerLag(groupId: string, topic: string): Promise<ConsumerLag> {
     return this.run(`reading the lag of group ${groupId} on ${topic}`, async (admin) => {

@@ -1,4 +1,6 @@
+import { hasRoomFor, inFlightBytesOf, maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
 import { PartitionOffsets } from '../../application/delivery/partition-offsets';
+import { ReplayBackoff } from '../../application/delivery/replay-backoff';
 import {
   Delivery,
   DeliveryHandler,
@@ -22,6 +24,8 @@ export interface InMemoryMessageBusOptions {
   /** Partitions of a topic created on first publish. */
   readonly defaultPartitions?: number;
   readonly now?: () => number;
+  /** The jitter of the replay backoff after a nack; tests pin it. */
+  readonly random?: () => number;
 }
 
 /**
@@ -36,11 +40,14 @@ export class InMemoryMessageBus implements MessageBusPort {
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly defaultPartitions: number;
   private readonly now: () => number;
+  /** @internal */
+  readonly random: () => number;
   private roundRobin = 0;
 
   constructor(options: InMemoryMessageBusOptions = {}) {
     this.defaultPartitions = options.defaultPartitions ?? 6;
     this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
   }
 
   createTopic(topic: string, partitions = this.defaultPartitions): void {
@@ -62,7 +69,7 @@ export class InMemoryMessageBus implements MessageBusPort {
         key: message.key === null ? null : Buffer.from(message.key),
         // A copy, as Kafka's: the publisher may reuse its buffer once publish returns.
         value: Buffer.from(message.value),
-        headers: { ...message.headers },
+        headers: (message.headers ?? []).map(({ key, value }) => ({ key, value: Buffer.from(value) })),
         timestamp: message.timestamp ?? this.now(),
       });
     }
@@ -77,6 +84,16 @@ export class InMemoryMessageBus implements MessageBusPort {
       this.groups.set(options.groupId, group);
     }
     return group.join(options);
+  }
+
+  /**
+   * Simulates a member whose session expired (a process frozen past its session timeout): the
+   * group hands its partitions to the others without telling it, and what it acks from then on
+   * commits nothing. At its next contact with the group (the next tick) it learns, and rejoins.
+   */
+  expireSession(subscription: Subscription): void {
+    for (const group of this.groups.values()) if (group.expire(subscription)) return;
+    throw new Error('expireSession: not a running member of any group of this bus');
   }
 
   // ---- Inspection, for tests, the demo and tooling ----
@@ -155,6 +172,20 @@ class ConsumerGroup {
     if (this.members.delete(member)) this.rebalance();
   }
 
+  /** The member's session expired: it is out of the group until it rejoins, and is not told. */
+  expire(subscription: Subscription): boolean {
+    const member = [...this.members].find((candidate) => candidate === subscription);
+    if (member === undefined) return false;
+    this.members.delete(member);
+    this.rebalance();
+    setImmediate(() => {
+      if (!member.running) return;
+      this.members.add(member);
+      this.rebalance();
+    });
+    return true;
+  }
+
   commit(topic: string, partition: number, position: number, generation: number): void {
     // A member that lost the partition in a rebalance must not move the new owner's position.
     if (generation !== this.generation) return;
@@ -177,6 +208,7 @@ class ConsumerGroup {
   private rebalance(): void {
     for (const member of this.members) member.revoke();
     this.generation++;
+    for (const member of this.members) member.unassigned();
     const byTopic = new Map<string, InMemorySubscription[]>();
     for (const member of this.members) byTopic.set(member.topic, [...(byTopic.get(member.topic) ?? []), member]);
     for (const [topic, members] of byTopic) {
@@ -208,10 +240,18 @@ class InMemorySubscription implements Subscription {
   readonly done: Promise<void>;
   private readonly handler: DeliveryHandler;
   private readonly onPartitionsRevoked: () => void;
-  private readonly maxInFlight: number;
+  private readonly onPartitionsAssigned: (partitions: readonly number[], generation: number) => void;
+  private readonly maxInFlightOption: SubscriptionOptions['maxInFlight'];
+  private readonly maxInFlightBytes: number;
+  private maxInFlight: number;
   private partitions: PartitionState[] = [];
   private generation = 0;
+  /** An assignment was handed over and no revocation has been called since. */
+  private holdsAssignment = false;
+  private readonly backoff: ReplayBackoff;
+  private readonly replayTimers = new Set<NodeJS.Timeout>();
   private inFlight = 0;
+  private inFlightBytes = 0;
   private state: 'running' | 'stopping' | 'stopped' = 'running';
   private pumpScheduled = false;
   private nextPartition = 0;
@@ -225,8 +265,20 @@ class InMemorySubscription implements Subscription {
     this.topic = options.topic;
     this.handler = options.handler;
     this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
-    this.maxInFlight = options.maxInFlight ?? 64;
+    this.onPartitionsAssigned = options.onPartitionsAssigned ?? (() => {});
+    this.maxInFlightOption = options.maxInFlight;
+    this.maxInFlight = maxInFlightFor(options.maxInFlight, 0);
+    this.maxInFlightBytes = maxInFlightBytesOf(options.maxInFlightBytes);
+    this.backoff = new ReplayBackoff(group.bus.random);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  private get bounds(): { maxInFlight: number; maxInFlightBytes: number } {
+    return { maxInFlight: this.maxInFlight, maxInFlightBytes: this.maxInFlightBytes };
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
   }
 
   /**
@@ -234,17 +286,32 @@ class InMemorySubscription implements Subscription {
    * when they settle, but the handler still holds them: they count against maxInFlight until then.
    */
   assign(partitions: number[], generation: number, committedPosition: (partition: number) => number): void {
+    // A member that lost its partitions without being told (expireSession) hears it now, before
+    // anything of the new generation reaches it.
+    this.revoke();
     this.generation = generation;
+    this.holdsAssignment = true;
+    this.maxInFlight = maxInFlightFor(this.maxInFlightOption, partitions.length);
+    this.cancelReplays();
+    this.backoff.clear();
     this.partitions = partitions.map((partition) => {
       const position = committedPosition(partition);
       return { partition, offsets: new PartitionOffsets(position), cursor: position, replaying: false };
     });
+    if (this.state === 'running') this.onPartitionsAssigned(partitions, generation);
     this.schedulePump();
   }
 
   /** A rebalance begins: the handler may settle what it holds while the old generation still commits. */
   revoke(): void {
+    if (!this.holdsAssignment) return;
+    this.holdsAssignment = false;
     if (this.partitions.length > 0 && this.state === 'running') this.onPartitionsRevoked();
+  }
+
+  /** The group moved to a generation in which this member has nothing (yet): deliver nothing more. */
+  unassigned(): void {
+    this.partitions = [];
   }
 
   async stop(options: { deadlineMs?: number } = {}): Promise<void> {
@@ -278,6 +345,7 @@ class InMemorySubscription implements Subscription {
 
   private finish(): void {
     this.state = 'stopped';
+    this.cancelReplays();
     this.partitions = [];
     this.group.leave(this);
     this.resolveDone();
@@ -288,37 +356,49 @@ class InMemorySubscription implements Subscription {
     let idle = 0;
     // Round-robin over partitions so one busy partition cannot starve the others.
     while (this.state === 'running' && this.inFlight < this.maxInFlight && this.partitions.length > 0) {
-      const state = this.partitions[this.nextPartition++ % this.partitions.length]!;
+      const state = this.partitions[this.nextPartition % this.partitions.length]!;
       const log = records[state.partition]!;
       if (state.replaying || state.cursor >= log.length) {
+        this.nextPartition++;
         if (++idle >= this.partitions.length) return;
         continue;
       }
+      const record = log[state.cursor]!;
+      // At the byte bound: wait for settlements, and keep this partition's turn (it goes first then).
+      if (!hasRoomFor({ count: this.inFlight, bytes: this.inFlightBytes }, this.bounds, inFlightBytesOf(record))) return;
+      this.nextPartition++;
       idle = 0;
       const offset = state.cursor++;
-      this.deliver(state, offset, log[offset]!);
+      this.deliver(state, offset, record);
     }
   }
 
   private deliver(state: PartitionState, offset: number, record: StoredRecord): void {
     const generation = this.generation;
+    const bytes = inFlightBytesOf(record);
     state.offsets.delivered(offset);
     this.inFlight++;
+    this.inFlightBytes += bytes;
     let settled = false;
     /** True when the settlement still counts for the position: same generation. */
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
       this.inFlight--;
-      if (generation === this.generation) return true;
+      this.inFlightBytes -= bytes;
+      if (generation === this.generation && this.partitions.includes(state)) return true;
       this.afterSettle();
       return false;
     };
     const delivery: Delivery = {
       message: toInbound(this.topic, state.partition, offset, record),
+      generation,
       ack: () => {
         if (!settle()) return;
-        if (state.offsets.ack(offset)) this.group.commit(this.topic, state.partition, state.offsets.position, generation);
+        if (state.offsets.ack(offset)) {
+          this.backoff.progressed(state.partition);
+          this.group.commit(this.topic, state.partition, state.offsets.position, generation);
+        }
         this.afterSettle(state);
       },
       nack: () => {
@@ -338,12 +418,25 @@ class InMemorySubscription implements Subscription {
 
   private afterSettle(state?: PartitionState): void {
     if (state !== undefined && state.replaying && state.offsets.inFlight === 0) {
-      // Replay from the first offset that is not done: the failed one or an earlier unacked one.
-      state.cursor = state.offsets.rewind();
-      state.replaying = false;
+      // Replay from the first offset that is not done (the failed one or an earlier unacked one),
+      // after the partition's backoff; the other partitions go on meanwhile.
+      const generation = this.generation;
+      const timer = setTimeout(() => {
+        this.replayTimers.delete(timer);
+        if (generation !== this.generation || !this.partitions.includes(state)) return;
+        state.cursor = state.offsets.rewind();
+        state.replaying = false;
+        this.schedulePump();
+      }, this.backoff.next(state.partition));
+      this.replayTimers.add(timer);
     }
     if (this.inFlight === 0) this.notifySettled();
     this.schedulePump();
+  }
+
+  private cancelReplays(): void {
+    for (const timer of this.replayTimers) clearTimeout(timer);
+    this.replayTimers.clear();
   }
 
   private whenSettled(): Promise<void> {

@@ -5,8 +5,45 @@
  * Delivery is at-least-once. A subscription commits a partition's position only past a
  * contiguous run of acked messages, so an unacked message (and everything after it in its
  * partition) is redelivered after a crash, a restart or a rebalance.
+ *
+ * Generations. A subscription owns its partitions for one generation at a time, and every
+ * delivery says which (`Delivery.generation`, strictly increasing per subscription). Between two
+ * generations the partitions may have belonged to another member, which may have written and
+ * committed past what this one still holds: a handler must never combine deliveries of two
+ * generations (a batch started in one must not be extended in the next). The subscription calls
+ * `onPartitionsRevoked` before the first delivery of every generation after the first — also
+ * when the member learns only afterwards that it had lost its partitions (its session expired
+ * while it was frozen, the client crashed and rejoined, the broker answered UNKNOWN_MEMBER_ID,
+ * ILLEGAL_GENERATION or FENCED_INSTANCE_ID) — then `onPartitionsAssigned` with the new
+ * assignment. Settling a delivery of an earlier generation is harmless and commits nothing.
+ *
+ * Replays. A nack replays its partition from the first unacked offset after a backoff per
+ * partition (50 ms doubling to 5 s, with jitter; reset once the partition makes progress), so a
+ * message that fails every time cannot turn into a hot loop; other partitions keep moving.
  */
-export type Headers = Readonly<Record<string, string>>;
+/**
+ * A record header as Kafka stores it: a name and raw bytes. Values are not text (a producer may
+ * send any bytes) and a name may repeat, so headers are a list in record order, carried byte for
+ * byte from the broker to the handler, into dead letters and back through replay-dlq.
+ */
+export interface Header {
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+export type Headers = readonly Header[];
+
+/** A header with a text value (UTF-8), for the headers this application writes itself. */
+export const textHeader = (key: string, value: string): Header => ({ key, value: Buffer.from(value) });
+
+/**
+ * The last header with this name, decoded as UTF-8 (as Kafka Connect's lastWithName): for the
+ * headers this application reads, which it wrote as text. Undefined when absent.
+ */
+export const headerText = (headers: Headers, key: string): string | undefined => {
+  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === key) return headers[i]!.value.toString('utf8');
+  return undefined;
+};
 
 export interface OutboundMessage {
   /** Messages with the same key land on the same partition, in order. */
@@ -30,6 +67,12 @@ export interface InboundMessage {
 
 export interface Delivery {
   readonly message: InboundMessage;
+  /**
+   * The generation of the assignment this message was delivered in: for Kafka, the count of group
+   * joins of this member (kafkajs does not expose the broker's generation id); for the in-memory
+   * bus, its group's assignment epoch. Strictly increasing per subscription.
+   */
+  readonly generation: number;
   /** Processed: the position may move past this message once all earlier ones are acked too. */
   ack(): void;
   /**
@@ -50,14 +93,26 @@ export interface SubscriptionOptions {
   readonly topic: string;
   readonly groupId: string;
   readonly handler: DeliveryHandler;
-  /** Upper bound on delivered-but-unacked messages; the bus stops fetching (pauses) at the bound. */
-  readonly maxInFlight?: number;
+  /**
+   * Upper bound on delivered-but-unsettled messages; the bus stops fetching (pauses) at the bound.
+   * A function of the number of partitions assigned is evaluated again on every assignment, so a
+   * budget sized per partition follows what the member owns. Default 64.
+   */
+  readonly maxInFlight?: number | ((assignedPartitions: number) => number);
+  /**
+   * Upper bound on the key and value bytes of delivered-but-unsettled messages. A message larger
+   * than the bound is still delivered, alone, so that nothing stalls. Default: no byte bound.
+   */
+  readonly maxInFlightBytes?: number;
+  /** A generation begins with these partitions; called before its first delivery. */
+  readonly onPartitionsAssigned?: (partitions: readonly number[], generation: number) => void;
   /**
    * The group is about to take this member's partitions away (a member joined or left). A
    * handler that holds messages should settle them now: what it acks before the partitions move
    * is committed, what it nacks goes to the next owner. Rebalances are eager, as Kafka's default
    * protocol: every partition of the member is revoked, even those it gets back. Called before
-   * the assignment changes, at most once per rebalance.
+   * the assignment changes, at most once per rebalance; when the member learns too late (see
+   * Generations above), before the first delivery of its next generation.
    */
   readonly onPartitionsRevoked?: () => void;
 }

@@ -7,7 +7,7 @@ import { DLQ_HEADERS } from '../../../src/adapters/kafka/kafka-dead-letter-sink'
 import { KafkaMessageBus } from '../../../src/adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
 import { partitionForKey } from '../../../src/adapters/memory/murmur2-partitioner';
-import { OutboundMessage } from '../../../src/application/ports/message-bus.port';
+import { headerText, OutboundMessage } from '../../../src/application/ports/message-bus.port';
 import { aWireOrder, wireBytes } from '../../support/builders';
 import { eventually } from '../../support/integration-config';
 import { readStackEnv, REPO_ROOT } from '../../support/stack-env';
@@ -306,7 +306,7 @@ const readDeadLetters = async (brokers: readonly string[], topic: string, atLeas
     topic,
     groupId: `${topic}-reader`,
     handler: (delivery) => {
-      seen.push(`${delivery.message.headers[DLQ_HEADERS.partition]}:${delivery.message.headers[DLQ_HEADERS.offset]}`);
+      seen.push(`${headerText(delivery.message.headers, DLQ_HEADERS.partition)}:${headerText(delivery.message.headers, DLQ_HEADERS.offset)}`);
       delivery.ack();
     },
   });

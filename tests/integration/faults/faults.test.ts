@@ -4,6 +4,7 @@ import { storageOutage } from './f3-storage-outage';
 import { rebalance } from './f4-rebalance';
 import { hostilePayloads } from './f5-hostile-payloads';
 import { wrongCredentials } from './f6-wrong-credentials';
+import { sessionExpiry } from './f7-session-expiry';
 import { FaultSuite, SINKS } from './fault-suite';
 import { replayDeadLetters } from './replay-dlq';
 import { gracefulShutdown, shutdownDeadline } from './s-shutdown';
@@ -27,6 +28,7 @@ describe('delivery guarantees under faults', () => {
   for (const sink of SINKS) rebalance(suite, sink);
   for (const sink of SINKS) hostilePayloads(suite, sink);
   wrongCredentials(suite);
+  for (const sink of SINKS) sessionExpiry(suite, sink);
   for (const sink of SINKS) gracefulShutdown(suite, sink);
   shutdownDeadline(suite);
   replayDeadLetters(suite);

@@ -4,6 +4,7 @@ import { TRUNCATION_HEADERS } from '../../../src/adapters/kafka/dead-letter-fit'
 import { DLQ_HEADERS } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
 import { KafkaMessageBus } from '../../../src/adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
+import { textHeader } from '../../../src/application/ports/message-bus.port';
 import { buildContainer } from '../../../src/main/container';
 import { TOKENS } from '../../../src/main/di-tokens';
 import { aWireOrder, wireBytes } from '../../support/builders';
@@ -33,7 +34,7 @@ describe('a dead letter larger than its topic takes, on the real broker', () => 
       const huge = randomBytes(HUGE);
       await producer.publish(config.ordersTopic, [
         { key: 'o-before', value: wireBytes(aWireOrder({ id: 'o-before' })) },
-        { key: 'o-huge', value: huge, headers: { traceparent: 't-huge' } },
+        { key: 'o-huge', value: huge, headers: [textHeader('traceparent', 't-huge')] },
         { key: 'o-after', value: wireBytes(aWireOrder({ id: 'o-after' })) },
       ]);
       await pipeline.start();

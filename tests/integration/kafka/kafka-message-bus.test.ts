@@ -7,7 +7,7 @@ import { createKafka, KafkaConnection } from '../../../src/adapters/kafka/kafka-
 import { KafkaAdapterError } from '../../../src/adapters/kafka/kafka-errors';
 import { KafkaConsumerTuning, KafkaMessageBus } from '../../../src/adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
-import { Delivery } from '../../../src/application/ports/message-bus.port';
+import { Delivery, textHeader } from '../../../src/application/ports/message-bus.port';
 import { readStackEnv } from '../../support/stack-env';
 import { describeMessageBusContract } from '../../contract/message-bus.contract';
 import { LoggerSpy } from '../../support/logger-spy';
@@ -25,6 +25,9 @@ const FAST: KafkaConsumerTuning = {
   rebalanceDrainMs: 3_000,
   maxWaitTimeMs: 100,
 };
+
+/** Blocks the event loop, timers and sockets included, for this long. */
+const freezeFor = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 const admin = new KafkaTopicAdmin(PLAINTEXT);
 const createdTopics: string[] = [];
@@ -47,6 +50,9 @@ describeMessageBusContract('KafkaMessageBus', async () => {
     bus,
     createTopic: (partitions) => newTopic(partitions),
     committed: (groupId, topic) => admin.committedPositions(groupId, topic),
+    // The whole process freezes, as under SIGSTOP: no heartbeat leaves it until the broker has
+    // dropped the member, and kafkajs learns only at its next request (UNKNOWN_MEMBER_ID).
+    loseSession: async () => freezeFor(FAST.sessionTimeoutMs! + 3_000),
     patienceMs: 20_000,
     cleanup: () => bus.close({ deadlineMs: 0 }),
   };
@@ -219,11 +225,11 @@ describe('KafkaMessageBus on a real broker', () => {
       try {
         const topic = await newTopic(1, saslAdmin);
         const bus = track(new KafkaMessageBus(secure(), { consuming: FAST }));
-        await bus.publish(topic, [{ key: 'o-1001', value: Buffer.from('{"id":"o-1001"}'), headers: { source: 'sasl' } }]);
+        await bus.publish(topic, [{ key: 'o-1001', value: Buffer.from('{"id":"o-1001"}'), headers: [textHeader('source', 'sasl')] }]);
         const received = collector();
         await bus.subscribe({ topic, groupId: `${topic}.g`, handler: received.handler });
         await eventually('the message', () => received.received.length === 1);
-        expect(received.received[0]!.message).toMatchObject({ key: Buffer.from('o-1001'), headers: { source: 'sasl' } });
+        expect(received.received[0]!.message).toMatchObject({ key: Buffer.from('o-1001'), headers: [textHeader('source', 'sasl')] });
         await eventually('the commit', async () => (await saslAdmin.consumerLag(`${topic}.g`, topic)).total === 0);
       } finally {
         await saslAdmin.close();

@@ -17,6 +17,10 @@ describeMessageBusContract('InMemoryMessageBus', async () => {
       return topic;
     },
     committed: async (groupId, topic) => bus.committed(groupId, topic),
+    loseSession: async (subscription) => {
+      bus.expireSession(subscription);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
     patienceMs: 2_000,
     cleanup: async () => undefined,
   };
@@ -165,5 +169,85 @@ describe('the murmur2 partitioner', () => {
           kafkajsPartition({ topic: 't', partitionMetadata: metadata(partitions), message: { key, value: null } }),
       ),
     );
+  });
+});
+
+describe('InMemoryMessageBus replay backoff', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
+  /** Lets the bus's pumps (setImmediate) run to quiescence at the current fake time. */
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  const keyFor = (partition: number): string => {
+    for (let i = 0; ; i++) if (partitionForKey(`k-${i}`, 2) === partition) return `k-${i}`;
+  };
+
+  it('replays a partition whose handler nacks every time after growing waits, while the other partitions keep moving', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 2, random: () => 0.5 });
+    await bus.publish('t', [{ key: keyFor(0), value: Buffer.from('poison') }]);
+    const poisonAt: number[] = [];
+    const subscription = await bus.subscribe({
+      topic: 't',
+      groupId: 'g',
+      handler: (delivery) => {
+        if (delivery.message.partition === 0) {
+          poisonAt.push(Date.now());
+          delivery.nack(new Error('always fails'));
+        } else {
+          delivery.ack();
+        }
+      },
+    });
+    const start = Date.now();
+    for (let elapsed = 0; elapsed < 10_000; elapsed += 10) {
+      if (elapsed === 5_000) await bus.publish('t', Array.from({ length: 10 }, () => ({ key: keyFor(1), value: Buffer.from('fine') })));
+      await settle();
+      jest.advanceTimersByTime(10);
+    }
+    await settle();
+
+    // 50 ms doubling to the 5 s cap (half of each, with this jitter, never under 50 ms): 10 deliveries in 10 s, not thousands.
+    const gaps = poisonAt.slice(1).map((at, i) => at - poisonAt[i]!);
+    expect(poisonAt[0]).toBe(start);
+    expect(gaps).toEqual([50, 50, 100, 200, 400, 800, 1_600, 2_500, 2_500]);
+    // Partition 1 was not held back by partition 0's waits.
+    expect(bus.committed('g', 't')).toEqual([0, 10]);
+    await subscription.stop({ deadlineMs: 0 });
+  });
+
+  it('starts the backoff over once the partition makes progress', async () => {
+    const bus = new InMemoryMessageBus({ defaultPartitions: 1, random: () => 0.5 });
+    await bus.publish('t', [{ key: null, value: Buffer.from('a') }, { key: null, value: Buffer.from('b') }]);
+    const deliveredAt: Array<[string, number]> = [];
+    const failures = new Map([['a', 4], ['b', 2]]);
+    const subscription = await bus.subscribe({
+      topic: 't',
+      groupId: 'g',
+      maxInFlight: 1,
+      handler: (delivery) => {
+        const value = delivery.message.value!.toString();
+        deliveredAt.push([value, Date.now()]);
+        const left = failures.get(value)!;
+        failures.set(value, left - 1);
+        if (left > 0) delivery.nack(new Error('not yet'));
+        else delivery.ack();
+      },
+    });
+    for (let elapsed = 0; elapsed < 2_000; elapsed += 10) {
+      await settle();
+      jest.advanceTimersByTime(10);
+    }
+    await settle();
+    const waitsBefore = (value: string): number[] => {
+      const times = deliveredAt.filter(([v]) => v === value).map(([, at]) => at);
+      return times.slice(1).map((at, i) => at - times[i]!);
+    };
+    expect(waitsBefore('a')).toEqual([50, 50, 100, 200]);
+    // After a was acked (progress), b's first replay waits the base delay again, not 400 ms.
+    expect(waitsBefore('b')).toEqual([50, 50]);
+    expect(bus.committed('g', 't')).toEqual([2]);
+    await subscription.stop({ deadlineMs: 0 });
   });
 });

@@ -5,7 +5,7 @@ import { BatchedOrderSink, NDJSON_CONTENT_TYPE } from '../../../src/application/
 import { OrderPipeline } from '../../../src/application/order-pipeline';
 import { DeadLetterPort } from '../../../src/application/ports/dead-letter.port';
 import { LoggerPort } from '../../../src/application/ports/logger.port';
-import { Delivery, OutboundMessage, Subscription } from '../../../src/application/ports/message-bus.port';
+import { Delivery, headerText, OutboundMessage, Subscription } from '../../../src/application/ports/message-bus.port';
 import { OrderArchivePort } from '../../../src/application/ports/order-archive.port';
 import { anInboundMessage, aWireOrder, wireBytes } from '../../support/builders';
 import { aSinkDeps, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS, silentLogger } from '../../support/pipeline';
@@ -280,7 +280,7 @@ describe('the batched sink on the in-memory bus', () => {
     expect(await archive.stored.list(`${PREFIX}/`)).toEqual([objectKey(0, 0), objectKey(0, 4), objectKey(0, 10)]);
     expect(await idsIn(archive.stored, objectKey(0, 0))).toEqual(['o-0', 'o-2']);
     expect(await idsIn(archive.stored, objectKey(0, 10))).toEqual(['o-7']);
-    expect(bus.records(DLQ).map((record) => record.headers[DLQ_HEADERS.offset])).toEqual(['1', '3', '5', '6', '7', '8', '9', '11']);
+    expect(bus.records(DLQ).map((record) => headerText(record.headers, DLQ_HEADERS.offset))).toEqual(['1', '3', '5', '6', '7', '8', '9', '11']);
     expect(statistics.snapshot(NOW).deadLettered).toBe(8);
   });
 
@@ -339,8 +339,9 @@ describe('the batched sink on the in-memory bus', () => {
 });
 
 describe('the batched sink, delivery by delivery', () => {
-  const aDelivery = (partition: number, offset: number): Delivery & { ack: jest.Mock; nack: jest.Mock } => ({
+  const aDelivery = (partition: number, offset: number, generation = 1): Delivery & { ack: jest.Mock; nack: jest.Mock } => ({
     message: anInboundMessage({ partition, offset: String(offset) }),
+    generation,
     ack: jest.fn(),
     nack: jest.fn(),
   });
@@ -351,6 +352,37 @@ describe('the batched sink, delivery by delivery', () => {
     for (const delivery of held) sink.handle(delivery);
     sink.handle(aDelivery(0, 7));
     for (const delivery of held) expect(delivery.nack).toHaveBeenCalledTimes(1);
+  });
+
+  it('never extends a batch across generations: a member whose session expired cannot overwrite what the next owner wrote', async () => {
+    // issue 9, item 1: A holds 100–150; its session expires and B writes 100–199 and commits 200;
+    // the partition comes back to A at 200, in A's next generation.
+    const archive = new InMemoryOrderArchive();
+    const options = { maxMessages: 100 };
+    const memberA = aBatchedSink(new InMemoryMessageBus(), archive, options).sink;
+    const memberB = aBatchedSink(new InMemoryMessageBus(), archive, options).sink;
+    const anOrderAt = (offset: number, generation: number): Delivery & { ack: jest.Mock; nack: jest.Mock } => ({
+      ...aDelivery(0, offset, generation),
+      message: anInboundMessage({ partition: 0, offset: String(offset), value: wireBytes(aWireOrder({ id: `o-${offset}` })) }),
+    });
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+    const heldByA = range(100, 150).map((offset) => anOrderAt(offset, 1));
+    heldByA.forEach((delivery) => memberA.handle(delivery));
+    const writtenByB = range(100, 199).map((offset) => anOrderAt(offset, 1));
+    writtenByB.forEach((delivery) => memberB.handle(delivery));
+    await until(() => writtenByB.every((delivery) => delivery.ack.mock.calls.length === 1));
+    expect(await idsIn(archive, objectKey(0, 100))).toEqual(range(100, 199).map((offset) => `o-${offset}`));
+
+    // A never heard of a revocation; its next deliveries say they belong to a later generation.
+    const backToA = range(200, 248).map((offset) => anOrderAt(offset, 2));
+    backToA.forEach((delivery) => memberA.handle(delivery));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(await idsIn(archive, objectKey(0, 100))).toEqual(range(100, 199).map((offset) => `o-${offset}`));
+    expect(await archive.list(`${PREFIX}/`)).toEqual([objectKey(0, 100)]);
+    for (const delivery of heldByA) expect(delivery.nack).toHaveBeenCalledTimes(1);
+    for (const delivery of backToA) expect(delivery.nack).not.toHaveBeenCalled();
   });
 
   it('counts each order of a batch object it writes again as a duplicate', async () => {

@@ -3,7 +3,8 @@ import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-messa
 import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
 import { OrderPipeline } from '../../../src/application/order-pipeline';
 import { Sleep } from '../../../src/application/retry';
-import { aWireOrder, wireBytes } from '../../support/builders';
+import { headerText, textHeader } from '../../../src/application/ports/message-bus.port';
+import { aWireOrder, headersAsText, wireBytes } from '../../support/builders';
 import { aPipeline, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS } from '../../support/pipeline';
 import { LoggerSpy } from '../../support/logger-spy';
 
@@ -24,7 +25,7 @@ const keyOf = (id: string): string => `orders/dt=2026-11-22/orderId=${id}.json`;
  */
 const assertNoCommitPassesAFailedWrite = (bus: InMemoryMessageBus, storedKeys: Set<string>): void => {
   const committed = bus.committed(GROUP, ORDERS);
-  const deadLettered = new Set(bus.records(DLQ).map((r) => `${r.headers[DLQ_HEADERS.partition]}:${r.headers[DLQ_HEADERS.offset]}`));
+  const deadLettered = new Set(bus.records(DLQ).map((r) => `${headerText(r.headers, DLQ_HEADERS.partition)}:${headerText(r.headers, DLQ_HEADERS.offset)}`));
   for (const record of bus.records(ORDERS)) {
     if (Number(record.offset) >= committed[record.partition]!) continue;
     const id = record.key?.toString() ?? '';
@@ -163,7 +164,7 @@ describe('process orders on the in-memory bus', () => {
     const { pipeline, statistics } = aPipeline(bus, archive);
     await bus.publish(ORDERS, [
       { key: 'o-1', value: wireBytes(aWireOrder({ id: 'o-1' })) },
-      { key: 'bad', value: Buffer.from('{"id": "o-2", "total": "abc"'), headers: { traceparent: 't-1' } },
+      { key: 'bad', value: Buffer.from('{"id": "o-2", "total": "abc"'), headers: [textHeader('traceparent', 't-1')] },
       { key: 'fax', value: wireBytes(aWireOrder({ id: 'o-3', channel: 'fax' })) },
       { key: 'o-4', value: wireBytes(aWireOrder({ id: 'o-4' })) },
     ]);
@@ -175,7 +176,7 @@ describe('process orders on the in-memory bus', () => {
     const dlq = bus.records(DLQ);
     expect(dlq.map((r) => r.key?.toString())).toEqual(['bad', 'fax']);
     expect(dlq[0]!.value?.toString()).toBe('{"id": "o-2", "total": "abc"');
-    expect(dlq[0]!.headers).toMatchObject({
+    expect(headersAsText(dlq[0]!.headers)).toMatchObject({
       traceparent: 't-1',
       [DLQ_HEADERS.topic]: ORDERS,
       [DLQ_HEADERS.partition]: '0',
@@ -183,7 +184,7 @@ describe('process orders on the in-memory bus', () => {
       [DLQ_HEADERS.stage]: 'decode',
       [DLQ_HEADERS.exceptionClass]: 'MESSAGE.INVALID_JSON',
     });
-    expect(dlq[1]!.headers[DLQ_HEADERS.exceptionMessage]).toMatch(/Unknown channel "fax"/);
+    expect(headerText(dlq[1]!.headers, DLQ_HEADERS.exceptionMessage)).toMatch(/Unknown channel "fax"/);
     expect(bus.committed(GROUP, ORDERS)).toEqual([4]);
     expect(statistics.snapshot(Date.now()).deadLetteredByCode).toEqual({ 'MESSAGE.INVALID_JSON': 1, 'ORDER.UNKNOWN_CHANNEL': 1 });
   });
@@ -233,7 +234,7 @@ describe('process orders on the in-memory bus', () => {
     await pipeline.start();
     await bus.caughtUp(GROUP, ORDERS);
     await pipeline.stop();
-    expect(bus.records(DLQ)[0]!.headers[DLQ_HEADERS.exceptionClass]).toBe('MESSAGE.TOO_LARGE');
+    expect(headerText(bus.records(DLQ)[0]!.headers, DLQ_HEADERS.exceptionClass)).toBe('MESSAGE.TOO_LARGE');
   });
 });
 

@@ -47,6 +47,14 @@ describe('configuration from the environment', () => {
     expect(config).toMatchObject({ consumerGroup: 'order-consumer-group', archivePrefix: 'orders', httpPort: 8080 });
   });
 
+  it('bounds in-flight bytes at 64 MiB unless ORDERFLOW_MAX_IN_FLIGHT_BYTES says otherwise, and names a bad value', () => {
+    expect(loadConfig({}, DEMO).maxInFlightBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ ORDERFLOW_MAX_IN_FLIGHT_BYTES: '1048576' }, DEMO).maxInFlightBytes).toBe(1_048_576);
+    expect(problemsOf(() => loadConfig({ ORDERFLOW_MAX_IN_FLIGHT_BYTES: '12MB' }, DEMO))).toEqual([
+      expect.stringContaining('ORDERFLOW_MAX_IN_FLIGHT_BYTES'),
+    ]);
+  });
+
   it("accepts the seed's ES_* names", () => {
     const config = loadConfig(
       { ES_BOOTSTRAP: 'b0:9093', ES_USERNAME: 'token', ES_PASSWORD: 'k', ES_TOPIC: 'orders.v2', ORDERFLOW_ARCHIVE: 'memory' },

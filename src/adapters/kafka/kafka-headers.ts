@@ -1,0 +1,36 @@
+import { IHeaders } from 'kafkajs';
+import { Header, Headers } from '../../application/ports/message-bus.port';
+
+/**
+ * The port's headers (a list of name and bytes) in kafkajs's shape and back. kafkajs keeps a
+ * repeated name as an array, in record order, both ways; it writes names in the order they first
+ * appear, so the values of one name stay in order but headers with different names interleaved
+ * (a, b, a) are written grouped (a, a, b). Nothing a Kafka consumer can rely on orders names
+ * against each other, and every byte and every repetition survives.
+ */
+export const toKafkaHeaders = (headers: Headers = []): IHeaders => {
+  const byName = new Map<string, Buffer[]>();
+  for (const { key, value } of headers) {
+    // A copy, as the value bytes: the caller may reuse its buffers once publish returns.
+    const copy = Buffer.from(value);
+    const values = byName.get(key);
+    if (values === undefined) byName.set(key, [copy]);
+    else values.push(copy);
+  }
+  // fromEntries defines own properties, so a header named __proto__ stays a header.
+  return Object.fromEntries([...byName].map(([key, values]) => [key, values.length === 1 ? values[0]! : values]));
+};
+
+export const fromKafkaHeaders = (headers: IHeaders = {}): Headers =>
+  Object.entries(headers).flatMap(([key, value]): Header[] => {
+    if (value === undefined) return [];
+    return (Array.isArray(value) ? value : [value]).map((one) => ({ key, value: asBuffer(one) }));
+  });
+
+/** kafkajs decodes values as Buffers; a null value (length -1 on the wire) becomes empty. */
+const asBuffer = (value: Buffer | string | null): Buffer =>
+  value === null ? Buffer.alloc(0) : Buffer.isBuffer(value) ? value : Buffer.from(value);
+
+/** Bytes the headers add to a record, as the batching publisher counts them. */
+export const headerBytes = (headers: Headers = []): number =>
+  headers.reduce((sum, { key, value }) => sum + Buffer.byteLength(key) + value.length, 0);
