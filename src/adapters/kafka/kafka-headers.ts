@@ -21,11 +21,22 @@ export const toKafkaHeaders = (headers: Headers = []): IHeaders => {
   return Object.fromEntries([...byName].map(([key, values]) => [key, values.length === 1 ? values[0]! : values]));
 };
 
+/**
+ * kafkajs builds its headers object with `obj[key] === undefined ? value : [obj[key], value]`, so
+ * a header named after something every object inherits (`constructor`, `toString`, `__proto__`)
+ * arrives as an array whose first element is that inherited function or prototype. Only what
+ * the decoder read off the wire (Buffers; a null value) is a header value: the rest is dropped,
+ * so such a header keeps exactly its bytes, and a hostile name can never throw here, where a
+ * throw would fail kafkajs's batch and replay the partition forever.
+ */
 export const fromKafkaHeaders = (headers: IHeaders = {}): Headers =>
   Object.entries(headers).flatMap(([key, value]): Header[] => {
-    if (value === undefined) return [];
-    return (Array.isArray(value) ? value : [value]).map((one) => ({ key, value: asBuffer(one) }));
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    return values.filter(isWireValue).map((one) => ({ key, value: asBuffer(one) }));
   });
+
+const isWireValue = (value: unknown): value is Buffer | string | null =>
+  value === null || Buffer.isBuffer(value) || typeof value === 'string';
 
 /** kafkajs decodes values as Buffers; a null value (length -1 on the wire) becomes empty. */
 const asBuffer = (value: Buffer | string | null): Buffer =>
