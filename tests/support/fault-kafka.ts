@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { fromKafkaHeaders } from '../../src/adapters/kafka/kafka-headers';
 import { KafkaMessageBus } from '../../src/adapters/kafka/kafka-message-bus';
-import { OutboundMessage } from '../../src/application/ports/message-bus.port';
+import { Header, OutboundMessage } from '../../src/application/ports/message-bus.port';
 
 /**
  * The test's own view of Kafka, independent of the service: what was published, what a topic
@@ -97,6 +98,7 @@ export class KafkaProbe {
             headers: Object.fromEntries(
               Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(Array.isArray(value) ? value[value.length - 1] : value)]),
             ),
+            rawHeaders: fromKafkaHeaders(message.headers),
           });
           if (offset === ends[partition]! - 1 && remaining.delete(partition) && remaining.size === 0) finished();
         },
@@ -163,7 +165,10 @@ export interface TopicRecord {
   readonly offset: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
+  /** Name → text of the last value: for the headers the application writes itself. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Every header as bytes, repeated names kept in order (kafkajs groups them by name). */
+  readonly rawHeaders: readonly Header[];
 }
 
 export interface CommitSample {

@@ -99,9 +99,17 @@ export const batchClosers = (runId: string, partitions: number): OutboundMessage
 const HOSTILE_NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'] as const;
 
 /** Object.fromEntries defines `__proto__` as a plain property; an object literal would set the prototype instead. */
+/**
+ * Headers a dead letter must keep byte for byte: names that are special in JavaScript objects, a
+ * value that is no UTF-8 (`ff 00 fe` once came back as `ef bf bd 00 ef bf bd`), and a repeated
+ * name (`[a, b]` once came back as `b`).
+ */
 const withHostileHeaders = (caseId: string): Headers => [
   textHeader(CASE_HEADER, caseId),
   ...HOSTILE_NAMES.map((name) => textHeader(name, `hostile-${name}`)),
+  { key: 'orderflow-test.binary', value: Buffer.from([0xff, 0x00, 0xfe]) },
+  textHeader('orderflow-test.repeated', 'a'),
+  textHeader('orderflow-test.repeated', 'b'),
 ];
 
 const deepArray = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TRUNCATION_HEADERS } from '../../src/adapters/kafka/dead-letter-fit';
 import { DLQ_HEADERS } from '../../src/adapters/kafka/kafka-dead-letter-sink';
+import { Headers } from '../../src/application/ports/message-bus.port';
 import { CommitSample, TopicRecord } from './fault-kafka';
 import { CASE_HEADER, FaultCase } from './fault-payloads';
 import { StoredKey } from './fault-store';
@@ -72,6 +73,7 @@ export const account = ({ cases, store, prefix, ordersTopic, deadLetters, commit
       problems.push(`${id} (${sent.expect.what}) dead-lettered as ${code}, expected ${sent.expect.codes.join(' or ')}`);
     }
     if ((record.headers[DLQ_HEADERS.exceptionMessage] ?? '').length === 0) problems.push(`${id} dead-lettered without a reason`);
+    problems.push(...headerProblems(id!, sent.message.headers ?? [], record.rawHeaders));
     if (sent.expect.truncated === true) {
       problems.push(...truncationProblems(id!, record, sent.message.value));
     } else if (!record.value?.equals(sent.message.value) || !sameKey(record.key, sent.message.key)) {
@@ -230,5 +232,22 @@ const truncationProblems = (id: string, record: TopicRecord, sent: Buffer): stri
   if (!value.equals(sent.subarray(0, value.length)) || value.length >= sent.length) problems.push(`${id} is not a prefix of what was sent`);
   if (record.headers[TRUNCATION_HEADERS.bytes] !== String(sent.length)) problems.push(`${id} has a wrong original size`);
   if (record.headers[TRUNCATION_HEADERS.sha256] !== createHash('sha256').update(sent).digest('hex')) problems.push(`${id} has a wrong sha256`);
+  return problems;
+};
+
+/**
+ * A dead letter keeps the headers it was sent with, byte for byte: for each name, the values sent
+ * come first, in order (the reason headers follow). kafkajs groups a record's headers by name, so
+ * the order across names is not compared.
+ */
+const headerProblems = (id: string, sent: Headers, received: Headers): string[] => {
+  const problems: string[] = [];
+  for (const name of new Set(sent.map((header) => header.key))) {
+    const want = sent.filter((header) => header.key === name).map((header) => header.value);
+    const got = received.filter((header) => header.key === name).map((header) => header.value);
+    if (want.some((value, i) => got[i] === undefined || !value.equals(got[i]!))) {
+      problems.push(`${id}: header ${name} came back as [${got.map((v) => v.toString('hex')).join(', ')}], sent [${want.map((v) => v.toString('hex')).join(', ')}]`);
+    }
+  }
   return problems;
 };
