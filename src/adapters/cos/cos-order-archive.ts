@@ -5,7 +5,7 @@ import S3 from 'ibm-cos-sdk/clients/s3';
 import { ReadableOrderArchivePort } from '../../application/ports/order-archive.port';
 import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
 import { ConcurrencyLimit, limitConcurrency } from './concurrency-limit';
-import { classifyCosError, CosArchiveError } from './cos-errors';
+import { classifyCosError, CosArchiveError, displayEndpoint } from './cos-errors';
 
 export type CosCredentials =
   /** HMAC keys: MinIO, or COS service credentials created with `{"HMAC": true}`. */
@@ -78,7 +78,7 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
     const scheme = schemeOf(endpoint);
     if (credentials.kind === 'iam' && scheme !== 'https:') {
       // The SDK would send the bearer token in clear text, and its IAM calls share our agent.
-      throw new Error(`COS endpoint ${endpoint} must use https with IAM authentication`);
+      throw new Error(`COS endpoint ${displayEndpoint(endpoint)} must use https with IAM authentication`);
     }
     const maxConcurrency = options.maxConcurrency ?? DEFAULTS.maxConcurrency;
     this.bucket = bucket;
@@ -189,7 +189,8 @@ const schemeOf = (endpoint: string): 'http:' | 'https:' => {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new Error(`COS endpoint ${JSON.stringify(endpoint)} is not a URL; expected e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud`);
+    // Not echoed: a mistyped endpoint may hold a credential.
+    throw new Error(`COS endpoint is not a URL; expected e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`COS endpoint must be http or https, not ${url.protocol}`);
   return url.protocol;
