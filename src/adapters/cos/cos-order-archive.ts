@@ -66,6 +66,10 @@ export const CHECK_PREFIX = '_orderflow-check/';
 export class CosOrderArchive implements ReadableOrderArchivePort {
   private readonly client: S3;
   private readonly agent: http.Agent;
+  /** Readiness probes: their own client, socket and slot, so writes filling the limit never hold a probe. */
+  private readonly probeClient: S3;
+  private readonly probeAgent: http.Agent;
+  private readonly probeLimit: ConcurrencyLimit = limitConcurrency(1);
   private readonly bucket: string;
   private readonly endpoint: string;
   private readonly backoff: BackoffPolicy;
@@ -87,27 +91,33 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
     this.limit = limitConcurrency(maxConcurrency);
     this.secrets = credentials.kind === 'hmac' ? [credentials.secretAccessKey] : [credentials.apiKey];
     // The limit already bounds requests; matching maxSockets keeps the agent from queueing unseen.
-    const agentOptions = { keepAlive: true, maxSockets: maxConcurrency };
-    this.agent = scheme === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.client = new S3({
-      endpoint,
-      s3ForcePathStyle: options.forcePathStyle ?? DEFAULTS.forcePathStyle,
-      region: options.region ?? DEFAULTS.region,
-      maxRetries: 0,
-      httpOptions: {
-        agent: this.agent,
-        timeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-        connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      },
-      ...(credentials.kind === 'hmac'
-        ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, signatureVersion: 'v4' }
-        : {
-            apiKeyId: credentials.apiKey,
-            serviceInstanceId: credentials.serviceInstanceId,
-            signatureVersion: 'iam',
-            ...(credentials.authEndpoint === undefined ? {} : { ibmAuthEndpoint: credentials.authEndpoint }),
-          }),
-    });
+    const agentOptions = { maxSockets: maxConcurrency };
+    const newAgent = (maxSockets: number): http.Agent =>
+      scheme === 'https:' ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
+    const newClient = (agent: http.Agent): S3 =>
+      new S3({
+        endpoint,
+        s3ForcePathStyle: options.forcePathStyle ?? DEFAULTS.forcePathStyle,
+        region: options.region ?? DEFAULTS.region,
+        maxRetries: 0,
+        httpOptions: {
+          agent,
+          timeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+          connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        },
+        ...(credentials.kind === 'hmac'
+          ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, signatureVersion: 'v4' }
+          : {
+              apiKeyId: credentials.apiKey,
+              serviceInstanceId: credentials.serviceInstanceId,
+              signatureVersion: 'iam',
+              ...(credentials.authEndpoint === undefined ? {} : { ibmAuthEndpoint: credentials.authEndpoint }),
+            }),
+      });
+    this.agent = newAgent(agentOptions.maxSockets);
+    this.client = newClient(this.agent);
+    this.probeAgent = newAgent(1);
+    this.probeClient = newClient(this.probeAgent);
   }
 
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
@@ -145,7 +155,9 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
 
   /** Readiness: the endpoint answers, the credentials are accepted and the bucket exists. */
   async headBucket(): Promise<void> {
-    await this.request('HeadBucket', undefined, () => this.client.headBucket({ Bucket: this.bucket }).promise());
+    // Outside the write limit: 64 writes held by a slow store must not make the probe time out,
+    // and probes must not take slots from writes (the status server also caches its answer).
+    await this.request('HeadBucket', undefined, () => this.probeClient.headBucket({ Bucket: this.bucket }).promise(), this.probeLimit);
   }
 
   /** Proves the credentials may write (and delete) here, by writing and deleting a small probe. */
@@ -159,14 +171,15 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
   close(): void {
     this.closing.abort();
     this.agent.destroy();
+    this.probeAgent.destroy();
   }
 
   /**
    * One S3 call under the concurrency limit, with our retries. The slot is held through the
    * backoff waits too, so a store that is throttling never sees more than the limit.
    */
-  private request<T>(operation: string, key: string | undefined, send: () => Promise<T>): Promise<T> {
-    return this.limit(async () => {
+  private request<T>(operation: string, key: string | undefined, send: () => Promise<T>, limit = this.limit): Promise<T> {
+    return limit(async () => {
       if (this.closing.signal.aborted) throw new Error(`CosOrderArchive is closed (${operation} refused)`);
       for (let attempt = 1; ; attempt++) {
         try {
