@@ -153,6 +153,9 @@ const Variables = t.partial({
 });
 type Variables = t.TypeOf<typeof Variables>;
 
+/** Every variable the configuration reads (aliases aside): .env.example and the README list each. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(Variables.props);
+
 /** Resolves aliases to canonical names; an empty string counts as unset. */
 const canonical = (env: Env): { values: Record<string, string>; problems: string[] } => {
   const values: Record<string, string> = {};

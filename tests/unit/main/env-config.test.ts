@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, describeConfig, environmentWithDotEnv, loadConfig } from '../../../src/main/env-config';
+import { CONFIG_VARIABLES, ConfigError, describeConfig, environmentWithDotEnv, loadConfig } from '../../../src/main/env-config';
 
 const SERVICE = { bus: 'kafka', archive: 'cos' } as const;
 const DEMO = { bus: 'memory', archive: 'fs' } as const;
@@ -208,5 +208,12 @@ describe('configuration from the environment', () => {
     writeFileSync(file, 'ORDERS_TOPIC=from-file\nCONSUMER_GROUP=from-file\n');
     const env = environmentWithDotEnv({ CONSUMER_GROUP: 'from-shell' }, file);
     expect(loadConfig(env, DEMO)).toMatchObject({ ordersTopic: 'from-file', consumerGroup: 'from-shell' });
+  });
+
+  it('has every variable in .env.example and in the README', () => {
+    const example = readFileSync(path.join(__dirname, '../../../.env.example'), 'utf8');
+    const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
+    expect(CONFIG_VARIABLES.filter((name) => !new RegExp(`^#?${name}=`, 'm').test(example))).toEqual([]);
+    expect(CONFIG_VARIABLES.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
   });
 });
