@@ -48,8 +48,21 @@ const ratio = (value: string): number => {
   return parsed;
 };
 
-/** The package's version, from the package.json beside dist/ (or src/ under ts-jest). */
-const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+/**
+ * The package's version, from the nearest orderflow package.json above this file: beside dist/ when
+ * installed, beside src/ under ts-jest, and above the private builds the integration tests make.
+ */
+const packageVersion = (): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'orderflow' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // No (readable) package.json here: look further up.
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+};
 
 /** What each command reads from the environment (or `.env`), for its --help; the README's table says what each means. */
 const ENVIRONMENT = {
@@ -109,7 +122,7 @@ export const buildCli = (): Command => {
   const program = new Command()
     .name('orderflow')
     .description('Event-driven order pipeline: Kafka / IBM Event Streams in, IBM COS out.')
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .addHelpText('after', '\nEach command lists the environment variables it reads in its --help (orderflow <command> --help).');
 
