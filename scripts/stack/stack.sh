@@ -6,8 +6,9 @@
 # engine, so testcontainers/docker-compose cannot start Kafka or an S3 server
 # there. This script installs both from the package registries that are reachable
 # (Kafka jars from Maven Central, MinIO source from the Go module proxy), caches
-# them under .cache/, and runs them as plain background processes with their
-# state under .local-stack/. See adr/0007-native-local-stack.md.
+# them in a user-level cache shared by every clone (${XDG_CACHE_HOME:-~/.cache}/orderflow-stack,
+# as Maven and Go keep theirs), and runs them as plain background processes with
+# their state under .local-stack/. See adr/0007-native-local-stack.md.
 #
 # Usage: scripts/stack/stack.sh <command>
 #   install                 download/build Kafka and MinIO into $CACHE_DIR (idempotent)
@@ -19,6 +20,7 @@
 #   start-postgres|stop-postgres  start/stop only PostgreSQL (same data and password)
 #   status                  print what is running
 #   env [--path]            print the env file (export lines), or only its path
+#   cluster-id              print a new random Kafka cluster id (what a new STACK_DIR gets)
 #
 # Settings (environment): STACK_DIR, CACHE_DIR, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
 # KAFKA_SASL_PORT, MINIO_PORT, MINIO_CONSOLE_PORT, MINIO_ROOT_USER,
@@ -35,9 +37,11 @@ set -euo pipefail
 SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO_ROOT="$(cd -- "$SCRIPT_DIR/../.." && pwd -P)"
 
-# Both overridable so a test suite can run a second, isolated stack.
+# Both overridable so a test suite can run a second, isolated stack. The installs
+# (about 50 MB of jars, a MinIO built in minutes) are the same for every clone, so
+# they live once per user; the state belongs to each clone.
 STACK_DIR="${STACK_DIR:-$REPO_ROOT/.local-stack}"
-CACHE_DIR="${CACHE_DIR:-$REPO_ROOT/.cache}"
+CACHE_DIR="${CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/orderflow-stack}"
 
 KAFKA_VERSION="3.9.1"
 # MinIO is built from source with `go install`. The Go module proxy reachable here
@@ -127,6 +131,20 @@ random_token() {
   head -c "$1" /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
 }
 
+# A Kafka cluster id: a base64url (unpadded) 16-byte UUID, read from <source>
+# (default /dev/urandom). It must not start with "-", which the storage tool
+# would read as an option (about 1 id in 64 did): the first base64 character
+# encodes the first byte's top 6 bits, and "-" (62) and "_" (63) both need the
+# top bit set, so clearing it makes the first character one of A-Za-f. That
+# costs one bit of the 128, and the id stays a valid UUID for Kafka.
+kafka_cluster_id() {
+  local hex first
+  hex="$(head -c 16 "${1:-/dev/urandom}" | od -An -tx1 -v | tr -d ' \n')"
+  [[ ${#hex} -eq 32 ]] || die "could not read 16 random bytes for the cluster id"
+  first=$(( 0x${hex:0:2} & 0x7f ))
+  printf '%02x%s' "$first" "${hex:2}" | sed 's/../\\x&/g' | xargs -0 printf '%b' | base64 | tr '+/' '-_' | tr -d '=\n'
+}
+
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is required but not on PATH"; }
 
 # ---------------------------------------------------------------------------
@@ -195,8 +213,8 @@ install_minio() {
   log "minio $MINIO_VERSION: building with $(go env GOVERSION) (several minutes on 2 cores; log: $CACHE_DIR/minio-build.log)"
   mkdir -p "$CACHE_DIR/bin" "$CACHE_DIR/go"
   # - CGO_ENABLED=0: a static binary, no C toolchain needed.
-  # - GOMODCACHE/GOCACHE under .cache: everything the stack needs lives (and is
-  #   cleaned) in one git-ignored place; -modcacherw keeps `rm -rf .cache` working
+  # - GOMODCACHE/GOCACHE under $CACHE_DIR: everything the stack needs lives (and is
+  #   cleaned) in one place; -modcacherw keeps `rm -rf "$CACHE_DIR"` working
   #   (Go makes module files read-only by default).
   # - GOTOOLCHAIN=local: build with the installed Go, never fetch another toolchain.
   if ! CGO_ENABLED=0 GOTOOLCHAIN=local GOBIN="$CACHE_DIR/bin" \
@@ -243,7 +261,7 @@ kafka_prepare() {
   [[ -s "$KAFKA_STOREPASS_FILE" ]] || { random_token 18 >"$KAFKA_STOREPASS_FILE"; chmod 600 "$KAFKA_STOREPASS_FILE"; }
   # A Kafka cluster id is a base64url (unpadded) 16-byte UUID; generating it here
   # saves starting a JVM for `StorageTool random-uuid`.
-  [[ -s "$KAFKA_CLUSTER_ID_FILE" ]] || random_token 16 >"$KAFKA_CLUSTER_ID_FILE"
+  [[ -s "$KAFKA_CLUSTER_ID_FILE" ]] || kafka_cluster_id >"$KAFKA_CLUSTER_ID_FILE"
 
   local storepass
   storepass="$(cat "$KAFKA_STOREPASS_FILE")"
@@ -883,9 +901,11 @@ main() {
     stop-postgres) stop_postgres ;;
     status) cmd_status ;;
     env) cmd_env "${1:-}" ;;
+    cluster-id) kafka_cluster_id "${1:-}"; echo ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac
 }
 
-main "$@"
+# Sourced (by a test of its helpers), it only defines them.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi

@@ -1,19 +1,26 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatChecks, runChecks } from './commands/check';
 import { runConsume } from './commands/consume';
 import { formatReplaySummary, runReplay } from './commands/replay-dlq';
-import { formatProduceSummary, openInput, produce } from './commands/produce';
+import { consumerCheck, formatCheckedInput, formatProduceSummary, generatedOrders, openInput, produce, readOrders } from './commands/produce';
 import { formatSummary, runDemo } from './demo';
+import { AppConfig } from './config';
 import { CommandProfile, ConfigError, environmentWithDotEnv, loadConfig } from './env-config';
 import { buildContainer } from './container';
 import { TOKENS } from './di-tokens';
-import { IoTsOrderCodec } from '../adapters/io-ts/io-ts-order-codec';
+import { OutboundMessage } from '../application/ports/message-bus.port';
 import { KafkaMessageBus } from '../adapters/kafka/kafka-message-bus';
 
-/** Loads the configuration, or prints every problem and exits 2 (a usage error, not a crash). */
-const configFor = (profile: CommandProfile) => {
+/**
+ * Loads the configuration, or prints every problem and exits 2 (a usage error, not a crash).
+ * Commands whose stdout is a report log to stderr; the service logs to stdout.
+ */
+const configFor = (profile: CommandProfile, output: 'service' | 'report' = 'report'): AppConfig => {
   try {
-    return loadConfig(environmentWithDotEnv(), profile);
+    const config = loadConfig(environmentWithDotEnv(), profile);
+    return output === 'service' ? config : { ...config, logDestination: 'stderr' };
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`orderflow: ${error.message}\n`);
@@ -41,11 +48,83 @@ const ratio = (value: string): number => {
   return parsed;
 };
 
+/**
+ * The package's version, from the nearest orderflow package.json above this file: beside dist/ when
+ * installed, beside src/ under ts-jest, and above the private builds the integration tests make.
+ */
+const packageVersion = (): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'orderflow' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // No (readable) package.json here: look further up.
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+};
+
+/** What each command reads from the environment (or `.env`), for its --help; the README's table says what each means. */
+const ENVIRONMENT = {
+  logging: ['LOG_LEVEL', 'LOG_FORMAT'],
+  kafka: [
+    'KAFKA_BROKERS (ES_BOOTSTRAP, EVENT_STREAMS_KAFKA_BROKERS_SASL)',
+    'KAFKA_SASL_USERNAME (ES_USERNAME, EVENT_STREAMS_USER)',
+    'KAFKA_SASL_PASSWORD (ES_PASSWORD, EVENT_STREAMS_PASSWORD)',
+    'KAFKA_SASL_MECHANISM',
+    'KAFKA_SSL',
+    'KAFKA_SSL_CA_FILE',
+    'KAFKA_CLIENT_ID',
+    'KAFKA_COMPRESSION',
+    'ORDERS_TOPIC (ES_TOPIC)',
+  ],
+  cos: [
+    'COS_ENDPOINT',
+    'COS_BUCKET',
+    'COS_API_KEY + COS_INSTANCE_CRN, or COS_ACCESS_KEY_ID + COS_SECRET_ACCESS_KEY',
+    'COS_IAM_ENDPOINT',
+    'COS_FORCE_PATH_STYLE',
+    'COS_MAX_CONCURRENCY',
+    'COS_PREFIX',
+  ],
+  adapters: ['ORDERFLOW_BUS', 'ORDERFLOW_ARCHIVE', 'DATA_DIR'],
+  consume: [
+    'DLQ_TOPIC',
+    'CONSUMER_GROUP',
+    'KAFKA_TOPIC_PARTITIONS',
+    'KAFKA_CREATE_TOPICS',
+    'KAFKA_MAX_PARTITION_FETCH_BYTES',
+    'KAFKA_COMMIT_INTERVAL_MS',
+    'KAFKA_SESSION_TIMEOUT_MS',
+    'ORDERFLOW_SINK',
+    'ORDERFLOW_BATCH_MAX_MESSAGES',
+    'ORDERFLOW_BATCH_MAX_SPAN_MS',
+    'ORDERFLOW_BATCH_IDLE_FLUSH_MS',
+    'ORDERFLOW_MAX_IN_FLIGHT',
+    'ORDERFLOW_MAX_MESSAGE_BYTES',
+    'ORDERFLOW_SHUTDOWN_DEADLINE_MS',
+    'ORDERFLOW_TOP_K',
+    'ORDERFLOW_TOPK_SHOW_CUSTOMERS',
+    'HTTP_HOST',
+    'HTTP_PORT',
+  ],
+} as const;
+
+const environmentHelp = (...groups: ReadonlyArray<readonly string[]>): string =>
+  [
+    '',
+    'Environment (or a .env file in the working directory; the shell wins):',
+    ...groups.flat().map((name) => `  ${name}`),
+    'Every variable, its default and meaning: README.md, "Configuration reference". Template: .env.example.',
+  ].join('\n');
+
 export const buildCli = (): Command => {
   const program = new Command()
     .name('orderflow')
     .description('Event-driven order pipeline: Kafka / IBM Event Streams in, IBM COS out.')
-    .showHelpAfterError();
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError()
+    .addHelpText('after', '\nEach command lists the environment variables it reads in its --help (orderflow <command> --help).');
 
   program
     .command('demo')
@@ -53,8 +132,10 @@ export const buildCli = (): Command => {
     .option('--orders <n>', 'orders to generate', positiveInt('--orders'), 20_000)
     .option('--bad-ratio <r>', 'share of deliberately malformed messages (0-1)', ratio, 0.005)
     .option('--data-dir <dir>', 'root of the filesystem archive', 'data')
-    .option('--seed <n>', 'seed of the order generator', positiveInt('--seed'), 42)
-    .action(async (options: { orders: number; badRatio: number; dataDir: string; seed: number }) => {
+    .option('--seed <n>', 'seed of the order generator: the same seed gives the same orders and ids', positiveInt('--seed'), 42)
+    .option('--clean', "delete the demo's archive (<data-dir>/orders/) first; nothing else under --data-dir is touched", false)
+    .addHelpText('after', '\nEnvironment: none; the demo runs on the embedded defaults (in-memory bus, filesystem archive).')
+    .action(async (options: { orders: number; badRatio: number; dataDir: string; seed: number; clean: boolean }) => {
       const tty = process.stderr.isTTY === true;
       let lastPrinted = 0;
       process.stderr.write(`Generating ${options.orders.toLocaleString('en-US')} orders…\n`);
@@ -75,8 +156,9 @@ export const buildCli = (): Command => {
   program
     .command('consume')
     .description('Run the service: consume orders from Kafka, archive them to COS, serve /healthz /readyz /metrics /topk')
+    .addHelpText('after', environmentHelp(ENVIRONMENT.kafka, ENVIRONMENT.cos, ENVIRONMENT.consume, ENVIRONMENT.adapters, ENVIRONMENT.logging))
     .action(async () => {
-      const code = await runConsume(configFor({ bus: 'kafka', archive: 'cos' }));
+      const code = await runConsume(configFor({ bus: 'kafka', archive: 'cos' }, 'service'));
       // Everything is committed and closed by now. Exiting explicitly rather than when the event
       // loop empties: kafkajs can leave a socket or a retry timer behind after a broker restart
       // (tulios/kafkajs#1147), and a service that never exits is one an orchestrator must kill.
@@ -85,31 +167,55 @@ export const buildCli = (): Command => {
 
   program
     .command('produce')
-    .description('Publish orders: generated (--count, --rate), or NDJSON from --file F or stdin (--file -)')
+    .description('Publish orders: generated (--count, --rate), or NDJSON from --file F or stdin (--file -); a file is checked whole first')
     .option('--count <n>', 'generated orders to publish', positiveInt('--count'))
     .option('--rate <r>', 'orders per second at most', nonNegative)
-    .option('--file <path>', 'NDJSON orders to publish ("-" for stdin)')
+    .option('--file <path>', 'NDJSON orders to publish ("-" for stdin); refused whole if any line would be dead-lettered')
+    .option('--dry-run', 'check the input as the consumer would, publish nothing', false)
     .option('--raw', 'send NDJSON lines as they are, even invalid ones (to exercise the dead-letter path)', false)
-    .action(async (options: { count?: number; rate?: number; file?: string; raw: boolean }) => {
+    .addHelpText('after', environmentHelp(ENVIRONMENT.kafka, ['ORDERFLOW_MAX_MESSAGE_BYTES'], ENVIRONMENT.logging))
+    .action(async (options: { count?: number; rate?: number; file?: string; dryRun: boolean; raw: boolean }) => {
       const config = configFor({ bus: 'kafka', archive: 'memory' });
       const file = options.file ?? (options.count === undefined && !process.stdin.isTTY ? '-' : undefined);
       if (options.count === undefined && file === undefined) {
         throw new InvalidArgumentError('nothing to produce: give --count N, --file F, or pipe NDJSON on stdin');
       }
-      const container = buildContainer({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+      const container = buildContainer({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, clientLogsAtDebug: true });
+      const encoder = container.get(TOKENS.OrderEncoder);
+      let messages: Iterable<OutboundMessage>;
+      let invalid = 0;
+      if (file !== undefined) {
+        // The whole input is checked before the first message goes out: never half a file.
+        const check = consumerCheck(
+          { decoder: container.get(TOKENS.OrderDecoder), scorers: container.get(TOKENS.RiskScorers), clock: container.get(TOKENS.Clock), encoder },
+          config.ordersTopic,
+          config.maxMessageBytes,
+        );
+        const input = await readOrders(openInput(file, process.stdin), check, options.raw);
+        if (options.dryRun || (input.invalid > 0 && !options.raw)) {
+          process.stdout.write(formatCheckedInput(input, config.ordersTopic, options.dryRun ? 'dry-run' : 'refused'));
+          process.exitCode = input.invalid > 0 ? 1 : 0;
+          return;
+        }
+        messages = input.messages;
+        invalid = input.invalid;
+      } else {
+        if (options.dryRun) {
+          process.stdout.write(`orderflow produce → ${config.ordersTopic} (dry run): would publish ${options.count} generated orders\n`);
+          return;
+        }
+        messages = generatedOrders(options.count ?? 0, encoder);
+      }
+      if (config.bus === 'kafka' && !(await brokerAnswers(container, config))) return;
       const bus = container.get(TOKENS.MessageBus);
-      const input = openInput(file, process.stdin);
-      const summary = await produce(bus, new IoTsOrderCodec(), {
+      const summary = await produce(bus, messages, {
         topic: config.ordersTopic,
-        raw: options.raw,
-        ...(options.count === undefined ? {} : { count: options.count }),
         ...(options.rate === undefined ? {} : { rate: options.rate }),
-        ...(input === undefined ? {} : { input }),
       });
+      summary.invalid = invalid;
       if (bus instanceof KafkaMessageBus) await bus.close();
       process.stdout.write(formatProduceSummary(summary, config.ordersTopic));
-      // Invalid input lines are not deliveries, but they were not published either: say so in the exit code.
-      process.exitCode = summary.failed > 0 || (summary.invalid > 0 && !options.raw) ? 1 : 0;
+      process.exitCode = summary.failed > 0 ? 1 : 0;
     });
 
   program
@@ -118,6 +224,7 @@ export const buildCli = (): Command => {
     .option('--code <codes...>', 'only dead letters with these codes (the orderflow.errors.code header), e.g. ORDER.UNKNOWN_CHANNEL')
     .option('--to <topic>', 'publish to this topic instead of ORDERS_TOPIC')
     .option('--dry-run', 'count what would be replayed, by code; publish and commit nothing', false)
+    .addHelpText('after', environmentHelp(ENVIRONMENT.kafka, ['DLQ_TOPIC', 'CONSUMER_GROUP'], ENVIRONMENT.logging))
     .action(async (options: { code?: string[]; to?: string; dryRun: boolean }) => {
       const config = configFor({ bus: 'kafka', archive: 'memory' });
       const summary = await runReplay(config, { codes: options.code, to: options.to, dryRun: options.dryRun });
@@ -127,6 +234,7 @@ export const buildCli = (): Command => {
   program
     .command('check')
     .description('Validate the configuration: connect to Kafka, list topics, and check that the bucket is reachable and writable')
+    .addHelpText('after', environmentHelp(ENVIRONMENT.kafka, ['DLQ_TOPIC', 'KAFKA_TOPIC_PARTITIONS', 'KAFKA_CREATE_TOPICS'], ENVIRONMENT.cos, ENVIRONMENT.adapters))
     .action(async () => {
       const results = await runChecks(configFor({ bus: 'kafka', archive: 'cos' }));
       process.stdout.write(formatChecks(results));
@@ -136,11 +244,39 @@ export const buildCli = (): Command => {
   return program;
 };
 
-if (require.main === module || process.argv[1]?.endsWith('orderflow.js') === true) {
+/**
+ * Before the first publish: a broker that never answers would otherwise hold every publish for
+ * its full delivery timeout (2 minutes). The same listing `check` does fails within seconds;
+ * the reason goes to stderr and the exit code is 1.
+ */
+const brokerAnswers = async (container: ReturnType<typeof buildContainer>, config: AppConfig): Promise<boolean> => {
+  const admin = container.get(TOKENS.TopicAdmin);
+  try {
+    await admin.listTopics();
+    return true;
+  } catch (error) {
+    process.stderr.write(`orderflow produce: nothing published to ${config.ordersTopic}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+    return false;
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+};
+
+/**
+ * Runs the CLI. The bin calls this unconditionally: under npx, `npm link` or a global install,
+ * argv[1] is `…/.bin/orderflow` (a symlink), so guessing from the script name runs nothing.
+ */
+export const main = (argv: readonly string[] = process.argv): Promise<void> =>
   buildCli()
-    .parseAsync(process.argv)
-    .catch((error: unknown) => {
-      process.stderr.write(`orderflow: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    });
-}
+    .parseAsync([...argv])
+    .then(
+      () => undefined,
+      (error: unknown) => {
+        process.stderr.write(`orderflow: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      },
+    );
+
+// `node dist/main/cli.js …` works too.
+if (require.main === module) void main();

@@ -7,6 +7,7 @@ export type BusKind = 'memory' | 'kafka';
 export type ArchiveKind = 'memory' | 'fs' | 'cos';
 /** One object per order (the seed's layout), or one NDJSON object per partition per batch (adr/0011). */
 export type SinkKind = 'per-order' | 'batched';
+export type LogFormat = 'json' | 'pretty';
 
 export interface KafkaSettings {
   readonly brokers: readonly string[];
@@ -62,7 +63,23 @@ export interface AppConfig {
   readonly backoff: BackoffPolicy;
   readonly topK: number;
   readonly logLevel: string;
+  /** `json` (one object per line, for collectors) or `pretty` (one readable line, for terminals). */
+  readonly logFormat: LogFormat;
+  /**
+   * Where logs go. The service logs to stdout; commands whose stdout is a report (produce, check,
+   * replay-dlq) log to stderr, so the report can be piped.
+   */
+  readonly logDestination: 'stdout' | 'stderr';
+  /**
+   * The Kafka client's own log lines (connection retries with stack traces) at debug level: for
+   * commands that report a failure in their summary anyway, so they do not say it 100 times first.
+   */
+  readonly clientLogsAtDebug: boolean;
+  /** Address the status server binds; `0.0.0.0` (every IPv4 interface) keeps it reachable from a pod's probes. */
+  readonly httpHost: string;
   readonly httpPort: number;
+  /** /topk shows customer ids only when asked; masked otherwise (personal data on an unauthenticated port). */
+  readonly topKShowCustomers: boolean;
   /** How long a graceful shutdown may take before unfinished work is left for redelivery. */
   readonly shutdownDeadlineMs: number;
   /** Present when bus is 'kafka'. */
@@ -89,6 +106,11 @@ export const EMBEDDED_DEFAULTS: AppConfig = {
   backoff: DEFAULT_BACKOFF,
   topK: 10,
   logLevel: 'info',
+  logFormat: 'json',
+  logDestination: 'stdout',
+  clientLogsAtDebug: false,
+  httpHost: '0.0.0.0',
   httpPort: 8080,
+  topKShowCustomers: false,
   shutdownDeadlineMs: 30_000,
 };

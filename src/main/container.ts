@@ -11,12 +11,13 @@ import { KafkaConsumerTuning, KafkaMessageBus } from '../adapters/kafka/kafka-me
 import { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
 import { InMemoryMessageBus } from '../adapters/memory/in-memory-message-bus';
 import { InMemoryOrderArchive } from '../adapters/memory/in-memory-order-archive';
-import { createPinoLogger, PinoLogger } from '../adapters/pino/pino-logger';
+import { createPinoLogger, logDestination, PinoLogger } from '../adapters/pino/pino-logger';
 import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
 import { SystemClock } from '../adapters/system/system-clock';
 import { BatchedOrderSink, inFlightBudgetFor } from '../application/batched-order-sink';
 import { OrderPipeline } from '../application/order-pipeline';
 import { OrderStatistics } from '../application/order-statistics';
+import { LoggerPort } from '../application/ports/logger.port';
 import { ProcessOrders } from '../application/process-orders.use-case';
 import { OrderSinkDeps } from '../application/sink-writes';
 import { RiskScorerRegistry } from '../domain/risk';
@@ -36,7 +37,14 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind(TOKENS.Config).toConstantValue(config);
   container.bind(TOKENS.Clock).toConstantValue(new SystemClock());
-  container.bind(TOKENS.Logger).toDynamicValue(() => new PinoLogger(createPinoLogger(config.logLevel)));
+  container
+    .bind(TOKENS.Logger)
+    .toDynamicValue(
+      () =>
+        new PinoLogger(
+          createPinoLogger(config.logLevel, logDestination({ format: config.logFormat, fd: config.logDestination === 'stderr' ? 2 : 1 })),
+        ),
+    );
   container.bind(TOKENS.LatencyRecorder).toDynamicValue(() => new HdrLatencyRecorder());
   container
     .bind(TOKENS.Statistics)
@@ -140,11 +148,13 @@ const bindMessageBus = (container: Container, config: AppConfig): void => {
     case 'kafka': {
       const settings = required(config.kafka, 'kafka');
       const kafka = kafkaConnection(settings);
-      container.bind(TOKENS.TopicAdmin).toDynamicValue((ctx) => new KafkaTopicAdmin(kafka, ctx.get(TOKENS.Logger)));
+      const clientLogger = (ctx: ResolutionContext): LoggerPort =>
+        config.clientLogsAtDebug ? atDebugLevel(ctx.get(TOKENS.Logger)) : ctx.get(TOKENS.Logger);
+      container.bind(TOKENS.TopicAdmin).toDynamicValue((ctx) => new KafkaTopicAdmin(kafka, clientLogger(ctx)));
       container.bind(TOKENS.MessageBus).toDynamicValue(
         (ctx) =>
           new KafkaMessageBus(kafka, {
-            logger: ctx.get(TOKENS.Logger),
+            logger: clientLogger(ctx),
             publishing: { compression: settings.compression },
             consuming: consumerTuning(settings),
           }),
@@ -200,6 +210,14 @@ const kafkaConnection = (settings: KafkaSettings): KafkaConnection => ({
   clientId: settings.clientId,
   ssl: settings.caFile !== undefined ? { ca: readFileSync(settings.caFile) } : settings.ssl,
   ...(settings.sasl === undefined ? {} : { sasl: settings.sasl }),
+});
+
+/** Every line at debug: what a command reports in its summary need not be logged as errors first. */
+const atDebugLevel = (logger: LoggerPort): LoggerPort => ({
+  debug: (fields, message) => logger.debug(fields, message),
+  info: (fields, message) => logger.debug(fields, message),
+  warn: (fields, message) => logger.debug(fields, message),
+  error: (fields, message) => logger.debug(fields, message),
 });
 
 const required = <T>(settings: T | undefined, name: string): T => {

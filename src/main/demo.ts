@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import * as path from 'node:path';
 import { InMemoryMessageBus } from '../adapters/memory/in-memory-message-bus';
 import { OrderGenerator, seededRandom } from '../application/order-generator';
 import { StatisticsSnapshot } from '../application/order-statistics';
@@ -12,7 +14,10 @@ export interface DemoOptions {
   /** Share of deliberately malformed messages, to show the dead-letter path. */
   readonly badRatio: number;
   readonly dataDir: string;
+  /** Seeds the generator and names the orders: the same seed gives the same ids, so a rerun rewrites the same files. */
   readonly seed: number;
+  /** Delete the archive's prefix under dataDir (and nothing else there) before the run. */
+  readonly clean?: boolean;
   readonly progress: (line: string, final: boolean) => void;
 }
 
@@ -43,13 +48,14 @@ const wire = (key: string, body: unknown): OutboundMessage => ({ key, value: Buf
  */
 export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
   const config: AppConfig = { ...EMBEDDED_DEFAULTS, dataDir: options.dataDir, logLevel: 'error' };
+  if (options.clean === true) await removeArchive(config);
   const container = buildContainer(config);
   const bus = container.get(TOKENS.MessageBus) as InMemoryMessageBus;
   const encoder = container.get(TOKENS.OrderEncoder);
   const statistics = container.get(TOKENS.Statistics);
   const pipeline = container.get(TOKENS.OrderPipeline);
 
-  const generator = new OrderGenerator({ seed: options.seed });
+  const generator = new OrderGenerator({ seed: options.seed, runId: `s${options.seed}` });
   const random = seededRandom(options.seed + 1);
   const started = Date.now();
   await pipeline.start();
@@ -99,6 +105,18 @@ export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
     statistics: statistics.snapshot(Date.now()),
     config,
   };
+};
+
+/**
+ * Only `<dataDir>/<prefix>`, the demo's own output: whatever else a user keeps in the data
+ * directory stays. A prefix is validated path segments, so this never points outside dataDir;
+ * rm does not follow symbolic links inside it.
+ */
+const removeArchive = async (config: AppConfig): Promise<void> => {
+  const root = path.resolve(config.dataDir);
+  const archive = path.resolve(root, ...config.archivePrefix.split('/'));
+  if (!archive.startsWith(root + path.sep)) throw new Error(`Refusing to clean ${archive}: it is not inside ${root}`);
+  await rm(archive, { recursive: true, force: true });
 };
 
 const n = (value: number): string => value.toLocaleString('en-US');

@@ -3,6 +3,7 @@ import { parseEnv } from 'node:util';
 import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
+import { displayEndpoint } from '../adapters/cos/cos-errors';
 import { isValidPrefix } from '../domain/hive-key';
 import { AppConfig, ArchiveKind, BusKind, CosSettings, EMBEDDED_DEFAULTS, KafkaSettings } from './config';
 
@@ -119,6 +120,9 @@ const Variables = t.partial({
   COS_PREFIX: Prefix,
   DATA_DIR: NonEmpty,
   HTTP_PORT: Int(0, 65535),
+  HTTP_HOST: fromString('an IP address or host name', (s) => (/^[A-Za-z0-9.:-]{1,253}$/.test(s) ? s : undefined)),
+  ORDERFLOW_TOPK_SHOW_CUSTOMERS: Bool,
+  LOG_FORMAT: OneOf(['json', 'pretty'] as const),
   LOG_LEVEL: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   ORDERFLOW_MAX_IN_FLIGHT: Int(1, 100_000),
   ORDERFLOW_MAX_IN_FLIGHT_BYTES: Int(1024, 4 * 1024 * 1024 * 1024),
@@ -151,6 +155,9 @@ const Variables = t.partial({
 });
 type Variables = t.TypeOf<typeof Variables>;
 
+/** Every variable the configuration reads (aliases aside): .env.example and the README list each. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(Variables.props);
+
 /** Resolves aliases to canonical names; an empty string counts as unset. */
 const canonical = (env: Env): { values: Record<string, string>; problems: string[] } => {
   const values: Record<string, string> = {};
@@ -171,18 +178,27 @@ const canonical = (env: Env): { values: Record<string, string>; problems: string
  */
 export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
   const { values, problems } = canonical(env);
-  const decoded = Variables.decode(values);
+  // One pass reports everything: a variable that is invalid (or carries credentials in its
+  // address) is named once, the others are decoded anyway, so missing ones are reported too.
+  const invalid = refuseUserInfo(values, problems);
+  const decoded = Variables.decode(withoutKeys(values, invalid));
   if (isLeft(decoded)) {
     problems.push(...reporter.report(decoded).map((line) => redactLine(line)));
-    throw new ConfigError(problems);
+    for (const error of decoded.left) {
+      const key = error.context[1]?.key;
+      if (key !== undefined) invalid.add(key);
+    }
   }
-  const v = decoded.right;
+  const again = isLeft(decoded) ? Variables.decode(withoutKeys(values, invalid)) : decoded;
+  // Every invalid key is left out now, so this cannot fail; the guard keeps the types honest.
+  if (isLeft(again)) throw new ConfigError(problems);
+  const v = again.right;
   const bus = v.ORDERFLOW_BUS ?? profile.bus;
   const archive = v.ORDERFLOW_ARCHIVE ?? profile.archive;
   const ordersTopic = v.ORDERS_TOPIC ?? EMBEDDED_DEFAULTS.ordersTopic;
 
-  const kafka = bus === 'kafka' ? kafkaSettings(v, problems) : undefined;
-  const cos = archive === 'cos' ? cosSettings(v, problems) : undefined;
+  const kafka = bus === 'kafka' ? kafkaSettings(v, problems, invalid) : undefined;
+  const cos = archive === 'cos' ? cosSettings(v, problems, invalid) : undefined;
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -203,7 +219,10 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
     archivePrefix: v.COS_PREFIX ?? EMBEDDED_DEFAULTS.archivePrefix,
     dataDir: v.DATA_DIR ?? EMBEDDED_DEFAULTS.dataDir,
     httpPort: v.HTTP_PORT ?? EMBEDDED_DEFAULTS.httpPort,
+    httpHost: v.HTTP_HOST ?? EMBEDDED_DEFAULTS.httpHost,
+    topKShowCustomers: v.ORDERFLOW_TOPK_SHOW_CUSTOMERS ?? EMBEDDED_DEFAULTS.topKShowCustomers,
     logLevel: v.LOG_LEVEL ?? EMBEDDED_DEFAULTS.logLevel,
+    logFormat: v.LOG_FORMAT ?? EMBEDDED_DEFAULTS.logFormat,
     maxInFlight: v.ORDERFLOW_MAX_IN_FLIGHT ?? EMBEDDED_DEFAULTS.maxInFlight,
     maxInFlightBytes: v.ORDERFLOW_MAX_IN_FLIGHT_BYTES ?? EMBEDDED_DEFAULTS.maxInFlightBytes,
     maxMessageBytes: v.ORDERFLOW_MAX_MESSAGE_BYTES ?? EMBEDDED_DEFAULTS.maxMessageBytes,
@@ -214,13 +233,13 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
   };
 };
 
-const kafkaSettings = (v: Variables, problems: string[]): KafkaSettings | undefined => {
-  if (v.KAFKA_BROKERS === undefined) {
+const kafkaSettings = (v: Variables, problems: string[], invalid: ReadonlySet<string>): KafkaSettings | undefined => {
+  if (v.KAFKA_BROKERS === undefined && !invalid.has('KAFKA_BROKERS')) {
     problems.push('KAFKA_BROKERS is required for the Kafka bus (aliases: ES_BOOTSTRAP, EVENT_STREAMS_KAFKA_BROKERS_SASL)');
   }
   const username = v.KAFKA_SASL_USERNAME;
   const password = v.KAFKA_SASL_PASSWORD;
-  if ((username === undefined) !== (password === undefined)) {
+  if ((username === undefined) !== (password === undefined) && !invalid.has('KAFKA_SASL_USERNAME') && !invalid.has('KAFKA_SASL_PASSWORD')) {
     problems.push(
       username === undefined
         ? 'KAFKA_SASL_PASSWORD is set but KAFKA_SASL_USERNAME is not (for Event Streams the username is the literal "token")'
@@ -253,9 +272,9 @@ const kafkaSettings = (v: Variables, problems: string[]): KafkaSettings | undefi
   };
 };
 
-const cosSettings = (v: Variables, problems: string[]): CosSettings | undefined => {
-  if (v.COS_ENDPOINT === undefined) problems.push('COS_ENDPOINT is required for the COS archive');
-  if (v.COS_BUCKET === undefined) problems.push('COS_BUCKET is required for the COS archive');
+const cosSettings = (v: Variables, problems: string[], invalid: ReadonlySet<string>): CosSettings | undefined => {
+  if (v.COS_ENDPOINT === undefined && !invalid.has('COS_ENDPOINT')) problems.push('COS_ENDPOINT is required for the COS archive');
+  if (v.COS_BUCKET === undefined && !invalid.has('COS_BUCKET')) problems.push('COS_BUCKET is required for the COS archive');
   const iam = v.COS_API_KEY !== undefined || v.COS_INSTANCE_CRN !== undefined;
   const hmac = v.COS_ACCESS_KEY_ID !== undefined || v.COS_SECRET_ACCESS_KEY !== undefined;
   if (iam && hmac) {
@@ -290,6 +309,40 @@ const cosSettings = (v: Variables, problems: string[]): CosSettings | undefined 
   };
 };
 
+/** Variables that hold addresses: credentials have variables of their own, never a place in these. */
+const ADDRESS_VARIABLES = ['KAFKA_BROKERS', 'COS_ENDPOINT', 'COS_IAM_ENDPOINT'] as const;
+
+/**
+ * `https://key:secret@host` would put a secret where logs, `check` and error messages print
+ * addresses: refused, naming the variable and never its value. Returns the refused keys.
+ */
+const refuseUserInfo = (values: Readonly<Record<string, string>>, problems: string[]): Set<string> => {
+  const refused = new Set<string>();
+  for (const key of ADDRESS_VARIABLES) {
+    const value = values[key];
+    if (value === undefined || !hasUserInfo(value)) continue;
+    refused.add(key);
+    problems.push(
+      `${key} must not contain user info ("user:password@" before the host; value hidden): ` +
+        'give credentials in their own variables (KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD, COS_ACCESS_KEY_ID/COS_SECRET_ACCESS_KEY or COS_API_KEY)',
+    );
+  }
+  return refused;
+};
+
+/** An `@` in the authority of any address in the value (a URL, `host:port`, or a list of either). */
+const hasUserInfo = (value: string): boolean =>
+  value
+    .replace(/^\s*\[|\]\s*$/g, '')
+    .split(',')
+    .some((address) => {
+      const authority = address.trim().replace(/^"|"$/g, '').replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '').split(/[/?#]/, 1)[0] ?? '';
+      return authority.includes('@');
+    });
+
+const withoutKeys = (values: Readonly<Record<string, string>>, keys: ReadonlySet<string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).filter(([key]) => !keys.has(key)));
+
 /** io-ts reports quote the offending value; for a secret variable only the name may appear. */
 const redactLine = (line: string): string => {
   const variable = /at ([A-Z0-9_]+) but/.exec(line)?.[1];
@@ -322,5 +375,5 @@ export const describeConfig = (config: AppConfig): Record<string, unknown> => ({
       }),
   ...(config.cos === undefined
     ? {}
-    : { cos: { endpoint: config.cos.endpoint, bucket: config.cos.bucket, auth: config.cos.credentials.kind } }),
+    : { cos: { endpoint: displayEndpoint(config.cos.endpoint), bucket: config.cos.bucket, auth: config.cos.credentials.kind } }),
 });

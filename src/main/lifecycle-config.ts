@@ -29,6 +29,9 @@ const Variables = t.partial({
   ORDERFLOW_STOCK_FILE: fromString('a file path', (s) => (s.length > 0 ? s : undefined)),
 });
 
+/** Every variable this module reads, for the lists in `.env.example` and the README. */
+export const LIFECYCLE_VARIABLES: readonly string[] = ['DATABASE_URL', ...Object.keys(Variables.props)];
+
 /**
  * Checks DATABASE_URL without ever repeating it: it carries the password. Only its scheme is
  * named, when that is what is wrong.

@@ -5,7 +5,7 @@ import S3 from 'ibm-cos-sdk/clients/s3';
 import { ReadableOrderArchivePort } from '../../application/ports/order-archive.port';
 import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
 import { ConcurrencyLimit, limitConcurrency } from './concurrency-limit';
-import { classifyCosError, CosArchiveError } from './cos-errors';
+import { classifyCosError, CosArchiveError, displayEndpoint } from './cos-errors';
 
 export type CosCredentials =
   /** HMAC keys: MinIO, or COS service credentials created with `{"HMAC": true}`. */
@@ -66,6 +66,10 @@ export const CHECK_PREFIX = '_orderflow-check/';
 export class CosOrderArchive implements ReadableOrderArchivePort {
   private readonly client: S3;
   private readonly agent: http.Agent;
+  /** Readiness probes: their own client, socket and slot, so writes filling the limit never hold a probe. */
+  private readonly probeClient: S3;
+  private readonly probeAgent: http.Agent;
+  private readonly probeLimit: ConcurrencyLimit = limitConcurrency(1);
   private readonly bucket: string;
   private readonly endpoint: string;
   private readonly backoff: BackoffPolicy;
@@ -78,7 +82,7 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
     const scheme = schemeOf(endpoint);
     if (credentials.kind === 'iam' && scheme !== 'https:') {
       // The SDK would send the bearer token in clear text, and its IAM calls share our agent.
-      throw new Error(`COS endpoint ${endpoint} must use https with IAM authentication`);
+      throw new Error(`COS endpoint ${displayEndpoint(endpoint)} must use https with IAM authentication`);
     }
     const maxConcurrency = options.maxConcurrency ?? DEFAULTS.maxConcurrency;
     this.bucket = bucket;
@@ -87,27 +91,33 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
     this.limit = limitConcurrency(maxConcurrency);
     this.secrets = credentials.kind === 'hmac' ? [credentials.secretAccessKey] : [credentials.apiKey];
     // The limit already bounds requests; matching maxSockets keeps the agent from queueing unseen.
-    const agentOptions = { keepAlive: true, maxSockets: maxConcurrency };
-    this.agent = scheme === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.client = new S3({
-      endpoint,
-      s3ForcePathStyle: options.forcePathStyle ?? DEFAULTS.forcePathStyle,
-      region: options.region ?? DEFAULTS.region,
-      maxRetries: 0,
-      httpOptions: {
-        agent: this.agent,
-        timeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-        connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      },
-      ...(credentials.kind === 'hmac'
-        ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, signatureVersion: 'v4' }
-        : {
-            apiKeyId: credentials.apiKey,
-            serviceInstanceId: credentials.serviceInstanceId,
-            signatureVersion: 'iam',
-            ...(credentials.authEndpoint === undefined ? {} : { ibmAuthEndpoint: credentials.authEndpoint }),
-          }),
-    });
+    const agentOptions = { maxSockets: maxConcurrency };
+    const newAgent = (maxSockets: number): http.Agent =>
+      scheme === 'https:' ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
+    const newClient = (agent: http.Agent): S3 =>
+      new S3({
+        endpoint,
+        s3ForcePathStyle: options.forcePathStyle ?? DEFAULTS.forcePathStyle,
+        region: options.region ?? DEFAULTS.region,
+        maxRetries: 0,
+        httpOptions: {
+          agent,
+          timeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+          connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        },
+        ...(credentials.kind === 'hmac'
+          ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, signatureVersion: 'v4' }
+          : {
+              apiKeyId: credentials.apiKey,
+              serviceInstanceId: credentials.serviceInstanceId,
+              signatureVersion: 'iam',
+              ...(credentials.authEndpoint === undefined ? {} : { ibmAuthEndpoint: credentials.authEndpoint }),
+            }),
+      });
+    this.agent = newAgent(agentOptions.maxSockets);
+    this.client = newClient(this.agent);
+    this.probeAgent = newAgent(1);
+    this.probeClient = newClient(this.probeAgent);
   }
 
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
@@ -145,7 +155,9 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
 
   /** Readiness: the endpoint answers, the credentials are accepted and the bucket exists. */
   async headBucket(): Promise<void> {
-    await this.request('HeadBucket', undefined, () => this.client.headBucket({ Bucket: this.bucket }).promise());
+    // Outside the write limit: 64 writes held by a slow store must not make the probe time out,
+    // and probes must not take slots from writes (the status server also caches its answer).
+    await this.request('HeadBucket', undefined, () => this.probeClient.headBucket({ Bucket: this.bucket }).promise(), this.probeLimit);
   }
 
   /** Proves the credentials may write (and delete) here, by writing and deleting a small probe. */
@@ -159,14 +171,15 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
   close(): void {
     this.closing.abort();
     this.agent.destroy();
+    this.probeAgent.destroy();
   }
 
   /**
    * One S3 call under the concurrency limit, with our retries. The slot is held through the
    * backoff waits too, so a store that is throttling never sees more than the limit.
    */
-  private request<T>(operation: string, key: string | undefined, send: () => Promise<T>): Promise<T> {
-    return this.limit(async () => {
+  private request<T>(operation: string, key: string | undefined, send: () => Promise<T>, limit = this.limit): Promise<T> {
+    return limit(async () => {
       if (this.closing.signal.aborted) throw new Error(`CosOrderArchive is closed (${operation} refused)`);
       for (let attempt = 1; ; attempt++) {
         try {
@@ -189,7 +202,8 @@ const schemeOf = (endpoint: string): 'http:' | 'https:' => {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new Error(`COS endpoint ${JSON.stringify(endpoint)} is not a URL; expected e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud`);
+    // Not echoed: a mistyped endpoint may hold a credential.
+    throw new Error(`COS endpoint is not a URL; expected e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`COS endpoint must be http or https, not ${url.protocol}`);
   return url.protocol;

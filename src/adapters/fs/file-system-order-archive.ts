@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ReadableOrderArchivePort } from '../../application/ports/order-archive.port';
 
@@ -8,6 +8,11 @@ import { ReadableOrderArchivePort } from '../../application/ports/order-archive.
  * (`<root>/orders/dt=…/orderId=….json`), so the embedded demo produces the layout a data lake
  * would. Writes go to a temporary file in the same directory and are renamed into place:
  * a reader never sees half an order, and a rewrite of a key replaces the file.
+ *
+ * A put resolves only once the order is on the disk, because the caller commits the offset
+ * right after: the temporary file is fsynced before the rename (or a power cut could leave the
+ * renamed file empty), and the directory after it (or the rename itself could be lost), as are
+ * the parents of directories it created.
  */
 export class FileSystemOrderArchive implements ReadableOrderArchivePort {
   private readonly root: string;
@@ -22,17 +27,28 @@ export class FileSystemOrderArchive implements ReadableOrderArchivePort {
     const target = this.pathOf(key);
     const directory = path.dirname(target);
     if (!this.knownDirectories.has(directory)) {
-      await mkdir(directory, { recursive: true });
+      const firstCreated = await mkdir(directory, { recursive: true });
+      if (firstCreated !== undefined) {
+        // Each new directory's entry lives in its parent: from the parent of the first one down.
+        for (let dir = directory; dir !== path.dirname(firstCreated); dir = path.dirname(dir)) await syncDirectory(path.dirname(dir));
+      }
       this.knownDirectories.add(directory);
     }
     const temporary = path.join(directory, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await writeFile(temporary, body);
+      const file = await open(temporary, 'w');
+      try {
+        await file.writeFile(body);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
+    await syncDirectory(directory);
   }
 
   /** Deletes an object; deleting a missing one is not an error. */
@@ -80,3 +96,15 @@ export class FileSystemOrderArchive implements ReadableOrderArchivePort {
     return resolved;
   }
 }
+
+/** Makes a directory's entries (a rename, a new file or subdirectory) durable. */
+const syncDirectory = async (directory: string): Promise<void> => {
+  // Windows cannot open a directory for fsync, and NTFS journals renames itself.
+  if (process.platform === 'win32') return;
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};

@@ -34,6 +34,27 @@ export interface HttpStatusServerOptions {
    * be longer (Kubernetes defaults timeoutSeconds to 1 s), or a slow check reads as a dead server.
    */
   readonly readinessTimeoutMs?: number;
+  /**
+   * How long an answer of /readyz is served again before the checks run anew; default 1000 ms.
+   * Probes from every replica, kubelet and load balancer then cost one round of checks a second,
+   * and requests that arrive while a round runs wait for that round instead of starting their own.
+   */
+  readonly readinessCacheMs?: number;
+  /** Connections open at once; more are refused (closed at once). Default 256: probes and scrapes need few, a flood gets no more. */
+  readonly maxConnections?: number;
+  /** The whole request headers must arrive within this; default 10 000 ms (slow-loris clients are cut off). */
+  readonly headersTimeoutMs?: number;
+  /** The whole request must arrive within this; default 15 000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this; default 5000 ms (Node's own). */
+  readonly keepAliveTimeoutMs?: number;
+  /** How often the timeouts above are enforced; default 1000 ms (Node's is 30 s, which would stretch them). */
+  readonly connectionsCheckingIntervalMs?: number;
+}
+
+interface ReadinessReport {
+  readonly ready: boolean;
+  readonly checks: readonly CheckResult[];
 }
 
 type CheckResult =
@@ -49,7 +70,10 @@ type Route = (response: ServerResponse) => Promise<void>;
 export class HttpStatusServer {
   private readonly server: Server;
   private readonly readinessTimeoutMs: number;
+  private readonly readinessCacheMs: number;
   private readonly routes: ReadonlyMap<string, Route>;
+  /** The last round of readiness checks (or the one running), and when it finished. */
+  private lastReadiness: { report: Promise<ReadinessReport>; settledAt: number | undefined } | undefined;
 
   constructor(
     private readonly deps: HttpStatusServerDeps,
@@ -64,9 +88,19 @@ export class HttpStatusServer {
       ['/metrics', (response) => this.metrics(response)],
       ['/topk', async (response) => sendJson(response, 200, this.deps.topOrders())],
     ]);
-    this.server = createServer((request, response) => {
-      this.handle(request, response).catch((error: unknown) => this.fail(request, response, error));
-    });
+    this.readinessCacheMs = options.readinessCacheMs ?? 1_000;
+    this.server = createServer(
+      {
+        headersTimeout: options.headersTimeoutMs ?? 10_000,
+        requestTimeout: options.requestTimeoutMs ?? 15_000,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+        connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? 1_000,
+      },
+      (request, response) => {
+        this.handle(request, response).catch((error: unknown) => this.fail(request, response, error));
+      },
+    );
+    this.server.maxConnections = options.maxConnections ?? 256;
   }
 
   /** Starts listening; resolves with the bound port, which is the useful part when `port` is 0. */
@@ -104,9 +138,25 @@ export class HttpStatusServer {
   }
 
   private async readyz(response: ServerResponse): Promise<void> {
-    const checks = await Promise.all(this.deps.readiness.map((readiness) => this.run(readiness)));
-    const ready = checks.every((check) => check.ready);
+    const { ready, checks } = await this.readiness();
     sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+  }
+
+  /** The current round of checks, the last one while it is fresh, or a new one: never two at once. */
+  private readiness(): Promise<ReadinessReport> {
+    const last = this.lastReadiness;
+    if (last !== undefined && (last.settledAt === undefined || Date.now() - last.settledAt < this.readinessCacheMs)) return last.report;
+    const report = Promise.all(this.deps.readiness.map((readiness) => this.run(readiness))).then((checks) => ({
+      ready: checks.every((check) => check.ready),
+      checks,
+    }));
+    const round = { report, settledAt: undefined as number | undefined };
+    // run() never rejects, so neither does the round.
+    void report.then(() => {
+      round.settledAt = Date.now();
+    });
+    this.lastReadiness = round;
+    return report;
   }
 
   /** Never rejects: a throwing, rejecting or hanging check is a not-ready result. */

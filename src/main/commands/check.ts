@@ -1,4 +1,4 @@
-import { CosArchiveError } from '../../adapters/cos/cos-errors';
+import { CosArchiveError, displayEndpoint } from '../../adapters/cos/cos-errors';
 import { CosOrderArchive } from '../../adapters/cos/cos-order-archive';
 import { FileSystemOrderArchive } from '../../adapters/fs/file-system-order-archive';
 import { KafkaAdapterError, KafkaFailureReason } from '../../adapters/kafka/kafka-errors';
@@ -87,7 +87,7 @@ const checkArchive = async (archive: unknown, config: AppConfig): Promise<CheckR
       // a HEAD only has a bodiless status, so it cannot tell wrong keys from missing permissions.
       await archive.checkWritable();
       archive.close();
-      return { name: 'archive', ok: true, detail: `bucket "${config.cos!.bucket}" at ${config.cos!.endpoint} is reachable and writable` };
+      return { name: 'archive', ok: true, detail: `bucket "${config.cos!.bucket}" at ${displayEndpoint(config.cos!.endpoint)} is reachable and writable` };
     }
     if (archive instanceof FileSystemOrderArchive) {
       const probe = `_orderflow-check/probe-${process.pid}.json`;

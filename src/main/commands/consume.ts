@@ -7,6 +7,7 @@ import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '../../adapters/kafka/kafka-dead
 import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../adapters/kafka/kafka-topic-admin';
 import { LoggerPort } from '../../application/ports/logger.port';
+import { EnrichedOrder } from '../../domain/enriched-order';
 import { Subscription } from '../../application/ports/message-bus.port';
 import { AppConfig } from '../config';
 import { buildContainer } from '../container';
@@ -53,40 +54,11 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
     if (admin !== undefined && !(await ensureTopics(admin, config, logger))) return 1;
     if (shutdown.requested) return stoppedBeforeStart(logger);
 
-    const readiness: ReadinessCheck[] = [
-      {
-        name: 'pipeline',
-        check: async () => {
-          if (!running) throw new Error('the consumer is not running');
-        },
-      },
-      {
-        name: 'archive-writes',
-        check: async () => {
-          if (!metrics.archiveWritesHealthy) throw new Error('archive writes are failing; they are held and retried with backoff');
-        },
-      },
-      {
-        name: 'dead-letter-writes',
-        check: async () => {
-          if (!metrics.deadLetterWritesHealthy) {
-            throw new Error('dead-letter writes are failing; their partitions are held and the writes retried with backoff');
-          }
-        },
-      },
-      ...(admin === undefined ? [] : [{ name: 'kafka', check: async () => void (await admin.listTopics()) }]),
-      {
-        name: 'archive',
-        check: async () => {
-          if (archive instanceof CosOrderArchive) await archive.headBucket();
-          else if (config.archive === 'fs') await access(config.dataDir, constants.W_OK);
-        },
-      },
-    ];
+    const readiness = serviceReadiness({ running: () => running, metrics, admin, archive, config });
     if (config.archive === 'fs') await mkdir(config.dataDir, { recursive: true });
-    http = new HttpStatusServer({ logger, readiness, metrics, topOrders: () => statistics.topOrders() });
-    const port = await http.listen(config.httpPort);
-    logger.info({ port }, 'Serving /healthz, /readyz, /metrics and /topk');
+    http = new HttpStatusServer({ logger, readiness, metrics, topOrders: () => topOrdersView(statistics.topOrders(), config) });
+    const port = await http.listen(config.httpPort, config.httpHost);
+    logger.info({ host: config.httpHost, port }, 'Serving /healthz, /readyz, /metrics and /topk');
     if (shutdown.requested) return stoppedBeforeStart(logger);
 
     let subscription: Subscription;
@@ -125,6 +97,59 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
     shutdown.dispose();
   }
 };
+
+/**
+ * Everything /readyz checks, in one place (the status server caches the answer briefly and runs
+ * one round at a time). A check throws, with a reason fit for an unauthenticated page, when the
+ * service should not take traffic.
+ */
+const serviceReadiness = (deps: {
+  readonly running: () => boolean;
+  readonly metrics: { readonly archiveWritesHealthy: boolean; readonly deadLetterWritesHealthy: boolean };
+  readonly admin: KafkaTopicAdmin | undefined;
+  readonly archive: unknown;
+  readonly config: AppConfig;
+}): ReadinessCheck[] => {
+  const { metrics, admin, archive, config } = deps;
+  return [
+    {
+      name: 'pipeline',
+      check: async () => {
+        if (!deps.running()) throw new Error('the consumer is not running');
+      },
+    },
+    {
+      name: 'archive-writes',
+      check: async () => {
+        if (!metrics.archiveWritesHealthy) throw new Error('archive writes are failing; they are held and retried with backoff');
+      },
+    },
+    {
+      name: 'dead-letter-writes',
+      check: async () => {
+        if (!metrics.deadLetterWritesHealthy) {
+          throw new Error('dead-letter writes are failing; their partitions are held and the writes retried with backoff');
+        }
+      },
+    },
+    ...(admin === undefined ? [] : [{ name: 'kafka', check: async () => void (await admin.listTopics()) }]),
+    {
+      name: 'archive',
+      check: async () => {
+        if (archive instanceof CosOrderArchive) await archive.headBucket();
+        else if (config.archive === 'fs') await access(config.dataDir, constants.W_OK);
+      },
+    },
+  ];
+};
+
+/**
+ * /topk is typically reachable without authentication, so customer ids (personal data) are
+ * masked unless ORDERFLOW_TOPK_SHOW_CUSTOMERS says otherwise: the first character stays, as a
+ * hint of the id's kind.
+ */
+const topOrdersView = (orders: readonly EnrichedOrder[], config: AppConfig): readonly EnrichedOrder[] =>
+  config.topKShowCustomers ? orders : orders.map((order) => ({ ...order, customer: `${order.customer.slice(0, 1)}***` }));
 
 const stoppedBeforeStart = (logger: LoggerPort): number => {
   logger.info({}, 'orderflow consume stopped before it joined the group');

@@ -1,21 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { evaluateMessage, OrderEvaluationDeps } from '../../application/order-evaluation';
 import { OrderGenerator } from '../../application/order-generator';
 import { MessageBusPort, OutboundMessage } from '../../application/ports/message-bus.port';
-import { OrderDecoderPort, OrderEncoderPort } from '../../application/ports/order-decoder.port';
+import { OrderEncoderPort } from '../../application/ports/order-decoder.port';
 import { createOrder } from '../../domain/order';
 
 export interface ProduceOptions {
   readonly topic: string;
-  /** Generated orders, when no input is given. */
-  readonly count?: number;
   /** Orders per second at most; unlimited when absent. */
   readonly rate?: number;
-  /** NDJSON input: a file path, or a readable (stdin). */
-  readonly input?: Readable;
-  /** Send NDJSON lines as they are, valid or not (to exercise the dead-letter path). */
-  readonly raw: boolean;
   readonly onProgress?: (summary: ProduceSummary) => void;
 }
 
@@ -23,11 +18,24 @@ export interface ProduceSummary {
   sent: number;
   delivered: number;
   failed: number;
-  /** NDJSON lines that were not valid orders (not sent unless --raw). */
+  /** NDJSON lines that were not valid orders. */
   invalid: number;
   elapsedMs: number;
   readonly errors: string[];
 }
+
+/** An NDJSON input, read and checked whole before anything is published. */
+export interface CheckedInput {
+  /** What would be published: valid orders re-encoded, or with --raw every line as it is. */
+  readonly messages: readonly OutboundMessage[];
+  /** Non-empty lines read. */
+  readonly lines: number;
+  readonly invalid: number;
+  readonly errors: readonly string[];
+}
+
+/** One line's verdict: the message to publish, or why the consumer would dead-letter it. */
+export type LineCheck = (bytes: Buffer) => { readonly ok: true; readonly message: OutboundMessage } | { readonly ok: false; readonly reason: string };
 
 /** Messages per publish call: large enough to batch, small enough to pace a rate smoothly. */
 const CHUNK = 100;
@@ -36,20 +44,68 @@ const MAX_PENDING = 8;
 const MAX_ERRORS_KEPT = 20;
 
 /**
- * Publishes generated orders or NDJSON orders, keyed by order id, paced to a rate if asked.
- * Every message is counted as delivered or failed, so the summary is an honest account.
+ * A line is checked as the consumer will evaluate it (the same evaluateMessage: size, decoding,
+ * the schema, a known channel), so a file `produce` accepts is one `consume` archives whole.
  */
-export const produce = async (
-  bus: MessageBusPort,
-  codec: OrderDecoderPort & OrderEncoderPort,
-  options: ProduceOptions,
-): Promise<ProduceSummary> => {
+export const consumerCheck =
+  (deps: OrderEvaluationDeps & { readonly encoder: OrderEncoderPort }, topic: string, maxMessageBytes: number): LineCheck =>
+  (bytes) => {
+    const evaluated = evaluateMessage(
+      { topic, partition: 0, offset: '0', key: null, value: bytes, headers: [], timestamp: deps.clock.now() },
+      deps,
+      maxMessageBytes,
+    );
+    if (!evaluated.ok) return { ok: false, reason: `${evaluated.error.code}: ${evaluated.error.message}` };
+    const { order } = evaluated.value;
+    return { ok: true, message: { key: order.id, value: deps.encoder.encode(order) } };
+  };
+
+/**
+ * Reads a whole NDJSON input and checks every line before anything is sent: a partly broken
+ * file is refused as a whole instead of half published. It is held in memory, which bounds the
+ * file size to what the process can hold (orders are small: a million is a few hundred MB).
+ * With `raw`, every line is kept as it is, valid or not (to exercise the dead-letter path).
+ */
+export const readOrders = async (input: Readable, check: LineCheck, raw: boolean): Promise<CheckedInput> => {
+  const messages: OutboundMessage[] = [];
+  const errors: string[] = [];
+  let lines = 0;
+  let invalid = 0;
+  let number = 0;
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    number++;
+    if (text.trim() === '') continue;
+    lines++;
+    const bytes = Buffer.from(text, 'utf8');
+    const checked = check(bytes);
+    if (checked.ok) {
+      messages.push(raw ? { key: checked.message.key, value: bytes } : checked.message);
+      continue;
+    }
+    invalid++;
+    if (errors.length < MAX_ERRORS_KEPT) errors.push(`line ${number}: ${checked.reason}`);
+    if (raw) messages.push({ key: null, value: bytes });
+  }
+  return { messages, lines, invalid, errors };
+};
+
+/** Generated orders, made as they are sent. */
+export function* generatedOrders(count: number, encoder: OrderEncoderPort, generator = new OrderGenerator({ seed: Date.now() % 2 ** 31 })): Generator<OutboundMessage> {
+  for (let i = 0; i < count; i++) {
+    const order = createOrder(generator.next());
+    if (!order.ok) throw new Error(`The generator made an invalid order: ${order.error.message}`);
+    yield { key: order.value.id, value: encoder.encode(order.value) };
+  }
+}
+
+/**
+ * Publishes messages keyed by order id, paced to a rate if asked. Every message is counted as
+ * delivered or failed, so the summary is an honest account.
+ */
+export const produce = async (bus: MessageBusPort, messages: Iterable<OutboundMessage>, options: ProduceOptions): Promise<ProduceSummary> => {
   const summary: ProduceSummary = { sent: 0, delivered: 0, failed: 0, invalid: 0, elapsedMs: 0, errors: [] };
   const started = Date.now();
   const pending = new Set<Promise<void>>();
-  const note = (error: string): void => {
-    if (summary.errors.length < MAX_ERRORS_KEPT) summary.errors.push(error);
-  };
 
   const send = async (chunk: OutboundMessage[]): Promise<void> => {
     if (options.rate !== undefined) {
@@ -65,7 +121,9 @@ export const produce = async (
       },
       (error: unknown) => {
         summary.failed += chunk.length;
-        note(`delivery of ${chunk.length} messages failed: ${error instanceof Error ? error.message : String(error)}`);
+        if (summary.errors.length < MAX_ERRORS_KEPT) {
+          summary.errors.push(`delivery of ${chunk.length} messages failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
       },
     );
     const tracked = publishing.finally(() => pending.delete(tracked));
@@ -75,36 +133,12 @@ export const produce = async (
   };
 
   let chunk: OutboundMessage[] = [];
-  const push = async (message: OutboundMessage): Promise<void> => {
+  for (const message of messages) {
     chunk.push(message);
     if (chunk.length >= chunkSize(options.rate)) {
       const full = chunk;
       chunk = [];
       await send(full);
-    }
-  };
-
-  if (options.input !== undefined) {
-    let line = 0;
-    for await (const text of createInterface({ input: options.input, crlfDelay: Infinity })) {
-      line++;
-      if (text.trim() === '') continue;
-      const bytes = Buffer.from(text, 'utf8');
-      const decoded = codec.decode(bytes);
-      if (!decoded.ok) {
-        summary.invalid++;
-        note(`line ${line}: ${decoded.error.code}: ${decoded.error.message}`);
-        if (options.raw) await push({ key: null, value: bytes });
-        continue;
-      }
-      await push({ key: decoded.value.id, value: options.raw ? bytes : codec.encode(decoded.value) });
-    }
-  } else {
-    const generator = new OrderGenerator({ seed: Date.now() % 2 ** 31 });
-    for (let i = 0; i < (options.count ?? 0); i++) {
-      const order = createOrder(generator.next());
-      if (!order.ok) throw new Error(`The generator made an invalid order: ${order.error.message}`);
-      await push({ key: order.value.id, value: codec.encode(order.value) });
     }
   }
   if (chunk.length > 0) await send(chunk);
@@ -117,8 +151,19 @@ export const produce = async (
 const chunkSize = (rate: number | undefined): number =>
   rate === undefined ? CHUNK : Math.max(1, Math.min(CHUNK, Math.floor(rate / 10)));
 
-export const openInput = (file: string | undefined, stdin: Readable): Readable | undefined =>
-  file === undefined ? undefined : file === '-' ? stdin : createReadStream(file);
+export const openInput = (file: string, stdin: Readable): Readable => (file === '-' ? stdin : createReadStream(file));
+
+/** What a checked input holds, when it is not published: a dry run, or a refusal because of invalid lines. */
+export const formatCheckedInput = (input: CheckedInput, topic: string, outcome: 'dry-run' | 'refused'): string =>
+  [
+    `orderflow produce → ${topic} (${outcome === 'dry-run' ? 'dry run: nothing published' : 'refused: nothing published'})`,
+    `  lines      ${input.lines.toLocaleString('en-US')}`,
+    `  valid      ${(input.lines - input.invalid).toLocaleString('en-US')}`,
+    `  invalid    ${input.invalid.toLocaleString('en-US')}${input.invalid > input.errors.length ? ` (the first ${input.errors.length} below)` : ''}`,
+    ...input.errors.map((e) => `  ! ${e}`),
+    ...(outcome === 'refused' ? ['  Fix the lines above and run again, or send them as they are with --raw (they will be dead-lettered).'] : []),
+    '',
+  ].join('\n');
 
 export const formatProduceSummary = (s: ProduceSummary, topic: string): string => {
   const seconds = s.elapsedMs / 1000;
@@ -127,7 +172,7 @@ export const formatProduceSummary = (s: ProduceSummary, topic: string): string =
     `  sent       ${s.sent.toLocaleString('en-US')}`,
     `  delivered  ${s.delivered.toLocaleString('en-US')} (acks=all)`,
     `  failed     ${s.failed.toLocaleString('en-US')}`,
-    ...(s.invalid > 0 ? [`  invalid    ${s.invalid.toLocaleString('en-US')} NDJSON lines were not valid orders`] : []),
+    ...(s.invalid > 0 ? [`  invalid    ${s.invalid.toLocaleString('en-US')} NDJSON lines were not valid orders (sent as they are: --raw)`] : []),
     `  elapsed    ${seconds.toFixed(2)} s (${Math.round(s.delivered / Math.max(seconds, 0.001)).toLocaleString('en-US')} orders/s)`,
     ...s.errors.map((e) => `  ! ${e}`),
     '',

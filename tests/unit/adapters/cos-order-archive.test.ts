@@ -115,3 +115,44 @@ describe('CosOrderArchive configuration', () => {
     expect(make('ftp://example.com')).toThrow('must be http or https, not ftp:');
   });
 });
+
+describe('CosOrderArchive readiness probes', () => {
+  it('answers headBucket while every write slot is held by a write the store has not answered', async () => {
+    const heldPuts: http.ServerResponse[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'PUT') heldPuts.push(res);
+        else res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const probed = new CosOrderArchive({
+      endpoint,
+      bucket: 'orderflow',
+      credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' },
+      maxConcurrency: 1,
+    });
+    const answerPuts = (): void => void heldPuts.splice(0).forEach((res) => res.writeHead(200, { ETag: '"etag"' }).end());
+    // Should the probe queue behind the write, the write is answered after a while and the probe after it.
+    const release = setTimeout(answerPuts, 1_000);
+    try {
+      let putSettled = false;
+      const put = probed.put(KEY, BODY, 'application/json').finally(() => {
+        putSettled = true;
+      });
+      while (heldPuts.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await probed.headBucket();
+      expect(putSettled).toBe(false);
+      answerPuts();
+      await put;
+    } finally {
+      clearTimeout(release);
+      answerPuts();
+      probed.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

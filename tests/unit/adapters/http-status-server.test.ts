@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import {
   HttpStatusServer,
   HttpStatusServerDeps,
@@ -61,7 +62,7 @@ describe('HttpStatusServer', () => {
             },
           },
         ],
-      });
+      }, { readinessCacheMs: 0 });
 
       const notReady = await fetch(`${base}/readyz`);
       expect(notReady.status).toBe(503);
@@ -133,9 +134,71 @@ describe('HttpStatusServer', () => {
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
     });
 
+    it('runs one round of checks for 100 concurrent probes, and serves it again while it is fresh', async () => {
+      let calls = 0;
+      let pass!: () => void;
+      const passed = new Promise<void>((resolve) => (pass = resolve));
+      const base = await start({ readiness: [{ name: 'archive', check: () => (calls++, passed) }] }, { readinessCacheMs: 60_000 });
+      const probes = Array.from({ length: 100 }, () => fetch(`${base}/readyz`));
+      while (calls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      pass();
+      const statuses = await Promise.all(probes.map(async (probe) => (await probe).status));
+      expect(statuses).toEqual(Array.from({ length: 100 }, () => 200));
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      expect(calls).toBe(1);
+    });
+
+    it('runs the checks again once the last answer is older than the cache time', async () => {
+      let calls = 0;
+      const base = await start({ readiness: [{ name: 'archive', check: async () => void calls++ }] }, { readinessCacheMs: 0 });
+      await fetch(`${base}/readyz`);
+      await fetch(`${base}/readyz`);
+      expect(calls).toBe(2);
+    });
+
     it('is ready when there is nothing to check', async () => {
       expect((await fetch(`${await start()}/readyz`)).status).toBe(200);
     });
+  });
+
+  describe('connections', () => {
+    const sockets: net.Socket[] = [];
+    // Before the server's own afterEach: close() waits for open connections.
+    afterEach(() => sockets.splice(0).forEach((socket) => socket.destroy()));
+    const connect = (base: string): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const url = new URL(base);
+        const socket = net.connect(Number(url.port), url.hostname, () => resolve(socket));
+        sockets.push(socket);
+        socket.once('error', reject);
+      });
+    const closed = (socket: net.Socket): Promise<string> =>
+      new Promise((resolve) => {
+        let data = '';
+        socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+        socket.once('close', () => resolve(data));
+      });
+
+    it('refuses connections beyond the cap and keeps serving the others', async () => {
+      const base = await start({}, { maxConnections: 2 });
+      const first = await connect(base);
+      const second = await connect(base);
+      const third = await connect(base);
+      expect(await closed(third)).toBe('');
+      const answer = closed(first);
+      first.end('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(await answer).toMatch(/^HTTP\/1\.1 200/);
+      second.destroy();
+    }, 10_000);
+
+    it('cuts off a client that never finishes its request headers', async () => {
+      const base = await start({}, { headersTimeoutMs: 200, requestTimeoutMs: 300, connectionsCheckingIntervalMs: 50 });
+      const slow = await connect(base);
+      const answer = closed(slow);
+      slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      expect(await answer).toMatch(/^HTTP\/1\.1 408/);
+      // Without the settings, Node waits 60 s for headers and checks every 30 s: the test's own timeout ends first.
+    }, 10_000);
   });
 
   it('serves /metrics from the provider, with its content type', async () => {

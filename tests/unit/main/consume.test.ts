@@ -14,12 +14,12 @@ const CONFIG: AppConfig = { ...EMBEDDED_DEFAULTS, archive: 'memory', httpPort: 0
  * `orderflow consume` on the in-memory bus and archive, with the process's signals and exit
  * replaced: the whole command, start to end, without a broker.
  */
-const startConsume = (replace: (container: Container) => void = () => {}) => {
+const startConsume = (replace: (container: Container) => void = () => {}, config: AppConfig = CONFIG) => {
   const signals = new EventEmitter();
   const exits: number[] = [];
   const logger = new LoggerSpy();
   let container: Container | undefined;
-  const exitCode = runConsume(CONFIG, {
+  const exitCode = runConsume(config, {
     signals: { on: (s, l) => signals.on(s, l), off: (s, l) => signals.off(s, l) },
     exit: (code) => void exits.push(code),
     overrides: (c) => {
@@ -111,6 +111,43 @@ describe('orderflow consume', () => {
     expect(response.status).toBe(503);
     expect(await response.text()).toMatch(/dead-letter-writes/);
 
+    consume.signals.emit('SIGTERM', 'SIGTERM');
+    await expect(consume.exitCode).resolves.toBe(0);
+  });
+
+  describe('/topk', () => {
+    const topCustomers = async (config: AppConfig): Promise<string[]> => {
+      const consume = startConsume(() => {}, config);
+      try {
+        await until(() => consume.logger.hasLogged(/^Consuming$/), 'the pipeline to start');
+        const bus = consume.container().get(TOKENS.MessageBus) as InMemoryMessageBus;
+        await bus.publish(config.ordersTopic, [
+          { key: 'o-1', value: wireBytes(aWireOrder({ id: 'o-1', customer: 'C-9', total: 900 })) },
+          { key: 'o-2', value: wireBytes(aWireOrder({ id: 'o-2', customer: 'K-4711', total: 100 })) },
+        ]);
+        await bus.caughtUp(config.consumerGroup, config.ordersTopic);
+        const top = (await (await fetch(`http://127.0.0.1:${consume.port()}/topk`)).json()) as Array<{ customer: string }>;
+        return top.map((order) => order.customer);
+      } finally {
+        consume.signals.emit('SIGTERM', 'SIGTERM');
+        await consume.exitCode;
+      }
+    };
+
+    it('masks customer ids by default', async () => {
+      expect(await topCustomers(CONFIG)).toEqual(['C***', 'K***']);
+    });
+
+    it('shows them with ORDERFLOW_TOPK_SHOW_CUSTOMERS=true', async () => {
+      expect(await topCustomers({ ...CONFIG, topKShowCustomers: true })).toEqual(['C-9', 'K-4711']);
+    });
+  });
+
+  it('binds the status server to HTTP_HOST', async () => {
+    const consume = startConsume(() => {}, { ...CONFIG, httpHost: '127.0.0.1' });
+    await until(() => consume.logger.hasLogged(/^Consuming$/), 'the pipeline to start');
+    expect(consume.logger.lines.find((line) => line.message.startsWith('Serving'))?.fields).toMatchObject({ host: '127.0.0.1' });
+    expect(await answers(consume.port())).toBe(true);
     consume.signals.emit('SIGTERM', 'SIGTERM');
     await expect(consume.exitCode).resolves.toBe(0);
   });

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, describeConfig, environmentWithDotEnv, loadConfig } from '../../../src/main/env-config';
+import { CONFIG_VARIABLES, ConfigError, describeConfig, environmentWithDotEnv, loadConfig } from '../../../src/main/env-config';
+import { LIFECYCLE_VARIABLES } from '../../../src/main/lifecycle-config';
 
 const SERVICE = { bus: 'kafka', archive: 'cos' } as const;
 const DEMO = { bus: 'memory', archive: 'fs' } as const;
@@ -100,6 +101,51 @@ describe('configuration from the environment', () => {
     expect(problems.join('\n')).toMatch(/COS_PREFIX is invalid/);
   });
 
+  it('reports format errors and missing variables in one pass', () => {
+    const problems = problemsOf(() => loadConfig({ HTTP_PORT: 'eighty', KAFKA_SSL: 'maybe' }, SERVICE));
+    expect(problems).toEqual([
+      expect.stringContaining('HTTP_PORT is invalid'),
+      expect.stringContaining('KAFKA_SSL is invalid'),
+      expect.stringContaining('KAFKA_BROKERS is required'),
+      expect.stringContaining('COS_ENDPOINT is required'),
+      expect.stringContaining('COS_BUCKET is required'),
+      expect.stringContaining('COS credentials are missing'),
+    ]);
+  });
+
+  it('names an invalid required variable once, as invalid, not also as missing', () => {
+    const problems = problemsOf(() => loadConfig({ ...eventStreams, KAFKA_BROKERS: 'no-port', COS_BUCKET: 'A' }, SERVICE));
+    expect(problems.sort()).toEqual([expect.stringContaining('COS_BUCKET is invalid'), expect.stringContaining('KAFKA_BROKERS is invalid')]);
+  });
+
+  it('refuses user info in endpoints and brokers, without printing it', () => {
+    const problems = problemsOf(() =>
+      loadConfig(
+        {
+          ...eventStreams,
+          COS_ENDPOINT: 'https://AKIAKEY:hmac-s3cr3t@s3.eu-de.cloud-object-storage.appdomain.cloud',
+          COS_IAM_ENDPOINT: 'iam-user:iam-s3cr3t@iam.cloud.ibm.com',
+          KAFKA_BROKERS: '["token:es-s3cr3t@broker-0.example:9093"]',
+          HTTP_PORT: 'eighty',
+        },
+        SERVICE,
+      ),
+    );
+    expect(problems).toHaveLength(4);
+    for (const variable of ['KAFKA_BROKERS', 'COS_ENDPOINT', 'COS_IAM_ENDPOINT']) {
+      expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${variable} must not contain user info`)));
+    }
+    expect(problems.join('\n')).not.toMatch(/s3cr3t|AKIAKEY|iam-user|token:/);
+    // An @ in the path or query is no user info.
+    expect(loadConfig({ ...eventStreams, COS_ENDPOINT: 'https://s3.example/a@b' }, SERVICE).cos?.endpoint).toBe('https://s3.example/a@b');
+  });
+
+  it('describes the COS endpoint without user info, even in a hand-built config', () => {
+    const config = loadConfig(eventStreams, SERVICE);
+    const handBuilt = { ...config, cos: { ...config.cos!, endpoint: 'https://key:s3cr3t@s3.example:8443/path' } };
+    expect(describeConfig(handBuilt)).toMatchObject({ cos: { endpoint: 'https://s3.example:8443' } });
+  });
+
   it('never prints a secret, even when a secret variable is the one that is wrong', () => {
     const error = (() => {
       try {
@@ -176,5 +222,13 @@ describe('configuration from the environment', () => {
     writeFileSync(file, 'ORDERS_TOPIC=from-file\nCONSUMER_GROUP=from-file\n');
     const env = environmentWithDotEnv({ CONSUMER_GROUP: 'from-shell' }, file);
     expect(loadConfig(env, DEMO)).toMatchObject({ ordersTopic: 'from-file', consumerGroup: 'from-shell' });
+  });
+
+  it('has every variable in .env.example and in the README', () => {
+    const example = readFileSync(path.join(__dirname, '../../../.env.example'), 'utf8');
+    const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
+    const variables = [...CONFIG_VARIABLES, ...LIFECYCLE_VARIABLES];
+    expect(variables.filter((name) => !new RegExp(`^#?${name}=`, 'm').test(example))).toEqual([]);
+    expect(variables.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
   });
 });
