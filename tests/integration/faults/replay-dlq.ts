@@ -1,5 +1,7 @@
 import { DLQ_HEADERS } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
+import { headerText, textHeader } from '../../../src/application/ports/message-bus.port';
 import { REPLAY_SOURCE_HEADER } from '../../../src/main/commands/replay-dlq';
+import { waitFor } from '../../support/fault-kafka';
 import { CASE_HEADER, validOrders } from '../../support/fault-payloads';
 import { FaultSuite } from './fault-suite';
 
@@ -20,7 +22,7 @@ export const replayDeadLetters = (suite: FaultSuite): void => {
     const fax = Array.from({ length: UNKNOWN_CHANNEL }, (_, i) => ({
       key: `fax-${i}`,
       value: Buffer.from(JSON.stringify({ id: `o-fax-${i}`, customer: 'C-1', total: 10, channel: 'fax' })),
-      headers: { [CASE_HEADER]: `fax-${i}` },
+      headers: [textHeader(CASE_HEADER, `fax-${i}`)],
     }));
     const garbage = Array.from({ length: NOT_JSON }, (_, i) => ({ key: `garbage-${i}`, value: Buffer.from(`{"id": "o-${i}"`) }));
     const orders = validOrders(ORDERS, { seed: 909, runId: lane.group, prefix: lane.prefix }).map((c) => c.message);
@@ -44,7 +46,7 @@ export const replayDeadLetters = (suite: FaultSuite): void => {
     for (const record of replayed) {
       const sent = fax.find((m) => m.key === record.key?.toString())!;
       expect(record.value?.equals(sent.value)).toBe(true);
-      expect(record.headers[CASE_HEADER]).toBe(sent.headers[CASE_HEADER]);
+      expect(record.headers[CASE_HEADER]).toBe(headerText(sent.headers, CASE_HEADER));
       expect(record.headers[REPLAY_SOURCE_HEADER]).toMatch(new RegExp(`^${lane.dlqTopic.replace(/\./g, '\\.')}/\\d+/\\d+$`));
       expect(Object.keys(record.headers).filter((name) => name.startsWith('__connect.errors.') || name === DLQ_HEADERS.code)).toEqual([]);
     }
@@ -53,5 +55,18 @@ export const replayDeadLetters = (suite: FaultSuite): void => {
     expect(await second.waitForExit(120_000)).toEqual({ code: 0, signal: null });
     expect(second.lines).toContainEqual(expect.stringMatching(/replayed\s+0$/));
     expect(await suite.kafka.readAll(target)).toHaveLength(UNKNOWN_CHANNEL);
+
+    // Replayed into the orders topic while the cause is still there: the consumer dead-letters them
+    // again, after the end the replay started from, and the replay stops at that end instead of
+    // replaying them forever.
+    const total = async (): Promise<number> => (await suite.kafka.ends(lane.dlqTopic)).reduce((sum, end) => sum + end, 0);
+    const again = suite.consumer('r1-consumer-again', lane);
+    await suite.kafka.publish(lane.ordersTopic, fax);
+    await waitFor(async () => (await total()) === 2 * UNKNOWN_CHANNEL + NOT_JSON, 120_000, () => 'the new dead letters');
+    const loop = suite.cli('r1-replay-loop', lane, ['replay-dlq', '--code', 'ORDER.UNKNOWN_CHANNEL']);
+    expect(await loop.waitForExit(120_000)).toEqual({ code: 0, signal: null });
+    expect(loop.lines).toContainEqual(expect.stringMatching(new RegExp(`replayed\\s+${UNKNOWN_CHANNEL}$`)));
+    await waitFor(async () => (await total()) === 3 * UNKNOWN_CHANNEL + NOT_JSON, 120_000, () => 'the replayed orders to fail again');
+    expect(await again.stop()).toEqual({ code: 0, signal: null });
   }, 5 * 60_000);
 };
