@@ -1,4 +1,5 @@
 import pino, { Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { LoggerPort } from '../../application/ports/logger.port';
 
 /**
@@ -26,33 +27,21 @@ export interface LogOutput {
 }
 
 /**
- * Where log lines go, and in which shape. `pretty` is one readable line per entry for a terminal
- * (`12:00:01.250 WARN  Archive writes failing  cause="…"`); `json` is pino's own line, for log
- * collectors. Written synchronously, so the last lines before an exit are not lost.
+ * Where log lines go, and in which shape. `pretty` is pino-pretty's one readable line per entry,
+ * for a terminal (`[12:00:01.250] WARN: Archive writes failing {"cause":"…"}`); `json` is pino's
+ * own line, for log collectors. Both are written synchronously, so the last lines before an exit
+ * are not lost. `to` replaces the file descriptor (tests capture the lines).
  */
-export const logDestination = ({ format, fd }: LogOutput): pino.DestinationStream => {
-  const out = pino.destination({ dest: fd, sync: true });
-  return format === 'json' ? out : { write: (line: string) => void out.write(prettyLine(line)) };
-};
-
-const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-/** pino's own fields, shown in the line's head or not at all. */
-const HEAD_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'service']);
-
-/** One pino JSON line as `HH:MM:SS.mmm LEVEL message key=value…`; a line that is not JSON passes as it is. */
-export const prettyLine = (line: string): string => {
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
-  const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString().slice(11, 23) : '';
-  const level = (LEVEL_NAMES[Number(entry.level)] ?? String(entry.level)).padEnd(5);
-  const fields = Object.entries(entry)
-    .filter(([key]) => !HEAD_FIELDS.has(key))
-    .map(([key, value]) => `${key}=${typeof value === 'string' && !/[\s"=]/.test(value) ? value : JSON.stringify(value)}`);
-  return `${time} ${level} ${String(entry.msg ?? '')}${fields.length > 0 ? `  ${fields.join(' ')}` : ''}\n`;
+export const logDestination = ({ format, fd }: LogOutput, to?: NodeJS.WritableStream): pino.DestinationStream => {
+  if (format === 'json') return to ?? pino.destination({ dest: fd, sync: true });
+  return pretty({
+    destination: to ?? fd,
+    sync: true,
+    singleLine: true,
+    colorize: to === undefined && (fd === 1 ? process.stdout.isTTY : process.stderr.isTTY) === true,
+    translateTime: 'UTC:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+  });
 };
 
 export class PinoLogger implements LoggerPort {
