@@ -500,7 +500,7 @@ describe('the batched sink, delivery by delivery', () => {
     const { sink } = aBatchedSink(bus, archive, { maxMessages: 10, inFlightBudget: 2 * 10 * 6, logger });
     let deliveries = 0;
     const counting = { handle: (delivery: Delivery) => (deliveries++, sink.handle(delivery)), stop: () => sink.stop(), onPartitionsRevoked: sink.onPartitionsRevoked };
-    const pipeline = new OrderPipeline(bus, counting, { topic: ORDERS, groupId: GROUP, maxInFlight: sink.maxInFlight(24) });
+    const pipeline = new OrderPipeline(bus, counting, { topic: ORDERS, groupId: GROUP, maxInFlight: sink.maxInFlight });
     await bus.publish(ORDERS, ordersFrom(0, 24 * 20));
     await pipeline.start();
     await bus.caughtUp(GROUP, ORDERS, 10_000);
