@@ -93,7 +93,7 @@ describe('the orderflow bin', () => {
     const debug = await viaSymlink(['produce', '--count', '10'], { KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'debug', LOG_FORMAT: 'pretty' });
     expect(debug.code).toBe(1);
     expect(debug.stdout).toBe('');
-    expect(debug.stderr).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} DEBUG .*component=kafkajs/m);
+    expect(debug.stderr).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] DEBUG: .*"component":"kafkajs/m);
   });
 
   describe('produce --file against the stack', () => {
