@@ -1,15 +1,10 @@
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
 import { CliProcess, SinkKind, SESSION_TIMEOUT_S } from '../../support/fault-service';
-import { FaultSuite, scenarioId, secondsSince } from './fault-suite';
+import { FaultSuite, lastAssignment, scenarioId, secondsSince } from './fault-suite';
 
 const ORDERS = 10_000;
 
-/** The partitions a consumer was last assigned, from its own log. */
-const assignment = (consumer: CliProcess): number[] | undefined => {
-  const assigned = consumer.records().filter((r) => r.msg === 'Kafka subscription assigned partitions');
-  return assigned[assigned.length - 1]?.partitions as number[] | undefined;
-};
 
 /**
  * F4: two consumers share a group on a 6-partition topic; one is killed with -9 mid-run. Once the
@@ -22,14 +17,8 @@ export const rebalance = (suite: FaultSuite, sink: SinkKind): void => {
     const started = Date.now();
     const lane = await suite.lane(id, sink);
     const cases = validOrders(ORDERS, { seed: 404, runId: lane.group, prefix: lane.prefix });
-    const victim = suite.consumer(`${id}-consumer-a`, lane);
-    const survivor = suite.consumer(`${id}-consumer-b`, lane);
-    await waitFor(
-      () => assignment(victim)?.length === 3 && assignment(survivor)?.length === 3,
-      120_000,
-      () => `the two consumers to share the 6 partitions (a: ${assignment(victim)}, b: ${assignment(survivor)})`,
-    );
-    const victimPartitions = assignment(victim)!;
+    const [victim, survivor] = await suite.twoMembers(id, lane);
+    const victimPartitions = lastAssignment(victim)!;
 
     const commits = suite.watchCommits(lane);
     const producer = suite.feed(lane, cases);
@@ -42,7 +31,7 @@ export const rebalance = (suite: FaultSuite, sink: SinkKind): void => {
 
     const ends = await suite.positionsWhenDone(lane, producer);
     await commits.untilCaughtUp(ends, 240_000);
-    expect(assignment(survivor)?.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(lastAssignment(survivor)?.sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(await survivor.stop()).toEqual({ code: 0, signal: null });
     await commits.stop();
 

@@ -1,19 +1,12 @@
 import { waitFor } from '../../support/fault-kafka';
 import { validOrders } from '../../support/fault-payloads';
 import { CliProcess, SinkKind, SESSION_TIMEOUT_S } from '../../support/fault-service';
-import { BATCHED_DUPLICATES, FaultSuite, scenarioId, secondsSince } from './fault-suite';
+import { assignments, BATCHED_DUPLICATES, FaultSuite, lastAssignment, scenarioId, secondsSince } from './fault-suite';
 
 const ORDERS = 8_000;
 /** What the other member must commit while the frozen one is away: more than a batch on every partition. */
 const COMMITTED_WHILE_FROZEN = 3_000;
 
-/** The partitions a consumer was last assigned, and how many assignments it logged. */
-const assignments = (consumer: CliProcess): Array<{ partitions: number[]; generation: number }> =>
-  consumer
-    .records()
-    .filter((r) => r.msg === 'Kafka subscription assigned partitions')
-    .map((r) => ({ partitions: (r.partitions as number[]) ?? [], generation: Number(r.generation) }));
-const assignment = (consumer: CliProcess): number[] | undefined => assignments(consumer).at(-1)?.partitions;
 
 /**
  * F7 (issue 9, item 1): a member frozen past its session timeout while it holds open batches.
@@ -35,14 +28,8 @@ export const sessionExpiry = (suite: FaultSuite, sink: SinkKind): void => {
     const started = Date.now();
     const lane = await suite.lane(id, sink);
     const cases = validOrders(ORDERS, { seed: 707, runId: lane.group, prefix: lane.prefix });
-    const frozen = suite.consumer(`${id}-consumer-a`, lane);
-    const other = suite.consumer(`${id}-consumer-b`, lane);
-    await waitFor(
-      () => assignment(frozen)?.length === 3 && assignment(other)?.length === 3,
-      120_000,
-      () => `the two consumers to share the 6 partitions (a: ${assignment(frozen)}, b: ${assignment(other)})`,
-    );
-    const frozenPartitions = assignment(frozen)!;
+    const [frozen, other] = await suite.twoMembers(id, lane);
+    const frozenPartitions = lastAssignment(frozen)!;
     const generationBefore = assignments(frozen).at(-1)!.generation;
 
     const commits = suite.watchCommits(lane);
@@ -54,14 +41,14 @@ export const sessionExpiry = (suite: FaultSuite, sink: SinkKind): void => {
     const committedAtFreeze = commits.total;
 
     // The group drops A after its session timeout; B takes all six and commits past A's positions.
-    await waitFor(() => assignment(other)?.length === 6, 120_000, () => `B to be given all partitions (it has ${assignment(other)})`);
+    await waitFor(() => lastAssignment(other)?.length === 6, 120_000, () => `B to be given all partitions (it has ${lastAssignment(other)})`);
     await commits.until(committedAtFreeze + COMMITTED_WHILE_FROZEN, 180_000);
     expect(Date.now() - frozenAt).toBeGreaterThan(SESSION_TIMEOUT_S * 1000);
     expect(await other.stop()).toEqual({ code: 0, signal: null });
 
     frozen.kill('SIGCONT');
     const resumedAt = Date.now();
-    await waitFor(() => assignment(frozen)?.length === 6, 120_000, () => `A to rejoin with all partitions (it has ${assignment(frozen)})`);
+    await waitFor(() => lastAssignment(frozen)?.length === 6, 120_000, () => `A to rejoin with all partitions (it has ${lastAssignment(frozen)})`);
     // A learnt late: its later generation was announced, and its held work revoked first.
     expect(assignments(frozen).at(-1)!.generation).toBeGreaterThan(generationBefore);
 

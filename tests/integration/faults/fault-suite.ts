@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { BatchedStore, checkBatches, ndjsonRecords } from '../../support/fault-batches';
-import { CommitSample, CommitWatcher, KafkaProbe, SteadyProducer, TopicRecord } from '../../support/fault-kafka';
+import { CommitSample, CommitWatcher, KafkaProbe, SteadyProducer, TopicRecord, waitFor } from '../../support/fault-kafka';
 import { ArchiveExpectation, batchClosers, CASE_HEADER, CLOSER_PREFIX, FaultCase } from '../../support/fault-payloads';
 import { account, Ledger, renderReliabilityDoc, ScenarioResult } from '../../support/fault-report';
 import { aLane, buildService, CliProcess, Lane, LOG_DIR, objectPrefix, serviceEnv, SinkKind } from '../../support/fault-service';
@@ -87,6 +87,21 @@ export class FaultSuite {
   /** Starts `orderflow consume` on the lane; whatever is still running at the end is killed. */
   consumer(name: string, lane: Lane, overrides: Record<string, string> = {}): CliProcess {
     return this.cli(name, lane, ['consume'], overrides);
+  }
+
+  /**
+   * Two consumers of the lane's group, once they share its 6 partitions three and three (F4, F7):
+   * a fault then hits one member while the other keeps its own partitions moving.
+   */
+  async twoMembers(id: string, lane: Lane): Promise<readonly [CliProcess, CliProcess]> {
+    const a = this.consumer(`${id}-consumer-a`, lane);
+    const b = this.consumer(`${id}-consumer-b`, lane);
+    await waitFor(
+      () => lastAssignment(a)?.length === 3 && lastAssignment(b)?.length === 3,
+      120_000,
+      () => `the two consumers to share the 6 partitions (a: ${lastAssignment(a)}, b: ${lastAssignment(b)})`,
+    );
+    return [a, b];
   }
 
   /** Runs another `orderflow` command with the lane's configuration. */
@@ -176,3 +191,13 @@ export const BATCHED_DUPLICATES =
   'was read back and held the same orders, each object exactly its partition\'s orders from its start offset on, and no order was in two objects.';
 
 export const secondsSince = (start: number): number => (Date.now() - start) / 1000;
+
+/** The assignments a consumer logged, in order: its partitions and the generation they came with. */
+export const assignments = (consumer: CliProcess): Array<{ partitions: number[]; generation: number }> =>
+  consumer
+    .records()
+    .filter((r) => r.msg === 'Kafka subscription assigned partitions')
+    .map((r) => ({ partitions: (r.partitions as number[]) ?? [], generation: Number(r.generation) }));
+
+/** The partitions a consumer was last assigned, from its own log. */
+export const lastAssignment = (consumer: CliProcess): number[] | undefined => assignments(consumer).at(-1)?.partitions;
