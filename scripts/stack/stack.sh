@@ -429,21 +429,30 @@ kafka_ready() {
   echo "$pid" >"$KAFKA_READY"
 }
 
-kafka_wait() {
-  local t0 deadline
-  t0="$(now)"
+# Waits until the check `$2` passes. Dies, with the last lines of a log, when `$3` says the
+# server exited (log `$4`) or STACK_TIMEOUT passes (log `$5`); `$6` tells where to look.
+await_server() {
+  local name="$1" ready="$2" running="$3" exit_log="$4" timeout_log="$5" see="$6" deadline
   deadline=$((SECONDS + STACK_TIMEOUT))
-  until kafka_ready; do
-    if ! live_pid "$KAFKA_PID" kafka.Kafka >/dev/null; then
-      tail -n 20 "$KAFKA_OUT" >&2 || true
-      die "kafka exited during startup; see $KAFKA_OUT and $KAFKA_LOGS/server.log"
+  until "$ready"; do
+    if ! "$running"; then
+      tail -n 20 "$exit_log" >&2 || true
+      die "$name exited during startup; see $see"
     fi
     if ((SECONDS >= deadline)); then
-      tail -n 20 "$KAFKA_LOGS/server.log" >&2 || true
-      die "kafka not ready after ${STACK_TIMEOUT}s; see $KAFKA_LOGS/server.log and $KAFKA_OUT"
+      tail -n 20 "$timeout_log" >&2 || true
+      die "$name not ready after ${STACK_TIMEOUT}s; see $see"
     fi
-    sleep 0.3
+    sleep 0.2
   done
+}
+
+kafka_running() { live_pid "$KAFKA_PID" kafka.Kafka >/dev/null; }
+
+kafka_wait() {
+  local t0
+  t0="$(now)"
+  await_server kafka kafka_ready kafka_running "$KAFKA_OUT" "$KAFKA_LOGS/server.log" "$KAFKA_OUT and $KAFKA_LOGS/server.log"
   log "kafka: ready on 127.0.0.1:$KAFKA_PORT (PLAINTEXT) and localhost:$KAFKA_SASL_PORT (SASL_SSL) after $(elapsed "$t0") s"
 }
 
@@ -497,21 +506,12 @@ minio_create_bucket() {
   rm -f "$body"
 }
 
+minio_running() { live_pid "$MINIO_PID" minio >/dev/null; }
+
 minio_wait() {
-  local t0 deadline
+  local t0
   t0="$(now)"
-  deadline=$((SECONDS + STACK_TIMEOUT))
-  until minio_ready; do
-    if ! live_pid "$MINIO_PID" minio >/dev/null; then
-      tail -n 20 "$MINIO_OUT" >&2 || true
-      die "minio exited during startup; see $MINIO_OUT"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 20 "$MINIO_OUT" >&2 || true
-      die "minio not ready after ${STACK_TIMEOUT}s; see $MINIO_OUT"
-    fi
-    sleep 0.2
-  done
+  await_server minio minio_ready minio_running "$MINIO_OUT" "$MINIO_OUT" "$MINIO_OUT"
   minio_create_bucket
   log "minio: ready on $(minio_url) after $(elapsed "$t0") s"
 }
@@ -669,20 +669,9 @@ postgres_launch() {
 postgres_pid() { pg_as head -n 1 "$(pg_home)/data/postmaster.pid" 2>/dev/null || echo "?"; }
 
 postgres_wait() {
-  local t0 deadline
+  local t0
   t0="$(now)"
-  deadline=$((SECONDS + STACK_TIMEOUT))
-  until postgres_ready; do
-    if ! postgres_running; then
-      tail -n 20 "$(pg_home)/server.log" >&2 || true
-      die "postgres exited during startup; see $(pg_home)/server.log"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 20 "$(pg_home)/server.log" >&2 || true
-      die "postgres not ready after ${STACK_TIMEOUT}s; see $(pg_home)/server.log"
-    fi
-    sleep 0.2
-  done
+  await_server postgres postgres_ready postgres_running "$(pg_home)/server.log" "$(pg_home)/server.log" "$(pg_home)/server.log"
   log "postgres: ready on 127.0.0.1:$POSTGRES_PORT (database $PG_DATABASE, role $PG_ROLE) after $(elapsed "$t0") s"
 }
 
