@@ -20,6 +20,13 @@ const charged = (orderId: string, amount: number, currency = 'EUR'): ChargeOutco
 });
 const declined: ChargeOutcome = { status: 'declined', code: 'PAYMENT.LIMIT_EXCEEDED', reason: 'too much' };
 
+/** A fixture for one test, with order ids that no other test uses (they may share a database). */
+const freshFixture = async (makeFixture: () => Promise<PaymentLedgerFixture>) => {
+  const { ledger } = await makeFixture();
+  const run = randomUUID().slice(0, 8);
+  return { ledger, order: (n: string) => `${run}-order-${n}` };
+};
+
 /**
  * The contract of every PaymentLedger (in memory, PostgreSQL), and of the simulated gateway on
  * top of it: one outcome per order id, the first, also under concurrent duplicates; a refund only
@@ -30,11 +37,7 @@ export const describePaymentLedgerContract = (name: string, makeFixture: () => P
     let ledger: PaymentLedger;
     let order: (name: string) => string;
 
-    beforeEach(async () => {
-      ({ ledger } = await makeFixture());
-      const run = randomUUID().slice(0, 8);
-      order = (n) => `${run}-order-${n}`;
-    });
+    beforeEach(async () => ({ ledger, order } = await freshFixture(makeFixture)));
 
     const record = (orderId: string, outcome: ChargeOutcome, amount = 149.99) =>
       ledger.recordCharge({ orderId, customer: 'c-1', amount, currency: 'EUR', outcome });
@@ -92,11 +95,7 @@ export const describePaymentLedgerContract = (name: string, makeFixture: () => P
     let ledger: PaymentLedger;
     let order: (name: string) => string;
 
-    beforeEach(async () => {
-      ({ ledger } = await makeFixture());
-      const run = randomUUID().slice(0, 8);
-      order = (n) => `${run}-order-${n}`;
-    });
+    beforeEach(async () => ({ ledger, order } = await freshFixture(makeFixture)));
 
     const request = (orderId: string, amount: number): ChargeRequest => ({ orderId, customer: 'c-1', amount, currency: 'EUR' });
 
