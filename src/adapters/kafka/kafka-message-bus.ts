@@ -1,7 +1,7 @@
 import { Kafka, Partitioners, Producer, ProducerBatch } from 'kafkajs';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
-import { MessageBusPort, OutboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+import { MessageBusPort, ConsumedThrough, OutboundMessage, TopicMessages, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
 import { BatchingOptions, KafkaBatchingPublisher } from './kafka-batching-publisher';
 import { createKafka, KafkaConnection, KafkaLogLevel, registerSnappyCodec, secretsOf } from './kafka-connection';
 import { ErrorContext, explainKafkaError } from './kafka-errors';
@@ -84,6 +84,11 @@ export class KafkaMessageBus implements MessageBusPort {
     } catch (error) {
       throw explainKafkaError(error, `publishing ${messages.length} message(s) to ${topic}`, this.errorContext);
     }
+  }
+
+  // TEMPORARY (wave 4 session 2): replaced by the transactional producer before this lands.
+  async publishTransactionally(_consumed: ConsumedThrough, _outputs: readonly TopicMessages[]): Promise<void> {
+    throw new Error('publishTransactionally is not implemented yet');
   }
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {

@@ -110,6 +110,8 @@ export class KafkaSubscription implements Subscription {
     private readonly settings: KafkaSubscriptionSettings,
   ) {
     this.topic = options.topic;
+    // TEMPORARY (wave 4 session 2): batch handlers are delivered natively before this lands.
+    if (options.handler === undefined) throw new Error('batchHandler is not supported yet');
     this.handler = options.handler;
     this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
     this.onPartitionsAssigned = options.onPartitionsAssigned ?? (() => {});

@@ -2,6 +2,8 @@ import { hasRoomFor, inFlightBytesOf, maxInFlightBytesOf, maxInFlightFor } from 
 import { PartitionOffsets } from '../../application/delivery/partition-offsets';
 import { ReplayBackoff } from '../../application/delivery/replay-backoff';
 import {
+  ConsumedThrough,
+  TopicMessages,
   Delivery,
   DeliveryHandler,
   Headers,
@@ -74,6 +76,11 @@ export class InMemoryMessageBus implements MessageBusPort {
       });
     }
     for (const group of this.groups.values()) group.recordsArrived(topic);
+  }
+
+  // TEMPORARY (wave 4 session 2): replaced before this lands.
+  async publishTransactionally(_consumed: ConsumedThrough, _outputs: readonly TopicMessages[]): Promise<void> {
+    throw new Error('publishTransactionally is not implemented yet');
   }
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
@@ -263,6 +270,8 @@ class InMemorySubscription implements Subscription {
     options: SubscriptionOptions,
   ) {
     this.topic = options.topic;
+    // TEMPORARY (wave 4 session 2): batch handlers are delivered natively before this lands.
+    if (options.handler === undefined) throw new Error('batchHandler is not supported yet');
     this.handler = options.handler;
     this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
     this.onPartitionsAssigned = options.onPartitionsAssigned ?? (() => {});

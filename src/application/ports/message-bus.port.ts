@@ -89,10 +89,44 @@ export interface Delivery {
  */
 export type DeliveryHandler = (delivery: Delivery) => void | Promise<void>;
 
+/**
+ * A run of one partition's messages handed over in one call (SubscriptionOptions.batchHandler):
+ * the cheap shape, with no Delivery, promise or closure per message, and acks as offset ranges.
+ *
+ * Batches of a partition are handed over in offset order, and the next may come before the
+ * previous is settled (as deliveries do): a handler that needs a partition's messages one after
+ * the other chains its batches itself. Every message counts against the in-flight bounds until it
+ * is acked, and the same commit rules hold as for deliveries: a partition's position moves only
+ * past a contiguous acked run, a nack replays from the first unacked offset.
+ */
+export interface DeliveryBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** As Delivery.generation: a batch belongs to one generation. */
+  readonly generation: number;
+  /** In offset order (not always contiguous: compaction and transaction markers leave gaps). Never empty. */
+  readonly messages: readonly InboundMessage[];
+  /** messages[0..index] are processed. Acking an index at or below one acked before changes nothing. */
+  ackThrough(index: number): void;
+  /**
+   * messages[index] and the rest of the batch were not processed: as Delivery.nack, the partition
+   * is replayed from the first unacked offset after its in-flight messages settle.
+   */
+  nack(index: number, reason: Error): void;
+}
+
+/**
+ * Called once per batch. A rejected promise nacks the batch's unacked rest. Resolving with
+ * messages unsettled leaves them in flight, to be settled later (a batching sink holds them).
+ */
+export type BatchHandler = (batch: DeliveryBatch) => void | Promise<void>;
+
 export interface SubscriptionOptions {
   readonly topic: string;
   readonly groupId: string;
-  readonly handler: DeliveryHandler;
+  /** Exactly one of `handler` (one call per message) and `batchHandler` (one call per partition batch); a bus refuses both or neither. */
+  readonly handler?: DeliveryHandler;
+  readonly batchHandler?: BatchHandler;
   /**
    * Upper bound on delivered-but-unsettled messages; the bus stops fetching (pauses) at the bound.
    * A function of the number of partitions assigned is evaluated again on every assignment, so a
@@ -124,7 +158,36 @@ export interface Subscription {
   readonly done: Promise<void>;
 }
 
+/** Messages for several topics, published together. */
+export interface TopicMessages {
+  readonly topic: string;
+  readonly messages: readonly OutboundMessage[];
+}
+
+/**
+ * A consume-transform-produce step: the outputs of a run of consumed messages, and the position
+ * after them, which becomes the group's committed position in the same transaction.
+ */
+export interface ConsumedThrough {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset of the next message to consume: the last consumed + 1, as Kafka commits. */
+  readonly nextOffset: string;
+  /** The generation the consumed messages were delivered in (a zombie of an older one is fenced). */
+  readonly generation: number;
+}
+
 export interface MessageBusPort {
   publish(topic: string, messages: readonly OutboundMessage[]): Promise<void>;
   subscribe(options: SubscriptionOptions): Promise<Subscription>;
+  /**
+   * Publishes every message and commits `consumed` for its group atomically: consumers that read
+   * committed data see all of the outputs or none, and the group's position moves past the inputs
+   * only with them (Kafka transactions, one transactional id per input partition, which fences a
+   * zombie owner of the same partition). A failure publishes nothing and commits nothing: the
+   * inputs stay unacked and are handled again. The caller still acks the inputs afterwards, so
+   * the subscription's own bookkeeping stays in step (its commit of the same position is a no-op).
+   */
+  publishTransactionally(consumed: ConsumedThrough, outputs: readonly TopicMessages[]): Promise<void>;
 }
