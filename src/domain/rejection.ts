@@ -19,8 +19,12 @@ export type RejectionCode =
   | 'ORDER.INVALID_PRODUCED_AT'
   | 'ORDER.UNKNOWN_CHANNEL';
 
-/** Where in the pipeline a message was rejected; becomes the DLQ `stage` header. */
-export type RejectionStage = 'decode' | 'validate' | 'score' | 'evaluate';
+/**
+ * The step of its stage at which a message was rejected (`decode`, `validate`, `score`,
+ * `evaluate`, or a step a stage names itself); becomes the DLQ `__connect.errors.stage` header,
+ * beside `orderflow.stage` with the stage's name.
+ */
+export type RejectionStage = string;
 
 export interface Rejection {
   readonly code: RejectionCode;
