@@ -1,4 +1,14 @@
-import { Delivery, DeliveryHandler, MessageBusPort, Subscription, SubscriptionOptions, textHeader } from '../../src/application/ports/message-bus.port';
+import {
+  BatchHandler,
+  Delivery,
+  DeliveryBatch,
+  DeliveryHandler,
+  InboundMessage,
+  MessageBusPort,
+  Subscription,
+  SubscriptionOptions,
+  textHeader,
+} from '../../src/application/ports/message-bus.port';
 
 export interface MessageBusFixture {
   readonly bus: MessageBusPort;
@@ -55,6 +65,14 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
       subscriptions.push(subscription);
       return subscription;
     };
+
+    const subscribeBatches = async (options: Omit<SubscriptionOptions, 'handler' | 'batchHandler'>, inbox: BatchInbox): Promise<Subscription> => {
+      const subscription = await fixture.bus.subscribe({ ...options, batchHandler: inbox.handler });
+      subscriptions.push(subscription);
+      return subscription;
+    };
+
+    const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
     const eventually = async (what: string, check: () => boolean | Promise<boolean>): Promise<void> => {
       const deadline = Date.now() + fixture.patienceMs;
@@ -417,6 +435,245 @@ export const describeMessageBusContract = (name: string, makeFixture: () => Prom
       expect(inbox.offsets().filter((offset) => offset === 0).length).toBeGreaterThanOrEqual(2);
       expect(inbox.offsets().filter((offset) => offset === 1).length).toBeGreaterThanOrEqual(2);
     });
+
+    describe('with a batch handler', () => {
+      it("hands over each partition's messages in offset order, in batches of one partition's run within maxInFlight", async () => {
+        const topic = await fixture.createTopic(3);
+        const groupId = `${topic}.g`;
+        await publishNumbered(topic, 30, (i) => `key-${i}`);
+        const inbox = new BatchInbox();
+        await subscribeBatches({ topic, groupId, maxInFlight: 4 }, inbox);
+        await eventually('every message', () => inbox.messages().length >= 30);
+
+        for (const batch of inbox.received) {
+          expect(batch.messages.length).toBeGreaterThan(0);
+          expect(batch.messages.length).toBeLessThanOrEqual(4);
+          expect(batch.messages.every((message) => message.topic === topic && message.partition === batch.partition)).toBe(true);
+          expect(batch.topic).toBe(topic);
+        }
+        // One call per run, not per message.
+        expect(Math.max(...inbox.received.map((batch) => batch.messages.length))).toBeGreaterThan(1);
+        const ends = [0, 1, 2].map((partition) => {
+          const offsets = inbox.messages().filter((message) => message.partition === partition).map((message) => Number(message.offset));
+          expect({ partition, offsets }).toEqual({ partition, offsets: offsets.map((_, i) => i) });
+          return offsets.length;
+        });
+        expect(ends.reduce((a, b) => a + b, 0)).toBe(30);
+        await committedReaches(groupId, topic, ends);
+      });
+
+      it('commits only past contiguous acked runs, across batches too, and a restart resumes at the first unacked message', async () => {
+        const topic = await fixture.createTopic(1);
+        const groupId = `${topic}.g`;
+        await publishNumbered(topic, 10);
+        const first = new BatchInbox(() => undefined);
+        const subscription = await subscribeBatches({ topic, groupId, maxInFlight: 5 }, first);
+        await eventually('five messages held', () => first.messages().length === 5);
+
+        // Part of a batch: 0 and 1 acked, 2 to 4 still held.
+        first.ackThroughOffset(1);
+        await committedReaches(groupId, topic, [2]);
+        await eventually('the two that fit again', () => first.messages().length === 7);
+        // A later batch acked whole: past the gap at 2, so nothing more may be committed.
+        const later = first.received.filter((batch) => Number(batch.messages[0]!.offset) >= 5);
+        expect(later.flatMap((batch) => batch.messages.map((message) => message.offset))).toEqual(['5', '6']);
+        later.forEach(ackAll);
+        await pause(fixture.patienceMs / 20);
+        expect(await fixture.committed(groupId, topic)).toEqual([2]);
+        await subscription.stop({ deadlineMs: 0 });
+        expect(await fixture.committed(groupId, topic)).toEqual([2]);
+
+        const second = new BatchInbox();
+        await subscribeBatches({ topic, groupId }, second);
+        await eventually('the redelivery', () => second.messages().length >= 8);
+        expect(second.offsets()).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+        await committedReaches(groupId, topic, [10]);
+      });
+
+      it('replays from a nacked index once the messages before it settle: the nacked message and what follows, never what was acked', async () => {
+        const topic = await fixture.createTopic(1);
+        const groupId = `${topic}.g`;
+        await publishNumbered(topic, 5);
+        let nacked = false;
+        const inbox = new BatchInbox((batch) => {
+          const index = batch.messages.findIndex((message) => message.offset === '2');
+          if (nacked || index < 0) return ackAll(batch);
+          nacked = true;
+          // The nack comes first; what precedes it in the batch is acked later than the first
+          // replay backoff, and the replay must wait for that (or it would start at 0).
+          batch.nack(index, new Error('archive unavailable'));
+          if (index > 0) setTimeout(() => batch.ackThrough(index - 1), fixture.patienceMs / 10);
+        });
+        await subscribeBatches({ topic, groupId }, inbox);
+        await committedReaches(groupId, topic, [5]);
+
+        const offsets = inbox.offsets();
+        const afterNack = offsets.slice(offsets.indexOf(4) + 1);
+        expect(afterNack).toEqual([2, 3, 4]);
+        expect(offsets.filter((offset) => offset < 2)).toEqual([0, 1]);
+      });
+
+      it('nacks the unacked rest of a batch whose handler throws or rejects', async () => {
+        const topic = await fixture.createTopic(1);
+        const groupId = `${topic}.g`;
+        await publishNumbered(topic, 6);
+        let threw = false;
+        let rejected = false;
+        const inbox = new BatchInbox((batch) => {
+          const offsets = batch.messages.map((message) => message.offset);
+          if (!threw && offsets.includes('1')) {
+            threw = true;
+            batch.ackThrough(offsets.indexOf('1'));
+            throw new Error('synchronous failure');
+          }
+          if (!rejected && offsets.includes('3')) {
+            rejected = true;
+            batch.ackThrough(offsets.indexOf('3'));
+            return Promise.reject(new Error('asynchronous failure'));
+          }
+          return ackAll(batch);
+        });
+        await subscribeBatches({ topic, groupId }, inbox);
+        await committedReaches(groupId, topic, [6]);
+        const deliveries = [0, 1, 2, 3, 4, 5].map((offset) => inbox.offsets().filter((delivered) => delivered === offset).length);
+        expect(deliveries).toEqual([1, 1, 2, 2, 3, 3]);
+      });
+
+      it('holds what a handler resolves without settling: nothing is committed, and maxInFlight stops deliveries', async () => {
+        const topic = await fixture.createTopic(2);
+        const groupId = `${topic}.g`;
+        await publishNumbered(topic, 30, (i) => `key-${i}`);
+        const inbox = new BatchInbox(() => undefined);
+        await subscribeBatches({ topic, groupId, maxInFlight: 5 }, inbox);
+        const observed: number[] = [];
+        for (let seen = 0; inbox.messages().length < 30 || seen < inbox.received.length; ) {
+          await eventually('the next batches', () => inbox.received.length > seen);
+          // Give the bus every chance to exceed the bound before looking.
+          await pause(fixture.patienceMs / 20);
+          const fresh = inbox.received.slice(seen);
+          seen = inbox.received.length;
+          observed.push(fresh.reduce((sum, batch) => sum + batch.messages.length, 0));
+          if (observed.length === 1) expect(await fixture.committed(groupId, topic)).toEqual([0, 0]);
+          fresh.forEach(ackAll);
+        }
+        expect(observed[0]).toBe(5);
+        expect(Math.max(...observed)).toBe(5);
+        expect(observed.reduce((a, b) => a + b, 0)).toBe(30);
+      });
+
+      it('never has more unsettled key and value bytes than maxInFlightBytes, splitting a run there, and delivers a larger message alone', async () => {
+        const topic = await fixture.createTopic(1);
+        const sizes = [40, 40, 40, 250, 40, 40];
+        await fixture.bus.publish(
+          topic,
+          sizes.map((size, i) => ({ key: null, value: Buffer.alloc(size, i) })),
+        );
+        const inbox = new BatchInbox(() => undefined);
+        await subscribeBatches({ topic, groupId: `${topic}.g`, maxInFlightBytes: 100 }, inbox);
+        const observed: number[][][] = [];
+        for (let seen = 0; inbox.messages().length < sizes.length || seen < inbox.received.length; ) {
+          await eventually('the next batches', () => inbox.received.length > seen);
+          await pause(fixture.patienceMs / 20);
+          const fresh = inbox.received.slice(seen);
+          seen = inbox.received.length;
+          observed.push(fresh.map((batch) => batch.messages.map((message) => message.value!.length)));
+          fresh.forEach(ackAll);
+        }
+        expect(observed).toEqual([[[40, 40]], [[40]], [[250]], [[40, 40]]]);
+      });
+
+      it('revokes the partitions of a member that holds batches when another joins; what it acks then is committed, its next batches are of a newer generation', async () => {
+        const topic = await fixture.createTopic(2);
+        const groupId = `${topic}.g`;
+        await publishNumbered(topic, 6, (i) => `key-${i}`);
+        const held = new BatchInbox(() => undefined);
+        let revocations = 0;
+        await fixture.bus
+          .subscribe({
+            topic,
+            groupId,
+            batchHandler: held.handler,
+            onPartitionsRevoked: () => {
+              revocations++;
+              held.received.forEach(ackAll);
+            },
+          })
+          .then((subscription) => subscriptions.push(subscription));
+        await eventually('the six messages to be held', () => held.messages().length === 6);
+        const before = held.received[0]!.generation;
+        expect(held.received.every((batch) => batch.generation === before)).toBe(true);
+        expect(revocations).toBe(0);
+
+        const other = new Inbox();
+        await subscribe({ topic, groupId }, other);
+        await eventually('the revocation', () => revocations > 0);
+        expect(revocations).toBe(1);
+        await eventually('all six committed', async () => (await fixture.committed(groupId, topic)).reduce((a, b) => a + b, 0) === 6);
+
+        const heldBefore = held.received.length;
+        await publishNumbered(topic, 20, (i) => `later-${i}`);
+        await eventually('later messages for both members', () => held.received.length > heldBefore && other.received.length > 0);
+        expect(held.received.slice(heldBefore).every((batch) => batch.generation > before)).toBe(true);
+        // Committed before the partitions moved: nothing of the first six reaches anyone again.
+        const seen = [...held.messages(), ...other.received.map((delivery) => delivery.message)].map((m) => `${m.partition}:${m.offset}`);
+        expect(new Set(seen).size).toBe(seen.length);
+      });
+
+      it('counts a batch of an earlier generation in flight until settled, and settling it commits nothing', async () => {
+        const topic = await fixture.createTopic(1);
+        const groupId = `${topic}.g`;
+        await publishNumbered(topic, 3);
+        const events: string[] = [];
+        const held = new BatchInbox((batch) => {
+          for (const message of batch.messages) events.push(`delivered ${message.offset} in ${batch.generation}`);
+        });
+        const subscription = await fixture.bus.subscribe({
+          topic,
+          groupId,
+          batchHandler: held.handler,
+          maxInFlight: 3,
+          onPartitionsRevoked: () => events.push('revoked'),
+          onPartitionsAssigned: (partitions, generation) => events.push(`assigned ${partitions.join()} in ${generation}`),
+        });
+        subscriptions.push(subscription);
+        await eventually('three messages held', () => held.messages().length === 3);
+        const before = held.received[0]!.generation;
+        expect(events).toEqual([`assigned 0 in ${before}`, ...[0, 1, 2].map((offset) => `delivered ${offset} in ${before}`)]);
+
+        await fixture.loseSession(subscription);
+        await eventually('the next assignment', () => events.some((event) => event.startsWith('assigned') && !event.endsWith(` in ${before}`)));
+        // The old generation's three messages still fill maxInFlight: nothing of the new one yet.
+        await pause(fixture.patienceMs / 20);
+        expect(held.received.every((batch) => batch.generation === before)).toBe(true);
+        const old = [...held.received];
+        old.forEach(ackAll);
+        await eventually('the redelivery in the next generation', () => held.messages().filter((message) => message.offset === '2').length === 2);
+        const after = held.received[held.received.length - 1]!.generation;
+        expect(after).toBeGreaterThan(before);
+
+        const revoked = events.indexOf('revoked');
+        expect(events.filter((event) => event === 'revoked')).toHaveLength(1);
+        expect(events.slice(0, revoked).every((event) => !event.endsWith(` in ${after}`))).toBe(true);
+        expect(events.slice(revoked + 1)).toEqual([`assigned 0 in ${after}`, ...[0, 1, 2].map((offset) => `delivered ${offset} in ${after}`)]);
+        // Acked in the old generation: committed nothing; the new generation holds its batch.
+        await subscription.stop({ deadlineMs: 0 });
+        expect(await fixture.committed(groupId, topic)).toEqual([0]);
+      });
+
+      it('refuses a subscription with both a handler and a batch handler, or neither', async () => {
+        const topic = await fixture.createTopic(1);
+        const groupId = `${topic}.g`;
+        const both = fixture.bus.subscribe({ topic, groupId, handler: () => undefined, batchHandler: () => undefined });
+        await expect(both).rejects.toThrow(`Subscription of group ${groupId} to ${topic}: give exactly one of handler (per message) and batchHandler (per batch), not both`);
+        await expect(fixture.bus.subscribe({ topic, groupId })).rejects.toThrow(/exactly one of handler .* and batchHandler .*neither was given/);
+        // Neither joined the group: a member that does gets everything.
+        await publishNumbered(topic, 2);
+        const inbox = new BatchInbox();
+        await subscribeBatches({ topic, groupId }, inbox);
+        await committedReaches(groupId, topic, [2]);
+        expect(inbox.offsets()).toEqual([0, 1]);
+      });
+    });
   });
 };
 
@@ -436,5 +693,38 @@ class Inbox {
     return this.received.map((delivery) => Number(delivery.message.offset));
   }
 }
+
+/** Records every batch, then lets the test's reaction (ack through the last message by default) settle it. */
+class BatchInbox {
+  readonly received: DeliveryBatch[] = [];
+  readonly handler: BatchHandler;
+
+  constructor(react: (batch: DeliveryBatch) => void | Promise<void> = ackAll) {
+    this.handler = (batch) => {
+      this.received.push(batch);
+      return react(batch);
+    };
+  }
+
+  messages(): InboundMessage[] {
+    return this.received.flatMap((batch) => batch.messages);
+  }
+
+  offsets(): number[] {
+    return this.messages().map((message) => Number(message.offset));
+  }
+
+  /** Acks every message of the partition up to this offset, whichever batches hold them. */
+  ackThroughOffset(offset: number, partition = 0): void {
+    for (const batch of this.received) {
+      if (batch.partition !== partition) continue;
+      let last = batch.messages.length - 1;
+      while (last >= 0 && Number(batch.messages[last]!.offset) > offset) last--;
+      if (last >= 0) batch.ackThrough(last);
+    }
+  }
+}
+
+const ackAll = (batch: DeliveryBatch): void => batch.ackThrough(batch.messages.length - 1);
 
 const sameArray = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -1,7 +1,9 @@
 import { hasRoomFor, inFlightBytesOf, maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
 import { PartitionOffsets } from '../../application/delivery/partition-offsets';
 import { ReplayBackoff } from '../../application/delivery/replay-backoff';
+import { BatchSettled, SubscriptionHandler, subscriptionHandlerOf, TrackedDeliveryBatch } from '../../application/delivery/tracked-delivery-batch';
 import {
+  BatchHandler,
   ConsumedThrough,
   TopicMessages,
   Delivery,
@@ -36,6 +38,9 @@ export interface InMemoryMessageBusOptions {
  * redelivery of everything past the committed position after a crash, a restart or a
  * rebalance. It is what the demo runs on and what the at-least-once tests lean on, so it keeps
  * Kafka's semantics rather than a queue's: nothing is removed when it is consumed.
+ *
+ * A batch handler gets, at each partition's turn, everything the partition holds past its cursor
+ * that fits the in-flight bounds, in one DeliveryBatch (a Kafka fetch returns such runs too).
  */
 export class InMemoryMessageBus implements MessageBusPort {
   private readonly topics = new Map<string, StoredRecord[][]>();
@@ -84,6 +89,7 @@ export class InMemoryMessageBus implements MessageBusPort {
   }
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    subscriptionHandlerOf(options);
     this.partitionsOf(options.topic);
     let group = this.groups.get(options.groupId);
     if (group === undefined) {
@@ -245,7 +251,7 @@ interface PartitionState {
 class InMemorySubscription implements Subscription {
   readonly topic: string;
   readonly done: Promise<void>;
-  private readonly handler: DeliveryHandler;
+  private readonly handler: SubscriptionHandler;
   private readonly onPartitionsRevoked: () => void;
   private readonly onPartitionsAssigned: (partitions: readonly number[], generation: number) => void;
   private readonly maxInFlightOption: SubscriptionOptions['maxInFlight'];
@@ -270,9 +276,7 @@ class InMemorySubscription implements Subscription {
     options: SubscriptionOptions,
   ) {
     this.topic = options.topic;
-    // TEMPORARY (wave 4 session 2): batch handlers are delivered natively before this lands.
-    if (options.handler === undefined) throw new Error('batchHandler is not supported yet');
-    this.handler = options.handler;
+    this.handler = subscriptionHandlerOf(options);
     this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
     this.onPartitionsAssigned = options.onPartitionsAssigned ?? (() => {});
     this.maxInFlightOption = options.maxInFlight;
@@ -377,12 +381,65 @@ class InMemorySubscription implements Subscription {
       if (!hasRoomFor({ count: this.inFlight, bytes: this.inFlightBytes }, this.bounds, inFlightBytesOf(record))) return;
       this.nextPartition++;
       idle = 0;
+      if (this.handler.kind === 'batch') {
+        this.deliverBatch(state, log, this.handler.handler);
+        continue;
+      }
       const offset = state.cursor++;
-      this.deliver(state, offset, record);
+      this.deliver(state, offset, record, this.handler.handler);
     }
   }
 
-  private deliver(state: PartitionState, offset: number, record: StoredRecord): void {
+  /**
+   * Hands over, as one batch, everything the partition has from its cursor on that fits the
+   * in-flight bounds (at least one message: the caller checked that it fits).
+   */
+  private deliverBatch(state: PartitionState, log: readonly StoredRecord[], handler: BatchHandler): void {
+    const messages: InboundMessage[] = [];
+    do {
+      const offset = state.cursor++;
+      const record = log[offset]!;
+      state.offsets.delivered(offset);
+      this.inFlight++;
+      this.inFlightBytes += inFlightBytesOf(record);
+      messages.push(toInbound(this.topic, state.partition, offset, record));
+    } while (
+      state.cursor < log.length &&
+      hasRoomFor({ count: this.inFlight, bytes: this.inFlightBytes }, this.bounds, inFlightBytesOf(log[state.cursor]!))
+    );
+    const batch = new TrackedDeliveryBatch(this.topic, state.partition, this.generation, messages, state, this.batchSettled);
+    try {
+      const result = handler(batch);
+      if (result instanceof Promise) result.catch((error: unknown) => batch.nackUnacked(asError(error)));
+    } catch (error) {
+      batch.nackUnacked(asError(error));
+    }
+  }
+
+  /** A batch's range settled: as deliveries' ack and nack, for the whole range at once. */
+  private readonly batchSettled: BatchSettled<PartitionState> = (batch, first, last, nackReason) => {
+    const state = batch.context;
+    this.inFlight -= last - first + 1;
+    this.inFlightBytes -= batch.bytesOf(first, last);
+    if (batch.generation !== this.generation || !this.partitions.includes(state)) {
+      this.afterSettle();
+      return;
+    }
+    const firstOffset = Number(batch.messages[first]!.offset);
+    const lastOffset = Number(batch.messages[last]!.offset);
+    if (nackReason === undefined) {
+      if (state.offsets.ackRange(firstOffset, lastOffset)) {
+        this.backoff.progressed(state.partition);
+        this.group.commit(this.topic, state.partition, state.offsets.position, batch.generation);
+      }
+    } else {
+      state.replaying = true;
+      state.offsets.nackRange(firstOffset, lastOffset);
+    }
+    this.afterSettle(state);
+  };
+
+  private deliver(state: PartitionState, offset: number, record: StoredRecord, handler: DeliveryHandler): void {
     const generation = this.generation;
     const bytes = inFlightBytesOf(record);
     state.offsets.delivered(offset);
@@ -418,7 +475,7 @@ class InMemorySubscription implements Subscription {
       },
     };
     try {
-      const result = this.handler(delivery);
+      const result = handler(delivery);
       if (result instanceof Promise) result.catch((error: unknown) => delivery.nack(asError(error)));
     } catch (error) {
       delivery.nack(asError(error));

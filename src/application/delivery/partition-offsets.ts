@@ -8,13 +8,18 @@
  * and transaction markers leave gaps), so the tracker follows delivered offsets rather than
  * counting up by one.
  *
+ * Delivered offsets are kept in two parallel arrays, found again by binary search: no map entry
+ * or object per message, so a batch of a thousand messages costs two array pushes each, and a
+ * range ack (a DeliveryBatch's ackThrough) is one search and a loop.
+ *
  * Offsets are kept as numbers: exact up to 2^53, i.e. centuries at a million messages a second.
  */
 export class PartitionOffsets {
   private offsets: number[] = [];
-  private acked: boolean[] = [];
+  private states: OffsetState[] = [];
+  /** Every delivered offset before this index is acked. */
   private head = 0;
-  private indexOf = new Map<number, number>();
+  private unsettled = 0;
   private nextPosition: number;
 
   constructor(startPosition: number) {
@@ -26,43 +31,68 @@ export class PartitionOffsets {
     return this.head < this.offsets.length ? (this.offsets[this.head] as number) : this.nextPosition;
   }
 
+  /** Delivered offsets neither acked nor nacked yet. */
   get inFlight(): number {
-    return this.indexOf.size;
+    return this.unsettled;
   }
 
   delivered(offset: number): void {
     if (this.offsets.length > 0 && offset <= (this.offsets[this.offsets.length - 1] as number)) {
       throw new Error(`Offset ${offset} delivered out of order`);
     }
-    this.indexOf.set(offset, this.offsets.length);
     this.offsets.push(offset);
-    this.acked.push(false);
+    this.states.push(IN_FLIGHT);
+    this.unsettled++;
     this.nextPosition = offset + 1;
   }
 
-  /** Marks an offset done; returns true when the position moved. Acks of unknown offsets are ignored. */
+  /** Marks an offset done; returns true when the position moved. Acks of unknown or settled offsets are ignored. */
   ack(offset: number): boolean {
-    const index = this.indexOf.get(offset);
-    if (index === undefined) return false;
-    this.indexOf.delete(offset);
-    this.acked[index] = true;
+    return this.ackRange(offset, offset);
+  }
+
+  /**
+   * Marks every in-flight offset from `first` through `last` done (offsets settled before, and
+   * the gaps between delivered offsets, are skipped); returns true when the position moved.
+   */
+  ackRange(first: number, last: number): boolean {
+    let index = this.indexAtOrAfter(first);
+    for (; index < this.offsets.length && (this.offsets[index] as number) <= last; index++) {
+      if (this.states[index] !== IN_FLIGHT) continue;
+      this.states[index] = ACKED;
+      this.unsettled--;
+    }
     const before = this.head;
-    while (this.head < this.offsets.length && this.acked[this.head] === true) this.head++;
+    while (this.head < this.offsets.length && this.states[this.head] === ACKED) this.head++;
+    const moved = this.head !== before;
     if (this.head > 1024 && this.head * 2 > this.offsets.length) this.compact();
-    return this.head !== before;
+    return moved;
   }
 
   /**
    * Gives up on an in-flight offset without acking it: it no longer counts as in flight, but
-   * the position can never pass it. Returns false for unknown offsets.
+   * the position can never pass it. Returns false for unknown or settled offsets.
    */
   nack(offset: number): boolean {
-    return this.indexOf.delete(offset);
+    return this.nackRange(offset, offset) > 0;
+  }
+
+  /** nack() for every in-flight offset from `first` through `last`; returns how many there were. */
+  nackRange(first: number, last: number): number {
+    let nacked = 0;
+    for (let index = this.indexAtOrAfter(first); index < this.offsets.length && (this.offsets[index] as number) <= last; index++) {
+      if (this.states[index] !== IN_FLIGHT) continue;
+      this.states[index] = NACKED;
+      this.unsettled--;
+      nacked++;
+    }
+    return nacked;
   }
 
   /** Whether an offset was delivered and is neither acked nor nacked yet. */
   isInFlight(offset: number): boolean {
-    return this.indexOf.has(offset);
+    const index = this.indexAtOrAfter(offset);
+    return this.offsets[index] === offset && this.states[index] === IN_FLIGHT;
   }
 
   /**
@@ -72,18 +102,33 @@ export class PartitionOffsets {
   rewind(): number {
     const position = this.position;
     this.offsets = [];
-    this.acked = [];
+    this.states = [];
     this.head = 0;
-    this.indexOf = new Map();
+    this.unsettled = 0;
     this.nextPosition = position;
     return position;
   }
 
+  /** The index of the first delivered offset at or after `offset` that is not below the head (acked ones are done). */
+  private indexAtOrAfter(offset: number): number {
+    let low = this.head;
+    let high = this.offsets.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.offsets[middle] as number) < offset) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
   private compact(): void {
-    const shift = this.head;
-    this.offsets = this.offsets.slice(shift);
-    this.acked = this.acked.slice(shift);
+    this.offsets = this.offsets.slice(this.head);
+    this.states = this.states.slice(this.head);
     this.head = 0;
-    this.indexOf = new Map([...this.indexOf].map(([offset, index]) => [offset, index - shift] as const));
   }
 }
+
+const IN_FLIGHT = 0;
+const ACKED = 1;
+const NACKED = 2;
+type OffsetState = typeof IN_FLIGHT | typeof ACKED | typeof NACKED;
