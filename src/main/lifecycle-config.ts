@@ -3,16 +3,20 @@ import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
 import { DEFAULT_MAX_CONNECTIONS, describeDatabaseUrl, PostgresSettings } from '../adapters/postgres/postgres-connection';
 import { DEFAULT_PAYMENT_SETTINGS, SimulatedPaymentSettings } from '../adapters/payment/simulated-payment-gateway';
+import { DEFAULT_SPEND_LIMIT_SETTINGS, MAX_SPEND_AMOUNT, SpendLimitSettings } from '../application/spend-limit';
 import { ConfigError, Env, fromString } from './env-config';
 
 /**
- * The settings of the lifecycle's side effects (stock and payments), kept apart from the
- * archive's in env-config.ts. Without DATABASE_URL the embedded in-memory adapters are used.
+ * The settings of the lifecycle's side effects and state (stock, payments, the spend limit),
+ * kept apart from the archive's in env-config.ts. Without DATABASE_URL the embedded in-memory
+ * adapters are used.
  */
 export interface LifecycleConfig {
-  /** PostgreSQL for stock and payments; undefined: in memory. */
+  /** PostgreSQL for stock, payments and the spend limit's window; undefined: in memory. */
   readonly postgres?: PostgresSettings;
   readonly payment: SimulatedPaymentSettings;
+  /** The validation stage's per-customer limit: ORDERFLOW_FRAUD_LIMIT in any 60 minutes of event time. */
+  readonly spendLimit: SpendLimitSettings;
   /** JSON file of SKU → quantity that seeds SKUs the inventory does not know yet, on start. */
   readonly stockFile?: string;
 }
@@ -26,6 +30,8 @@ const Decimal = (name: string, min: number, max: number) =>
 const Variables = t.partial({
   ORDERFLOW_PAYMENT_LIMIT: Decimal('an amount >= 0 (e.g. 5000 or 2500.50)', 0, Number.MAX_SAFE_INTEGER),
   ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: Decimal('a rate from 0 to 1 (e.g. 0.05)', 0, 1),
+  // Bounded so that the limit in cents is an exact integer.
+  ORDERFLOW_FRAUD_LIMIT: Decimal(`an amount from 0 to ${MAX_SPEND_AMOUNT} (e.g. 10000 or 2500.50)`, 0, MAX_SPEND_AMOUNT),
   ORDERFLOW_STOCK_FILE: fromString('a file path', (s) => (s.length > 0 ? s : undefined)),
 });
 
@@ -78,14 +84,17 @@ export const loadLifecycleConfig = (env: Env): LifecycleConfig => {
       limit: v.ORDERFLOW_PAYMENT_LIMIT ?? DEFAULT_PAYMENT_SETTINGS.limit,
       transientFailureRate: v.ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE ?? DEFAULT_PAYMENT_SETTINGS.transientFailureRate,
     },
+    spendLimit: { windowMs: DEFAULT_SPEND_LIMIT_SETTINGS.windowMs, limit: v.ORDERFLOW_FRAUD_LIMIT ?? DEFAULT_SPEND_LIMIT_SETTINGS.limit },
     ...(v.ORDERFLOW_STOCK_FILE === undefined ? {} : { stockFile: v.ORDERFLOW_STOCK_FILE }),
   };
 };
 
-/** For the startup log: where stock and payments live, with the password left out. */
+/** For the startup log: where stock, payments and the spend window live, with the password left out. */
 export const describeLifecycleConfig = (config: LifecycleConfig): Record<string, unknown> => ({
   stockAndPayments: config.postgres === undefined ? 'memory' : `postgres ${describeDatabaseUrl(config.postgres.url)}`,
   paymentLimit: config.payment.limit,
   paymentTransientFailureRate: config.payment.transientFailureRate,
+  fraudLimit: config.spendLimit.limit,
+  fraudWindowMinutes: config.spendLimit.windowMs / 60_000,
   ...(config.stockFile === undefined ? {} : { stockFile: config.stockFile }),
 });

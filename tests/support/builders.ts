@@ -1,4 +1,5 @@
 import { Headers, InboundMessage } from '../../src/application/ports/message-bus.port';
+import { SpendCandidate } from '../../src/application/ports/spend-limit.port';
 import { createOrder, Order, OrderFields } from '../../src/domain/order';
 
 let sequence = 0;
@@ -51,3 +52,12 @@ export const anInboundMessage = (overrides: Partial<InboundMessage> = {}): Inbou
 /** Headers as name → text (the last of a repeated name), for assertions on the headers this application writes. */
 export const headersAsText = (headers: Headers): Record<string, string> =>
   Object.fromEntries(headers.map(({ key, value }) => [key, value.toString('utf8')]));
+
+/** An order as the spend limit judges it: 100.00 by C-9 at the seed's sample time. */
+export const aSpendCandidate = (overrides: Partial<SpendCandidate> = {}): SpendCandidate => ({
+  customer: 'C-9',
+  orderId: nextId(),
+  eventTimeMs: Date.parse('2026-11-22T10:00:00.000Z'),
+  amount: 100,
+  ...overrides,
+});

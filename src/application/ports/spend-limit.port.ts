@@ -1,11 +1,15 @@
 /** An order as the spend limit judges it. */
 export interface SpendCandidate {
+  /** Non-empty. Each customer has a window of their own. */
   readonly customer: string;
-  /** The idempotency key: an order is judged once; later calls get the first decision. */
+  /**
+   * The idempotency key, non-empty: an order is judged once; later calls get the first decision.
+   * An order belongs to one customer, so the key is the pair (customer, order id).
+   */
   readonly orderId: string;
-  /** The order's event time (epoch ms): the window ends here. */
+  /** The order's event time, whole epoch milliseconds: the window ends here. */
   readonly eventTimeMs: number;
-  /** The order's total, in the currency's major unit. */
+  /** The order's total, in the currency's major unit: finite and >= 0; judged in whole cents. */
   readonly amount: number;
 }
 
@@ -26,7 +30,10 @@ export interface SpendJudgement {
  * judgements is the order of that topic.
  *
  * A rejected promise is a transient failure (the database is unreachable): nothing was recorded,
- * and the caller retries.
+ * and the caller retries. So a candidate that can never be judged must not reach `judge`: the
+ * stage checks it first with `spendCandidateProblem` (src/application/spend-limit.ts) and rejects
+ * the order with a stable code. An adapter given one anyway throws a RangeError naming the field,
+ * before it records anything, so that the bug is loud rather than a silent admission.
  */
 export interface SpendLimitPort {
   judge(candidate: SpendCandidate): Promise<SpendJudgement>;

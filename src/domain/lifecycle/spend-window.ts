@@ -11,6 +11,8 @@ interface Entry {
   readonly eventTimeMs: number;
   readonly cents: number;
   readonly admitted: boolean;
+  /** Kept, not recomputed: once older entries are evicted a recount could give another answer. */
+  readonly spentBeforeCents: number;
 }
 
 /**
@@ -19,9 +21,9 @@ interface Entry {
  * (`windowMs` long, inclusive of its end) over `limit`. Refused orders spend nothing.
  *
  * Deterministic: the same orders in the same order give the same decisions, whatever the
- * clock says. That is what lets a restarted stage rebuild this state by replaying the
- * customer-keyed topic it reads, as a Kafka Streams changelog is replayed (adr/0014), and what
- * makes a redelivered order get its first decision again (it is looked up by id).
+ * clock says, and a redelivered order gets its first decision again (it is looked up by id).
+ * InMemorySpendLimit runs these rules as they are; PostgresSpendLimit runs the same rules in SQL,
+ * so that the state outlives the process (adr/0014).
  *
  * Memory is bounded by event time: entries older than the newest event time seen minus twice
  * the window can no longer matter to any order that is not a full window late, and are
@@ -49,12 +51,12 @@ export class SpendWindow {
     const from = eventTimeMs - this.windowMs;
     let spentCents = 0;
     for (const entry of entries) {
-      if (entry.orderId === orderId) return { admitted: entry.admitted, spentBefore: this.spentBefore(entries, entry) };
+      if (entry.orderId === orderId) return { admitted: entry.admitted, spentBefore: entry.spentBeforeCents / 100 };
       if (entry.admitted && entry.eventTimeMs > from && entry.eventTimeMs <= eventTimeMs) spentCents += entry.cents;
     }
     const cents = toCents(amount);
     const admitted = spentCents + cents <= this.limitCents;
-    entries.push({ orderId, eventTimeMs, cents, admitted });
+    entries.push({ orderId, eventTimeMs, cents, admitted, spentBeforeCents: spentCents });
     this.byCustomer.set(customer, entries);
     this.entries++;
     if (eventTimeMs > this.newestMs) this.newestMs = eventTimeMs;
@@ -66,16 +68,6 @@ export class SpendWindow {
   /** How many orders the window remembers, across customers; for metrics and tests. */
   get size(): number {
     return this.entries;
-  }
-
-  /** The spend an entry was judged against, recomputed from the entries that came before it. */
-  private spentBefore(entries: readonly Entry[], judged: Entry): number {
-    let cents = 0;
-    for (const entry of entries) {
-      if (entry === judged) break;
-      if (entry.admitted && entry.eventTimeMs > judged.eventTimeMs - this.windowMs && entry.eventTimeMs <= judged.eventTimeMs) cents += entry.cents;
-    }
-    return cents / 100;
   }
 
   private evict(): void {

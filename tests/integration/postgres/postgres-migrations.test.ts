@@ -4,13 +4,15 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'pg';
+import type * as NodePgMigrate from 'node-pg-migrate/dist/bundle/index';
 import { closePostgresPool, createPostgresPool, quoteIdentifier } from '../../../src/adapters/postgres/postgres-connection';
-import { migrate, MIGRATIONS_TABLE } from '../../../src/adapters/postgres/postgres-migrations';
+import { migrate, MIGRATIONS_DIR, MIGRATIONS_TABLE } from '../../../src/adapters/postgres/postgres-migrations';
 import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv, REPO_ROOT } from '../../support/stack-env';
 
 const run = promisify(execFile);
-const EXPECTED_TABLES = ['payments', 'refunds', 'reservations', 'stock'];
+const EXPECTED_TABLES = ['payments', 'refunds', 'reservations', 'spend_judgements', 'stock'];
+const MIGRATIONS = ['1764547200000_stock-reservations-payments', '1764633600000_spend-judgements'];
 
 describe('migrate (node-pg-migrate, SQL files)', () => {
   const url = readStackEnv().databaseUrl;
@@ -45,7 +47,7 @@ describe('migrate (node-pg-migrate, SQL files)', () => {
     const schema = freshSchema();
     const pool = poolFor(schema);
     const logger = new LoggerSpy();
-    expect(await migrate(pool, logger, { schema })).toEqual(['1764547200000_stock-reservations-payments']);
+    expect(await migrate(pool, logger, { schema })).toEqual(MIGRATIONS);
     expect(await tablesIn(pool, schema)).toEqual(EXPECTED_TABLES);
     expect(await migrate(pool, logger, { schema })).toEqual([]);
     expect(logger.messages('info')).toEqual(['database migrated']);
@@ -55,11 +57,29 @@ describe('migrate (node-pg-migrate, SQL files)', () => {
     const schema = freshSchema();
     // One pool per "process": each holds its own connections, as separate processes would.
     const results = await Promise.all(Array.from({ length: 5 }, () => migrate(poolFor(schema), new LoggerSpy(), { schema })));
-    expect(results.flat()).toEqual(['1764547200000_stock-reservations-payments']);
+    expect(results.flat()).toEqual(MIGRATIONS);
     const pool = poolFor(schema);
     expect(await tablesIn(pool, schema)).toEqual(EXPECTED_TABLES);
     const applied = await pool.query(`SELECT name FROM ${quoteIdentifier(schema)}.${MIGRATIONS_TABLE}`);
-    expect(applied.rowCount).toBe(1);
+    expect(applied.rowCount).toBe(MIGRATIONS.length);
+  });
+
+  it('upgrades a database at the first version to the newest, keeping its rows', async () => {
+    const schema = freshSchema();
+    const pool = poolFor(schema);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runner } = require('node-pg-migrate') as typeof NodePgMigrate;
+    const client = await pool.connect();
+    try {
+      const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+      await runner({ dbClient: client, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count: 1, schema, createSchema: true, logger: quiet });
+    } finally {
+      client.release(true);
+    }
+    await pool.query(`INSERT INTO stock (sku, available) VALUES ('kept', 7)`);
+    expect(await migrate(pool, new LoggerSpy(), { schema })).toEqual(MIGRATIONS.slice(1));
+    expect(await tablesIn(pool, schema)).toEqual(EXPECTED_TABLES);
+    expect((await pool.query(`SELECT available FROM stock WHERE sku = 'kept'`)).rows).toEqual([{ available: 7 }]);
   });
 
   it('returns its connection destroyed, so no pooled connection keeps the search_path or the lock it used', async () => {
@@ -86,7 +106,7 @@ describe('migrate (node-pg-migrate, SQL files)', () => {
       env: { ...process.env, DATABASE_URL: url, SCHEMA: schema },
       timeout: 60_000,
     });
-    expect(JSON.parse(stdout)).toEqual(['1764547200000_stock-reservations-payments']);
-    expect(existsSync(path.join(REPO_ROOT, 'dist/adapters/postgres/migrations/1764547200000_stock-reservations-payments.sql'))).toBe(true);
+    expect(JSON.parse(stdout)).toEqual(MIGRATIONS);
+    for (const name of MIGRATIONS) expect(existsSync(path.join(REPO_ROOT, `dist/adapters/postgres/migrations/${name}.sql`))).toBe(true);
   });
 });

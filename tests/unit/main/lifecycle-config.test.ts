@@ -12,8 +12,24 @@ const problemsOf = (env: Record<string, string>): readonly string[] => {
 };
 
 describe('loadLifecycleConfig', () => {
-  it('defaults to in-memory stock and payments, a limit of 5000 and no transient failures', () => {
-    expect(loadLifecycleConfig({})).toEqual({ payment: { limit: 5000, transientFailureRate: 0 } });
+  it('defaults to in-memory stock and payments, a limit of 5000 and no transient failures, and a fraud limit of 10000 an hour', () => {
+    expect(loadLifecycleConfig({})).toEqual({
+      payment: { limit: 5000, transientFailureRate: 0 },
+      spendLimit: { windowMs: 3_600_000, limit: 10_000 },
+    });
+  });
+
+  it('reads ORDERFLOW_FRAUD_LIMIT as an amount >= 0, cents included, and 0 (admit nothing but free orders), up to the largest exact in cents', () => {
+    expect(loadLifecycleConfig({ ORDERFLOW_FRAUD_LIMIT: '2500.50' }).spendLimit).toEqual({ windowMs: 3_600_000, limit: 2500.5 });
+    expect(loadLifecycleConfig({ ORDERFLOW_FRAUD_LIMIT: '0' }).spendLimit.limit).toBe(0);
+    expect(loadLifecycleConfig({ ORDERFLOW_FRAUD_LIMIT: ' ' }).spendLimit.limit).toBe(10_000);
+    expect(loadLifecycleConfig({ ORDERFLOW_FRAUD_LIMIT: '90071992547409' }).spendLimit.limit).toBe(90_071_992_547_409);
+  });
+
+  it.each(['-1', 'abc', '1e4', '10,000', 'Infinity', '100000000000000'])('refuses ORDERFLOW_FRAUD_LIMIT=%s with a message naming it', (value) => {
+    expect(problemsOf({ ORDERFLOW_FRAUD_LIMIT: value })).toEqual([
+      `ORDERFLOW_FRAUD_LIMIT is invalid: expected an amount from 0 to 90071992547409 (e.g. 10000 or 2500.50), got "${value}"`,
+    ]);
   });
 
   it('reads DATABASE_URL (postgres:// or postgresql://), the payment settings and the stock file', () => {
@@ -22,10 +38,12 @@ describe('loadLifecycleConfig', () => {
       ORDERFLOW_PAYMENT_LIMIT: '2500.50',
       ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: '0.05',
       ORDERFLOW_STOCK_FILE: 'stock.json',
+      ORDERFLOW_FRAUD_LIMIT: '7500',
     });
     expect(config).toEqual({
       postgres: { url: 'postgresql://orderflow:pw@127.0.0.1:19432/orderflow', maxConnections: 8 },
       payment: { limit: 2500.5, transientFailureRate: 0.05 },
+      spendLimit: { windowMs: 3_600_000, limit: 7500 },
       stockFile: 'stock.json',
     });
     expect(loadLifecycleConfig({ DATABASE_URL: 'postgres://u:p@db/x' }).postgres?.url).toBe('postgres://u:p@db/x');
@@ -36,9 +54,11 @@ describe('loadLifecycleConfig', () => {
       DATABASE_URL: 'mysql://orderflow:hunter2-secret@db:3306/orders',
       ORDERFLOW_PAYMENT_LIMIT: '-1',
       ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: '1.5',
+      ORDERFLOW_FRAUD_LIMIT: 'ten thousand',
     });
     expect(problems).toEqual([
       'DATABASE_URL is invalid: expected a postgres:// or postgresql:// URL, got a mysql:// URL (value hidden)',
+      'ORDERFLOW_FRAUD_LIMIT is invalid: expected an amount from 0 to 90071992547409 (e.g. 10000 or 2500.50), got "ten thousand"',
       'ORDERFLOW_PAYMENT_LIMIT is invalid: expected an amount >= 0 (e.g. 5000 or 2500.50), got "-1"',
       'ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE is invalid: expected a rate from 0 to 1 (e.g. 0.05), got "1.5"',
     ]);
@@ -60,6 +80,8 @@ describe('describeLifecycleConfig', () => {
       stockAndPayments: 'postgres orderflow@127.0.0.1:19432/orderflow',
       paymentLimit: 5000,
       paymentTransientFailureRate: 0,
+      fraudLimit: 10_000,
+      fraudWindowMinutes: 60,
     });
     expect(describeLifecycleConfig(loadLifecycleConfig({})).stockAndPayments).toBe('memory');
   });

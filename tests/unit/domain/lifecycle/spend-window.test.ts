@@ -32,6 +32,16 @@ describe('SpendWindow', () => {
     expect(window.size).toBe(3);
   });
 
+  it('answers a redelivery with the spend it was first judged against, also after older entries were evicted', () => {
+    const window = new SpendWindow(HOUR, 10_000);
+    window.admit('C-1', 'o-1', T0, 6_000);
+    expect(window.admit('C-1', 'o-2', T0 + 30 * 60_000, 3_000)).toEqual({ admitted: true, spentBefore: 6_000 });
+    // Another customer moves event time on far enough that o-1 is evicted and o-2 is not.
+    window.admit('C-2', 'o-3', T0 + 2 * HOUR + 10 * 60_000, 1);
+    expect(window.size).toBe(2);
+    expect(window.admit('C-1', 'o-2', T0 + 30 * 60_000, 3_000)).toEqual({ admitted: true, spentBefore: 6_000 });
+  });
+
   it('keeps memory bounded by event time', () => {
     const window = new SpendWindow(HOUR, 10_000);
     for (let i = 0; i < 10_000; i++) window.admit(`C-${i % 50}`, `o-${i}`, T0 + i * 60_000, 1);
