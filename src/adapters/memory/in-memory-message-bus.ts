@@ -13,6 +13,7 @@ import {
   Subscription,
   SubscriptionOptions,
 } from '../../application/ports/message-bus.port';
+import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { partitionForKey } from './murmur2-partitioner';
 
 interface StoredRecord {
@@ -36,10 +37,18 @@ export interface InMemoryMessageBusOptions {
  * redelivery of everything past the committed position after a crash, a restart or a
  * rebalance. It is what the demo runs on and what the at-least-once tests lean on, so it keeps
  * Kafka's semantics rather than a queue's: nothing is removed when it is consumed.
+ *
+ * Its lifecycle is a Kafka client's: close() stops the subscriptions made through it (each drains
+ * and leaves its group), whose replay timers would otherwise keep the process alive, and it is
+ * not ready until started again. In memory the bus is also the broker, so its topics, groups and
+ * committed positions outlive close(): a test that restarts a service on the same bus subscribes
+ * again and is redelivered what was never committed.
  */
-export class InMemoryMessageBus implements MessageBusPort {
+export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
   private readonly topics = new Map<string, StoredRecord[][]>();
   private readonly groups = new Map<string, ConsumerGroup>();
+  private readonly subscriptions = new Set<Subscription>();
+  private closed = false;
   private readonly defaultPartitions: number;
   private readonly now: () => number;
   /** @internal */
@@ -90,7 +99,25 @@ export class InMemoryMessageBus implements MessageBusPort {
       group = new ConsumerGroup(this);
       this.groups.set(options.groupId, group);
     }
-    return group.join(options);
+    const subscription = group.join(options);
+    this.subscriptions.add(subscription);
+    const forget = (): void => void this.subscriptions.delete(subscription);
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  async start(): Promise<void> {
+    this.closed = false;
+  }
+
+  async ready(): Promise<void> {
+    if (this.closed) throw new Error('the in-memory message bus is closed');
+  }
+
+  /** Stops the subscriptions made through this bus, each draining up to the deadline (default 30 s), as KafkaMessageBus.close. */
+  async close(options: { deadlineMs?: number } = {}): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop(options)));
   }
 
   /**
