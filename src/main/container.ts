@@ -20,6 +20,8 @@ import { OrderStatistics } from '../application/order-statistics';
 import { LoggerPort } from '../application/ports/logger.port';
 import { ProcessOrders } from '../application/process-orders.use-case';
 import { OrderSinkDeps } from '../application/sink-writes';
+import { hasLifecycle } from '../application/ports/lifecycle.port';
+import { Resources } from '../application/resources';
 import { RiskScorerRegistry } from '../domain/risk';
 import { AppConfig, KafkaSettings } from './config';
 import { TOKENS } from './di-tokens';
@@ -123,6 +125,20 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
       maxInFlightBytes: config.maxInFlightBytes,
     });
   });
+
+  // The adapters with a lifecycle, whatever the config (or a test's override) bound: the stores
+  // before the clients of the bus, so that closing in reverse stops deliveries before the stores go.
+  container.bind(TOKENS.Resources).toDynamicValue(
+    (ctx) =>
+      new Resources(
+        [
+          { name: 'archive', resource: ctx.get(TOKENS.Archive) },
+          ...(config.bus === 'kafka' ? [{ name: 'kafka', resource: ctx.get(TOKENS.TopicAdmin) }] : []),
+          { name: 'message-bus', resource: ctx.get(TOKENS.MessageBus) },
+        ].flatMap(({ name, resource }) => (hasLifecycle(resource) ? [{ name, resource }] : [])),
+        ctx.get(TOKENS.Logger),
+      ),
+  );
 
   overrides(container);
   return container;

@@ -13,6 +13,7 @@ import type { MetricsPort } from '../application/ports/metrics.port';
 import type { OrderArchivePort } from '../application/ports/order-archive.port';
 import type { OrderDecoderPort, OrderEncoderPort } from '../application/ports/order-decoder.port';
 import type { ProcessOrders } from '../application/process-orders.use-case';
+import type { Resources } from '../application/resources';
 import type { RiskScorerRegistry } from '../domain/risk';
 import type { AppConfig } from './config';
 
@@ -35,4 +36,6 @@ export const TOKENS = {
   ProcessOrders: Symbol.for('orderflow.ProcessOrders') as ServiceIdentifier<ProcessOrders>,
   BatchedOrderSink: Symbol.for('orderflow.BatchedOrderSink') as ServiceIdentifier<BatchedOrderSink>,
   OrderPipeline: Symbol.for('orderflow.OrderPipeline') as ServiceIdentifier<OrderPipeline>,
+  /** Every adapter the container built that has a lifecycle: started in dependency order, closed in reverse. */
+  Resources: Symbol.for('orderflow.Resources') as ServiceIdentifier<Resources>,
 } as const;
