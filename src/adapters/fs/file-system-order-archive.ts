@@ -31,25 +31,21 @@ export class FileSystemOrderArchive implements ReadableOrderArchivePort, Lifecyc
 
   /** Creates the root directory (and its parents) if missing. */
   async start(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true }).catch((error: unknown) => {
+      throw (error as NodeJS.ErrnoException).code === 'EEXIST' ? this.notADirectory() : this.unusable(error);
+    });
     this.closed = false;
   }
 
   /** The root is a directory this process may write in. */
   async ready(): Promise<void> {
     if (this.closed) throw new Error(`the archive directory ${this.root} is closed`);
-    const problem = (error: unknown): Error => {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return new Error(`the archive directory ${this.root} does not exist`);
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new Error(`the archive directory ${this.root} is not writable (${code})`);
-      return new Error(`the archive directory ${this.root} cannot be used (${code ?? String(error)})`);
-    };
     const found = await stat(this.root).catch((error: unknown) => {
-      throw problem(error);
+      throw this.unusable(error);
     });
-    if (!found.isDirectory()) throw new Error(`the archive directory ${this.root} is not a directory`);
+    if (!found.isDirectory()) throw this.notADirectory();
     await access(this.root, constants.W_OK | constants.X_OK).catch((error: unknown) => {
-      throw problem(error);
+      throw this.unusable(error);
     });
   }
 
@@ -125,6 +121,18 @@ export class FileSystemOrderArchive implements ReadableOrderArchivePort, Lifecyc
     };
     await walk(this.root);
     return keys.filter((key) => key.startsWith(prefix)).sort();
+  }
+
+  private notADirectory(): Error {
+    return new Error(`the archive directory ${this.root} is not a directory (a file is in its place)`);
+  }
+
+  /** Why the root cannot serve, in words for /readyz: the path and the errno, nothing else. */
+  private unusable(error: unknown): Error {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new Error(`the archive directory ${this.root} does not exist`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new Error(`the archive directory ${this.root} is not writable (${code})`);
+    return new Error(`the archive directory ${this.root} cannot be used (${code ?? String(error)})`);
   }
 
   /** Refuses keys that would land outside the root, whatever the caller validated before. */

@@ -53,7 +53,7 @@ describe('FileSystemOrderArchive lifecycle', () => {
     await writeFile(file, 'not a directory');
     const archive = new FileSystemOrderArchive(file);
     await expect(archive.ready()).rejects.toThrow(`the archive directory ${file} is not a directory`);
-    await expect(archive.start()).rejects.toThrow(/EEXIST/);
+    await expect(archive.start()).rejects.toThrow(`the archive directory ${file} is not a directory (a file is in its place)`);
   });
 
   it('is not ready once the directory is gone', async () => {
