@@ -4,14 +4,23 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatChecks, runChecks } from './commands/check';
 import { runConsume } from './commands/consume';
 import { formatReplaySummary, runReplay } from './commands/replay-dlq';
-import { consumerCheck, formatCheckedInput, formatProduceSummary, generatedOrders, openInput, produce, readOrders } from './commands/produce';
+import {
+  consumerCheck,
+  formatCheckedInput,
+  formatProduceSummary,
+  generatedOrders,
+  openInput,
+  produce,
+  ProduceSummary,
+  readOrders,
+} from './commands/produce';
 import { formatSummary, runDemo } from './demo';
 import { AppConfig } from './config';
 import { CommandProfile, ConfigError, environmentWithDotEnv, loadConfig } from './env-config';
 import { buildContainer } from './container';
 import { TOKENS } from './di-tokens';
 import { OutboundMessage } from '../application/ports/message-bus.port';
-import { KafkaMessageBus } from '../adapters/kafka/kafka-message-bus';
+import { Resources } from '../application/resources';
 
 /**
  * Loads the configuration, or prints every problem and exits 2 (a usage error, not a crash).
@@ -206,14 +215,19 @@ export const buildCli = (): Command => {
         }
         messages = generatedOrders(options.count ?? 0, encoder);
       }
-      if (config.bus === 'kafka' && !(await brokerAnswers(container, config))) return;
-      const bus = container.get(TOKENS.MessageBus);
-      const summary = await produce(bus, messages, {
-        topic: config.ordersTopic,
-        ...(options.rate === undefined ? {} : { rate: options.rate }),
-      });
+      const resources = container.get(TOKENS.Resources);
+      let summary: ProduceSummary;
+      try {
+        if (!(await resourcesReady(resources, config))) return;
+        summary = await produce(container.get(TOKENS.MessageBus), messages, {
+          topic: config.ordersTopic,
+          ...(options.rate === undefined ? {} : { rate: options.rate }),
+        });
+      } finally {
+        // Flushes and disconnects the producer: every publish above is settled, and counted, by now.
+        await resources.close();
+      }
       summary.invalid = invalid;
-      if (bus instanceof KafkaMessageBus) await bus.close();
       process.stdout.write(formatProduceSummary(summary, config.ordersTopic));
       process.exitCode = summary.failed > 0 ? 1 : 0;
     });
@@ -246,20 +260,19 @@ export const buildCli = (): Command => {
 
 /**
  * Before the first publish: a broker that never answers would otherwise hold every publish for
- * its full delivery timeout (2 minutes). The same listing `check` does fails within seconds;
- * the reason goes to stderr and the exit code is 1.
+ * its full delivery timeout (2 minutes). Starting the clients and asking them whether they are
+ * ready (on Kafka, the same listing `check` does) fails within seconds; the reason goes to stderr
+ * and the exit code is 1.
  */
-const brokerAnswers = async (container: ReturnType<typeof buildContainer>, config: AppConfig): Promise<boolean> => {
-  const admin = container.get(TOKENS.TopicAdmin);
+const resourcesReady = async (resources: Resources, config: AppConfig): Promise<boolean> => {
   try {
-    await admin.listTopics();
+    await resources.start();
+    await resources.ready();
     return true;
   } catch (error) {
     process.stderr.write(`orderflow produce: nothing published to ${config.ordersTopic}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
     return false;
-  } finally {
-    await admin.close().catch(() => undefined);
   }
 };
 

@@ -23,6 +23,8 @@ import { PerOrderArchiveStage } from '../application/stages/per-order-archive.st
 import { deadLetterTopicOf, Stage } from '../application/stages/stage';
 import { StagePipeline } from '../application/stages/stage-pipeline';
 import { stageGroupId, StageRunner, StageRunOptions } from '../application/stages/stage-runner';
+import { hasLifecycle } from '../application/ports/lifecycle.port';
+import { Resources } from '../application/resources';
 import { RiskScorerRegistry } from '../domain/risk';
 import { AppConfig, KafkaSettings } from './config';
 import { TOKENS } from './di-tokens';
@@ -151,6 +153,20 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
       const stage = ctx.get(TOKENS.ArchiveStage);
       return new StagePipeline(ctx.get(TOKENS.StageRunner), stage, ctx.get(TOKENS.StageRunOptions)(stage));
     });
+
+  // The adapters with a lifecycle, whatever the config (or a test's override) bound: the stores
+  // before the clients of the bus, so that closing in reverse stops deliveries before the stores go.
+  container.bind(TOKENS.Resources).toDynamicValue(
+    (ctx) =>
+      new Resources(
+        [
+          { name: 'archive', resource: ctx.get(TOKENS.Archive) },
+          ...(config.bus === 'kafka' ? [{ name: 'kafka', resource: ctx.get(TOKENS.TopicAdmin) }] : []),
+          { name: 'message-bus', resource: ctx.get(TOKENS.MessageBus) },
+        ].flatMap(({ name, resource }) => (hasLifecycle(resource) ? [{ name, resource }] : [])),
+        ctx.get(TOKENS.Logger),
+      ),
+  );
 
   overrides(container);
   return container;

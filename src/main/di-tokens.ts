@@ -14,6 +14,7 @@ import type { StageMetricsPort } from '../application/ports/stage-metrics.port';
 import type { Stage } from '../application/stages/stage';
 import type { StagePipeline } from '../application/stages/stage-pipeline';
 import type { StageRunner, StageRunOptions } from '../application/stages/stage-runner';
+import type { Resources } from '../application/resources';
 import type { RiskScorerRegistry } from '../domain/risk';
 import type { AppConfig } from './config';
 
@@ -43,4 +44,6 @@ export const TOKENS = {
   ArchiveStage: Symbol.for('orderflow.ArchiveStage') as ServiceIdentifier<Stage>,
   /** The archive stage on the runner, as `consume` runs it. */
   ArchivePipeline: Symbol.for('orderflow.ArchivePipeline') as ServiceIdentifier<StagePipeline>,
+  /** Every adapter the container built that has a lifecycle: started in dependency order, closed in reverse. */
+  Resources: Symbol.for('orderflow.Resources') as ServiceIdentifier<Resources>,
 } as const;

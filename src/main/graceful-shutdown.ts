@@ -33,9 +33,13 @@ const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
  * The first signal drains; the deadline bounds the whole shutdown, as an orchestrator's grace
  * period does, and a second signal exits at once. Neither loses anything: what was not committed
  * is redelivered to the next consumer.
+ *
+ * A shutdown can also begin without a signal (`begin`, when a part of the process failed): the
+ * same drain within the same deadline. A signal during it joins it; only a second signal exits.
  */
 export class GracefulShutdown {
-  private signalledAt: number | undefined;
+  private startedAt: number | undefined;
+  private signalled = false;
   private target: Drainable | undefined;
   private draining: Promise<void> | undefined;
   private deadline: NodeJS.Timeout | undefined;
@@ -50,9 +54,15 @@ export class GracefulShutdown {
     for (const signal of SIGNALS) this.signals.on(signal, this.onSignal);
   }
 
-  /** A signal has arrived: start-up should go no further. */
+  /** A shutdown has begun (a signal, or `begin`): start-up should go no further. */
   get requested(): boolean {
-    return this.signalledAt !== undefined;
+    return this.startedAt !== undefined;
+  }
+
+  /** What is left of the deadline: all of it until a shutdown begins, never less than 0. */
+  get remainingMs(): number {
+    if (this.startedAt === undefined) return this.options.deadlineMs;
+    return Math.max(0, this.options.deadlineMs - (this.now() - this.startedAt));
   }
 
   /** The running pipeline; stopped at once if a signal came while it was starting. */
@@ -61,6 +71,12 @@ export class GracefulShutdown {
     if (!this.requested) return;
     this.options.logger.info({}, 'Shutting down: the pipeline started after the signal; draining it');
     this.drain();
+  }
+
+  /** Begins a shutdown that no signal asked for (`reason` says why); nothing happens if one has begun already. */
+  begin(reason: string): void {
+    if (this.requested) return;
+    this.startShutdown({ reason, starting: this.target === undefined }, `Shutting down: ${reason}`);
   }
 
   /** Resolves when the drain a signal started has finished (at once if none did). */
@@ -75,17 +91,26 @@ export class GracefulShutdown {
   }
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    if (this.requested) {
+    if (this.signalled) {
       this.options.logger.warn({ signal }, 'Second signal: exiting now; uncommitted messages will be redelivered');
       this.exit(exitCodeFor(signal));
       return;
     }
-    this.signalledAt = this.now();
-    const { deadlineMs } = this.options;
-    this.options.logger.info(
-      { signal, deadlineMs, starting: this.target === undefined },
+    this.signalled = true;
+    if (this.requested) {
+      this.options.logger.info({ signal }, 'Signal during the shutdown: it goes on; a second signal exits now');
+      return;
+    }
+    this.startShutdown(
+      { signal, starting: this.target === undefined },
       this.target === undefined ? 'Shutting down during start-up' : 'Shutting down: draining in-flight orders',
     );
+  };
+
+  private startShutdown(fields: Record<string, unknown>, message: string): void {
+    this.startedAt = this.now();
+    const { deadlineMs } = this.options;
+    this.options.logger.info({ ...fields, deadlineMs }, message);
     // The drain may hang on a store or a broker that does not answer, and so may the commit, the
     // leave and the producer flush after it: past the deadline the process exits with what it committed.
     this.deadline = setTimeout(() => {
@@ -94,12 +119,11 @@ export class GracefulShutdown {
     }, deadlineMs);
     this.deadline.unref();
     if (this.target !== undefined) this.drain();
-  };
+  }
 
   private drain(): void {
     if (this.draining !== undefined || this.target === undefined) return;
-    const remaining = Math.max(0, this.options.deadlineMs - (this.now() - this.signalledAt!));
-    this.draining = this.target.stop(drainBudget(remaining));
+    this.draining = this.target.stop(drainBudget(this.remainingMs));
   }
 }
 

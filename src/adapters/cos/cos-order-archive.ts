@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import S3 from 'ibm-cos-sdk/clients/s3';
+import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { ReadableOrderArchivePort } from '../../application/ports/order-archive.port';
 import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
 import { ConcurrencyLimit, limitConcurrency } from './concurrency-limit';
@@ -62,8 +63,11 @@ export const CHECK_PREFIX = '_orderflow-check/';
  * per write, and the SDK's default agent opens a connection (and a TLS handshake) per request.
  * The retry policy is ours, not the SDK's: it retries only what can succeed on another attempt,
  * and reports everything else at once, naming the cause and never a secret.
+ *
+ * There is nothing to open ahead (sockets open with the first request); readiness is a HEAD of the
+ * bucket, verify() a write and delete of a probe. Once closed, it stays closed.
  */
-export class CosOrderArchive implements ReadableOrderArchivePort {
+export class CosOrderArchive implements ReadableOrderArchivePort, LifecyclePort {
   private readonly client: S3;
   private readonly agent: http.Agent;
   /** Readiness probes: their own client, socket and slot, so writes filling the limit never hold a probe. */
@@ -153,6 +157,18 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
     return keys.sort();
   }
 
+  async start(): Promise<void> {
+    if (this.closing.signal.aborted) throw new Error('CosOrderArchive is closed');
+  }
+
+  ready(): Promise<void> {
+    return this.headBucket();
+  }
+
+  verify(): Promise<void> {
+    return this.checkWritable();
+  }
+
   /** Readiness: the endpoint answers, the credentials are accepted and the bucket exists. */
   async headBucket(): Promise<void> {
     // Outside the write limit: 64 writes held by a slow store must not make the probe time out,
@@ -168,7 +184,7 @@ export class CosOrderArchive implements ReadableOrderArchivePort {
   }
 
   /** Ends retry waits and frees the sockets. Call it once the pipeline has drained. */
-  close(): void {
+  async close(): Promise<void> {
     this.closing.abort();
     this.agent.destroy();
     this.probeAgent.destroy();

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { ReadableOrderArchivePort } from '../../application/ports/order-archive.port';
 
 /**
@@ -13,14 +15,50 @@ import { ReadableOrderArchivePort } from '../../application/ports/order-archive.
  * right after: the temporary file is fsynced before the rename (or a power cut could leave the
  * renamed file empty), and the directory after it (or the rename itself could be lost), as are
  * the parents of directories it created.
+ *
+ * It holds no handle between writes, so close() only marks it closed (it is not ready then); a
+ * later start() opens it again.
  */
-export class FileSystemOrderArchive implements ReadableOrderArchivePort {
+export class FileSystemOrderArchive implements ReadableOrderArchivePort, LifecyclePort {
   private readonly root: string;
   /** Directories already created; mkdir on every write would double the syscalls. */
   private readonly knownDirectories = new Set<string>();
+  private closed = false;
 
   constructor(root: string) {
     this.root = path.resolve(root);
+  }
+
+  /** Creates the root directory (and its parents) if missing. */
+  async start(): Promise<void> {
+    await mkdir(this.root, { recursive: true }).catch((error: unknown) => {
+      throw (error as NodeJS.ErrnoException).code === 'EEXIST' ? this.notADirectory() : this.unusable(error);
+    });
+    this.closed = false;
+  }
+
+  /** The root is a directory this process may write in. */
+  async ready(): Promise<void> {
+    if (this.closed) throw new Error(`the archive directory ${this.root} is closed`);
+    const found = await stat(this.root).catch((error: unknown) => {
+      throw this.unusable(error);
+    });
+    if (!found.isDirectory()) throw this.notADirectory();
+    await access(this.root, constants.W_OK | constants.X_OK).catch((error: unknown) => {
+      throw this.unusable(error);
+    });
+  }
+
+  /** Writes a probe and deletes it: what a put does, fsyncs included. */
+  async verify(): Promise<void> {
+    await this.ready();
+    const probe = `_orderflow-check/probe-${process.pid}-${randomBytes(4).toString('hex')}.json`;
+    await this.put(probe, Buffer.from('{}'));
+    await this.remove(probe);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
   }
 
   async put(key: string, body: Buffer): Promise<void> {
@@ -83,6 +121,18 @@ export class FileSystemOrderArchive implements ReadableOrderArchivePort {
     };
     await walk(this.root);
     return keys.filter((key) => key.startsWith(prefix)).sort();
+  }
+
+  private notADirectory(): Error {
+    return new Error(`the archive directory ${this.root} is not a directory (a file is in its place)`);
+  }
+
+  /** Why the root cannot serve, in words for /readyz: the path and the errno, nothing else. */
+  private unusable(error: unknown): Error {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new Error(`the archive directory ${this.root} does not exist`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new Error(`the archive directory ${this.root} is not writable (${code})`);
+    return new Error(`the archive directory ${this.root} cannot be used (${code ?? String(error)})`);
   }
 
   /** Refuses keys that would land outside the root, whatever the caller validated before. */

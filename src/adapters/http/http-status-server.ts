@@ -1,18 +1,10 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { ReadinessCheck } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
 
-/**
- * One thing the process needs before it can take traffic (the archive reachable, the consumer
- * in its group…). `check` resolves when ready and rejects with the reason when not.
- *
- * The reason's message is served as is on /readyz, which is typically reachable without
- * authentication: adapters must keep credentials, hosts with passwords and tokens out of it.
- */
-export interface ReadinessCheck {
-  readonly name: string;
-  check(): Promise<void>;
-}
+// Defined with the lifecycle port, which adapters and the supervisor speak; kept importable from here.
+export type { ReadinessCheck };
 
 /** What /metrics serves; PrometheusMetrics is one. */
 export interface MetricsSource {

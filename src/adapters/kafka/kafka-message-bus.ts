@@ -1,4 +1,5 @@
 import { Kafka, Partitioners, Producer, ProducerBatch } from 'kafkajs';
+import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
 import { MessageBusPort, ConsumedThrough, OutboundMessage, TopicMessages, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
@@ -40,8 +41,11 @@ const silentLogger: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} 
  * linger buffer, and one consumer-group member per subscription with explicit acks, contiguous
  * commits and replay on nack (see KafkaSubscription). Keys are placed by Kafka's murmur2
  * partitioner, as the Java client and InMemoryMessageBus place them.
+ *
+ * The producer connects on the first publish, or at start(); each subscription has a consumer of
+ * its own, connected when it subscribes. Once closed, the bus stays closed.
  */
-export class KafkaMessageBus implements MessageBusPort {
+export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
   private readonly kafka: Kafka;
   private readonly logger: LoggerPort;
   private readonly errorContext: ErrorContext;
@@ -51,6 +55,7 @@ export class KafkaMessageBus implements MessageBusPort {
   private readonly subscriptions = new Set<Subscription>();
   private producerConnected: Promise<void> | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   /** From a kafkajs client, or from connection settings (then errors also name the SASL user, never the password). */
   constructor(client: Kafka | KafkaConnection, options: KafkaMessageBusOptions = {}) {
@@ -128,12 +133,32 @@ export class KafkaMessageBus implements MessageBusPort {
     return subscription;
   }
 
+  /** Connects the producer now rather than at the first publish: a wrong address or password fails here, explained. */
+  async start(): Promise<void> {
+    if (this.closed) throw new Error('KafkaMessageBus is closed');
+    await this.connectProducer();
+  }
+
+  /**
+   * The producer is connected (it connects now if it is not). That the brokers still answer is
+   * the topic admin's readiness, which asks them; a consumer that fails ends its subscription.
+   */
+  async ready(): Promise<void> {
+    if (this.closed) throw new Error('the Kafka message bus is closed');
+    await this.connectProducer();
+  }
+
   /**
    * Stops the subscriptions (each drains up to the deadline and commits), sends what the linger
-   * buffer holds, and disconnects: the flush before exit the seed's producer did.
+   * buffer holds, and disconnects: the flush before exit the seed's producer did. A second call
+   * waits for the first.
    */
-  async close(options: { deadlineMs?: number } = {}): Promise<void> {
-    if (this.closed) return;
+  close(options: { deadlineMs?: number } = {}): Promise<void> {
+    this.closing ??= this.closeOnce(options);
+    return this.closing;
+  }
+
+  private async closeOnce(options: { deadlineMs?: number }): Promise<void> {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop(options)));
     await this.publisher.flush();

@@ -1,4 +1,5 @@
 import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
+import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { createKafka, KafkaConnection, secretsOf } from './kafka-connection';
 import { ErrorContext, explainKafkaError } from './kafka-errors';
@@ -37,11 +38,16 @@ export interface ConsumerLag {
  * Topic housekeeping and group offsets through the Kafka admin API: creating the topics the app
  * needs at startup (clearly refused when the principal may not), and the lag and committed
  * positions that metrics and tests read.
+ *
+ * It connects at start(), or at its first request; its readiness asks the brokers (a topic
+ * listing), which is what tells a process whether Kafka answers. After close() it is not ready
+ * until started again; a request made after close() connects anew.
  */
-export class KafkaTopicAdmin {
+export class KafkaTopicAdmin implements LifecyclePort {
   private readonly admin: Admin;
   private readonly errorContext: ErrorContext;
   private connecting: Promise<void> | undefined;
+  private closed = false;
 
   /** From a kafkajs client, or from connection settings (then errors also name the SASL user, never the password). */
   constructor(
@@ -131,10 +137,34 @@ export class KafkaTopicAdmin {
     });
   }
 
+  async start(): Promise<void> {
+    this.closed = false;
+    try {
+      await this.connect();
+    } catch (error) {
+      throw explainKafkaError(error, 'connecting the admin client', this.errorContext);
+    }
+  }
+
+  /** The brokers answer a metadata request: a real round trip each time, so /readyz should cache it (the status server does). */
+  async ready(): Promise<void> {
+    if (this.closed) throw new Error('the Kafka admin client is closed');
+    await this.listTopics();
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     if (this.connecting === undefined) return;
     this.connecting = undefined;
     await this.admin.disconnect();
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.admin.connect().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
   }
 
   private async warnOnPartitionMismatch(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
@@ -150,11 +180,7 @@ export class KafkaTopicAdmin {
   private async run<T>(action: string, operation: (admin: Admin) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        this.connecting ??= this.admin.connect().catch((error: unknown) => {
-          this.connecting = undefined;
-          throw error;
-        });
-        await this.connecting;
+        await this.connect();
         return await operation(this.admin);
       } catch (error) {
         // A fresh broker (or one that just moved a group's coordinator) answers group requests

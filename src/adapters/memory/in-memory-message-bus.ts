@@ -15,6 +15,7 @@ import {
   Subscription,
   SubscriptionOptions,
 } from '../../application/ports/message-bus.port';
+import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { partitionForKey } from './murmur2-partitioner';
 
 interface StoredRecord {
@@ -41,10 +42,18 @@ export interface InMemoryMessageBusOptions {
  *
  * A batch handler gets, at each partition's turn, everything the partition holds past its cursor
  * that fits the in-flight bounds, in one DeliveryBatch (a Kafka fetch returns such runs too).
+ *
+ * Its lifecycle is a Kafka client's: close() stops the subscriptions made through it (each drains
+ * and leaves its group), whose replay timers would otherwise keep the process alive, and it is
+ * not ready until started again. In memory the bus is also the broker, so its topics, groups and
+ * committed positions outlive close(): a test that restarts a service on the same bus subscribes
+ * again and is redelivered what was never committed.
  */
-export class InMemoryMessageBus implements MessageBusPort {
+export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
   private readonly topics = new Map<string, StoredRecord[][]>();
   private readonly groups = new Map<string, ConsumerGroup>();
+  private readonly subscriptions = new Set<Subscription>();
+  private closed = false;
   private readonly defaultPartitions: number;
   private readonly now: () => number;
   /** @internal */
@@ -96,7 +105,25 @@ export class InMemoryMessageBus implements MessageBusPort {
       group = new ConsumerGroup(this);
       this.groups.set(options.groupId, group);
     }
-    return group.join(options);
+    const subscription = group.join(options);
+    this.subscriptions.add(subscription);
+    const forget = (): void => void this.subscriptions.delete(subscription);
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  async start(): Promise<void> {
+    this.closed = false;
+  }
+
+  async ready(): Promise<void> {
+    if (this.closed) throw new Error('the in-memory message bus is closed');
+  }
+
+  /** Stops the subscriptions made through this bus, each draining up to the deadline (default 30 s), as KafkaMessageBus.close. */
+  async close(options: { deadlineMs?: number } = {}): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop(options)));
   }
 
   /**

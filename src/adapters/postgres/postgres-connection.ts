@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
 
 /** Where the database is and how many connections one process may hold. */
@@ -131,5 +132,39 @@ export const closePostgresPool = async (pool: Pool): Promise<void> => {
   if (pool.ended) return;
   await pool.end();
 };
+
+/**
+ * The owner of a process's pool, and so of its lifecycle: the adapters that query (PostgresInventory,
+ * PostgresPaymentLedger, migrate) are handed `pool` and never end it. A pool connects as queries need
+ * connections; start() makes the first one, so a wrong URL or password fails the start, explained.
+ * Once closed, it stays closed.
+ */
+export class PostgresConnectionPool implements LifecyclePort {
+  readonly pool: Pool;
+  private ending: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: PostgresSettings,
+    logger: LoggerPort,
+  ) {
+    this.pool = createPostgresPool(settings, logger);
+  }
+
+  start(): Promise<void> {
+    return this.ready();
+  }
+
+  /** The database answers a query. */
+  async ready(): Promise<void> {
+    if (this.ending !== undefined) throw new Error(`the PostgreSQL pool for ${describeDatabaseUrl(this.settings.url)} is closed`);
+    await pingPostgres(this.pool, this.settings.url);
+  }
+
+  /** Ends every connection once the queries in flight are done; a second call waits for the first (pg refuses a second end). */
+  close(): Promise<void> {
+    this.ending ??= closePostgresPool(this.pool);
+    return this.ending;
+  }
+}
 
 export const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;

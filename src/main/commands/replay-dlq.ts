@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TRUNCATION_HEADERS } from '../../adapters/kafka/dead-letter-fit';
 import { DLQ_HEADERS } from '../../adapters/kafka/kafka-dead-letter-sink';
-import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
 import { headerText, InboundMessage, MessageBusPort, OutboundMessage, textHeader } from '../../application/ports/message-bus.port';
 import { AppConfig } from '../config';
 import { buildContainer } from '../container';
@@ -111,7 +110,10 @@ export const runReplay = async (
   const container = buildContainer({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const bus = container.get(TOKENS.MessageBus);
   const admin = container.get(TOKENS.TopicAdmin);
+  const resources = container.get(TOKENS.Resources);
   try {
+    // Connects the clients first: a wrong address or password fails here, explained, before any group is joined.
+    await resources.start();
     const positions: ReplayPositions = {
       endOffsets: () => admin.endOffsets(config.dlqTopic),
       committed: (groupId) => admin.committedPositions(groupId, config.dlqTopic),
@@ -125,8 +127,7 @@ export const runReplay = async (
       dryRun: options.dryRun,
     });
   } finally {
-    if (bus instanceof KafkaMessageBus) await bus.close();
-    await admin.close();
+    await resources.close();
   }
 };
 

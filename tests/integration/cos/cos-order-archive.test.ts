@@ -6,6 +6,7 @@ import S3 from 'ibm-cos-sdk/clients/s3';
 import { CHECK_PREFIX, CosArchiveOptions, CosOrderArchive } from '../../../src/adapters/cos/cos-order-archive';
 import { CosArchiveError } from '../../../src/adapters/cos/cos-errors';
 import { describeOrderArchiveContract } from '../../contract/order-archive.contract';
+import { describeLifecycleContract } from '../../contract/lifecycle.contract';
 import { readStackEnv } from '../../support/stack-env';
 
 const stack = readStackEnv();
@@ -95,6 +96,11 @@ describeOrderArchiveContract('CosOrderArchive on MinIO', async () => {
   };
 });
 
+describeLifecycleContract('CosOrderArchive on MinIO', async () => {
+  const archive = anArchive();
+  return { resource: archive, use: () => archive.put(`${RUN_PREFIX}/lifecycle/o-${++fixtures}.json`, Buffer.from('{}'), 'application/json') };
+});
+
 describe('CosOrderArchive on MinIO', () => {
   const key = (name: string): string => `${RUN_PREFIX}/dt=2026-11-22/orderId=${name}.json`;
 
@@ -165,5 +171,31 @@ describe('CosOrderArchive on MinIO', () => {
     await archive.checkWritable();
     const newProbes = (await archive.list(CHECK_PREFIX)).filter((k) => !probesBefore.includes(k));
     expect(newProbes).toEqual([]);
+  });
+
+  it('is ready when the bucket answers a HEAD, and not on a missing bucket or wrong keys, without the secret in the reason', async () => {
+    await expect(anArchive().ready()).resolves.toBeUndefined();
+    const bucket = `orderflow-missing-${randomUUID().slice(0, 8)}`;
+    await expect(anArchive({ bucket }).ready()).rejects.toThrow(`COS has no bucket "${bucket}" at endpoint`);
+    const secretAccessKey = `wrong-${randomUUID()}`;
+    const wrongKeys = await rejectionOf(anArchive({ credentials: { kind: 'hmac', accessKeyId: stack.cosAccessKeyId, secretAccessKey } }).ready());
+    // A HEAD has no body: a wrong secret and a missing permission look the same (403). verify() tells them apart.
+    expect(wrongKeys).toMatchObject({ statusCode: 403, retryable: false });
+    expect(`${wrongKeys.message} ${wrongKeys.stack ?? ''}`).not.toContain(secretAccessKey);
+  });
+
+  it('verifies by a write, which names wrong keys as such, and leaves no probe behind', async () => {
+    const probesBefore = await anArchive().list(CHECK_PREFIX);
+    await anArchive().verify();
+    expect((await anArchive().list(CHECK_PREFIX)).filter((k) => !probesBefore.includes(k))).toEqual([]);
+    const credentials = { kind: 'hmac' as const, accessKeyId: stack.cosAccessKeyId, secretAccessKey: `wrong-${randomUUID()}` };
+    await expect(anArchive({ credentials }).verify()).rejects.toMatchObject({ kind: 'credentials', code: 'SignatureDoesNotMatch' });
+  });
+
+  it('refuses to start again once closed', async () => {
+    const archive = anArchive();
+    await archive.start();
+    await archive.close();
+    await expect(archive.start()).rejects.toThrow('CosOrderArchive is closed');
   });
 });

@@ -10,6 +10,7 @@ import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
 import { Delivery, textHeader } from '../../../src/application/ports/message-bus.port';
 import { readStackEnv } from '../../support/stack-env';
 import { describeMessageBusContract } from '../../contract/message-bus.contract';
+import { describeLifecycleContract } from '../../contract/lifecycle.contract';
 import { LoggerSpy } from '../../support/logger-spy';
 
 const env = readStackEnv();
@@ -105,6 +106,12 @@ const observedBus = (options: ConstructorParameters<typeof KafkaMessageBus>[1]) 
   });
   return { bus, observed };
 };
+
+describeLifecycleContract('KafkaMessageBus', async () => {
+  const bus = new KafkaMessageBus(PLAINTEXT, { publishing: { lingerMs: 5 } });
+  const topic = await newTopic(1);
+  return { resource: bus, use: () => bus.publish(topic, [{ key: 'o-1', value: Buffer.from('{}') }]) };
+});
 
 describe('KafkaMessageBus on a real broker', () => {
   const buses: KafkaMessageBus[] = [];
@@ -242,6 +249,8 @@ describe('KafkaMessageBus on a real broker', () => {
       const bus = track(new KafkaMessageBus(secure(wrong), { logger: logs, kafkaLogLevel: 'debug' }));
       const failures = await Promise.all([
         bus.publish('orders.v1', [{ key: 'k', value: Buffer.from('v') }]).catch((error: unknown) => error),
+        track(new KafkaMessageBus(secure(wrong), { logger: logs, kafkaLogLevel: 'debug' })).start().catch((error: unknown) => error),
+        new KafkaTopicAdmin(secure(wrong), logs).start().catch((error: unknown) => error),
         bus.subscribe({ topic: 'orders.v1', groupId: 'it.sasl.wrong', handler: () => undefined }).catch((error: unknown) => error),
         new KafkaTopicAdmin(secure(wrong), logs).listTopics().catch((error: unknown) => error),
       ]);
@@ -273,6 +282,30 @@ describe('KafkaMessageBus on a real broker', () => {
     const error = await bus.subscribe({ topic, groupId: `${topic}.g`, handler: () => undefined }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KafkaAdapterError);
     expect((error as Error).message).toMatch(/^Kafka: consuming it\.bus\.\w+ failed: .*session timeout/i);
+  });
+
+  it('connects the producer at start, so a broker that does not answer fails the start, explained', async () => {
+    const bus = track(new KafkaMessageBus({ brokers: ['127.0.0.1:1'], clientId: 'orderflow-it', retries: 0, connectionTimeout: 2_000 }));
+    const error = await bus.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KafkaAdapterError);
+    expect(error).toMatchObject({ reason: 'unreachable' });
+    expect((error as Error).message).toMatch(/^Kafka: connecting the producer failed: no Kafka broker answered at 127\.0\.0\.1:1/);
+    await expect(bus.ready()).rejects.toMatchObject({ reason: 'unreachable' });
+  });
+
+  it('stops its subscriptions at close: their done resolves, what was acked is committed, and the bus stays closed', async () => {
+    const topic = await newTopic(1);
+    const bus = new KafkaMessageBus(PLAINTEXT, { consuming: FAST });
+    await bus.start();
+    await bus.publish(topic, [{ key: 'o-1', value: Buffer.from('{}') }]);
+    const received = collector();
+    const subscription = await bus.subscribe({ topic, groupId: `${topic}.g`, handler: received.handler });
+    await eventually('the message', () => received.received.length === 1);
+    await bus.close();
+    await expect(subscription.done).resolves.toBeUndefined();
+    expect(await admin.committedPositions(`${topic}.g`, topic)).toEqual([1]);
+    await expect(bus.start()).rejects.toThrow('KafkaMessageBus is closed');
+    await expect(bus.ready()).rejects.toThrow('the Kafka message bus is closed');
   });
 
   it.each<[string, string, string]>([

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { KafkaMessageBus } from '../../../src/adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
+import { KafkaAdapterError } from '../../../src/adapters/kafka/kafka-errors';
 import { readStackEnv } from '../../support/stack-env';
+import { describeLifecycleContract } from '../../contract/lifecycle.contract';
 
 const connection = { brokers: readStackEnv().kafkaBrokers.split(','), clientId: 'orderflow-it-admin' };
 
@@ -53,6 +55,25 @@ describe('KafkaTopicAdmin on a real broker', () => {
       expect(await admin.committedPositions('it.admin.reader', topic)).toEqual([1, 1, 2]);
     } finally {
       await bus.close();
+    }
+  });
+});
+
+describeLifecycleContract('KafkaTopicAdmin', async () => {
+  const admin = new KafkaTopicAdmin(connection);
+  return { resource: admin, use: async () => void (await admin.listTopics()) };
+});
+
+describe('KafkaTopicAdmin readiness', () => {
+  it('asks the brokers each time: not ready, with the reason, where none answers', async () => {
+    const admin = new KafkaTopicAdmin({ brokers: ['127.0.0.1:1'], clientId: 'orderflow-it-admin', retries: 0, connectionTimeout: 2_000 });
+    try {
+      const onStart = await admin.start().catch((e: unknown) => e);
+      expect(onStart).toBeInstanceOf(KafkaAdapterError);
+      expect((onStart as Error).message).toMatch(/^Kafka: connecting the admin client failed: no Kafka broker answered at 127\.0\.0\.1:1/);
+      await expect(admin.ready()).rejects.toMatchObject({ reason: 'unreachable' });
+    } finally {
+      await admin.close();
     }
   });
 });

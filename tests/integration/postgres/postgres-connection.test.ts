@@ -1,5 +1,12 @@
 import { createServer, Server } from 'node:net';
-import { closePostgresPool, createPostgresPool, pingPostgres } from '../../../src/adapters/postgres/postgres-connection';
+import {
+  closePostgresPool,
+  createPostgresPool,
+  pingPostgres,
+  PostgresAdapterError,
+  PostgresConnectionPool,
+} from '../../../src/adapters/postgres/postgres-connection';
+import { describeLifecycleContract } from '../../contract/lifecycle.contract';
 import { LoggerSpy } from '../../support/logger-spy';
 import { eventually } from '../../support/integration-config';
 import { readStackEnv } from '../../support/stack-env';
@@ -73,5 +80,45 @@ describe('an idle connection the server drops', () => {
     } finally {
       await closePostgresPool(pool);
     }
+  });
+});
+
+describeLifecycleContract('PostgresConnectionPool', async () => {
+  const database = new PostgresConnectionPool({ url: readStackEnv().databaseUrl, maxConnections: 2 }, new LoggerSpy());
+  return { resource: database, use: async () => void (await database.pool.query('SELECT 1')) };
+});
+
+describe('PostgresConnectionPool', () => {
+  it('fails the start on a wrong password, naming the user and neither password; not ready then either', async () => {
+    const parsed = new URL(readStackEnv().databaseUrl);
+    const realPassword = decodeURIComponent(parsed.password);
+    parsed.password = 'not-the-password-y7';
+    const database = new PostgresConnectionPool({ url: parsed.toString() }, new LoggerSpy());
+    try {
+      const error = await database.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PostgresAdapterError);
+      expect(error).toMatchObject({ reason: 'authentication' });
+      await expect(database.ready()).rejects.toMatchObject({ reason: 'authentication' });
+      for (const secret of ['not-the-password-y7', realPassword]) expect((error as Error).message).not.toContain(secret);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('ends the pool at close, and says it is closed afterwards without the password', async () => {
+    const url = readStackEnv().databaseUrl;
+    const database = new PostgresConnectionPool({ url }, new LoggerSpy());
+    await database.start();
+    await database.close();
+    expect(database.pool.ended).toBe(true);
+    const error = await database.ready().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/^the PostgreSQL pool for .+@127\.0\.0\.1:\d+\/.+ is closed$/);
+    expect(error?.message).not.toContain(decodeURIComponent(new URL(url).password));
   });
 });

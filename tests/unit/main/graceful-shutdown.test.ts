@@ -98,6 +98,39 @@ describe('GracefulShutdown', () => {
     expect(exits).toEqual([]);
   });
 
+  it('begins a shutdown without a signal: the same drain within the same deadline', () => {
+    jest.useFakeTimers();
+    const { shutdown, exits, logger, advance } = aShutdown(20_000);
+    const pipeline = aDrainable();
+    shutdown.attach(pipeline);
+    expect(shutdown.remainingMs).toBe(20_000);
+
+    shutdown.begin('unit payments failed');
+    expect(shutdown.requested).toBe(true);
+    expect(pipeline.budgets).toEqual([15_000]);
+    expect(logger.hasLogged(/^Shutting down: unit payments failed$/)).toBe(true);
+    shutdown.begin('unit stock failed');
+    expect(pipeline.budgets).toEqual([15_000]);
+
+    advance(6_000);
+    expect(shutdown.remainingMs).toBe(14_000);
+    jest.advanceTimersByTime(20_000);
+    expect(exits).toEqual([1]);
+    shutdown.dispose();
+  });
+
+  it('lets a signal join a shutdown that began without one; only a second signal exits at once', () => {
+    const { shutdown, signals, exits, logger } = aShutdown();
+    shutdown.attach(aDrainable());
+    shutdown.begin('unit payments failed');
+    signals.emit('SIGTERM', 'SIGTERM');
+    expect(exits).toEqual([]);
+    expect(logger.hasLogged(/Signal during the shutdown: it goes on/)).toBe(true);
+    signals.emit('SIGINT', 'SIGINT');
+    expect(exits).toEqual([130]);
+    shutdown.dispose();
+  });
+
   it('keeps a quarter of the deadline, at most 5 s, for commit and leave', () => {
     expect(drainBudget(4_000)).toBe(3_000);
     expect(drainBudget(30_000)).toBe(25_000);
