@@ -78,6 +78,17 @@ describe('the lifecycle event codecs (JSON through io-ts)', () => {
     expect(decode('validated', wireBytes(wire))).toEqual({ ok: true, value: { ...event, shipping_address: { city: 'X' } } });
   });
 
+  it('are not polluted by hostile keys, which they drop like any unknown field', () => {
+    const event = anOrderValidated({ order_id: 'o-1' });
+    const json = JSON.stringify(event)
+      .replace(/^\{/, '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},')
+      .replace('"shipping_address":{', '"shipping_address":{"__proto__":{"polluted":true},');
+    const result = decode('validated', Buffer.from(json));
+    expect(result).toEqual({ ok: true, value: event });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    if (result.ok) expect(Object.keys(result.value)).toEqual(Object.keys(event));
+  });
+
   describe('reject what they cannot read, each with its code', () => {
     it.each([
       ['an empty record', 'MESSAGE.EMPTY', Buffer.alloc(0)],
