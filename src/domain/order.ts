@@ -1,6 +1,7 @@
 import { err, ok, Result } from './result';
 import { isEventTime } from './event-time';
 import { rejection, Rejection } from './rejection';
+import { OrderLine } from './lifecycle/order-lines';
 
 declare const orderIdBrand: unique symbol;
 /** An order id that is safe to embed in an object key (see isOrderId). */
@@ -18,6 +19,31 @@ export const isOrderId = (value: string): value is OrderId =>
 
 export const isValidTotal = (value: number): boolean => Number.isFinite(value) && value >= 0;
 
+/**
+ * Where an order goes, as the shop gave it. Every part is optional (a seed-shaped order has no
+ * address at all) and free text: orderflow carries it to the shipment, it does not validate it.
+ */
+export interface ShippingAddress {
+  readonly name?: string;
+  readonly street?: string;
+  readonly city?: string;
+  readonly postcode?: string;
+  readonly region?: string;
+  /** As the shop writes it; ISO 3166 alpha-2 (`DE`) is the convention, not a rule. */
+  readonly country?: string;
+}
+
+export const SHIPPING_ADDRESS_FIELDS = ['name', 'street', 'city', 'postcode', 'region', 'country'] as const satisfies readonly (keyof ShippingAddress)[];
+
+/**
+ * The currency of an order that names none: the seed's orders carry none, and the seed order
+ * service (seed 002) prices in US dollars.
+ */
+export const DEFAULT_CURRENCY = 'USD';
+
+/** An ISO 4217 alphabetic code: three capital letters. */
+const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
 /** An order as the core sees it: immutable, validated, with event time as epoch milliseconds. */
 export interface Order {
   readonly id: OrderId;
@@ -26,6 +52,16 @@ export interface Order {
   readonly channel: string;
   /** When the producer created the order (event time), if the producer said so. */
   readonly producedAt?: number;
+  /**
+   * The order's lines, when the producer itemised it; a seed-shaped order has none (adr/0014).
+   * Only their types are checked here: quantities and prices out of range, or lines that do not
+   * add up to the total, are business rules of the validation stage (lineReasons), which rejects
+   * such an order with its reasons instead of dead-lettering it.
+   */
+  readonly items?: readonly OrderLine[];
+  /** As the producer gave it; absent means DEFAULT_CURRENCY (see currencyOf). */
+  readonly currency?: string;
+  readonly shippingAddress?: ShippingAddress;
 }
 
 export interface OrderFields {
@@ -34,7 +70,13 @@ export interface OrderFields {
   readonly total: number;
   readonly channel: string;
   readonly producedAt?: number;
+  readonly items?: readonly OrderLine[];
+  readonly currency?: string;
+  readonly shippingAddress?: ShippingAddress;
 }
+
+/** The currency the order is priced in: its own, else DEFAULT_CURRENCY. */
+export const currencyOf = (order: Pick<Order, 'currency'>): string => order.currency ?? DEFAULT_CURRENCY;
 
 /** The smart constructor: the only way to obtain an Order. */
 export const createOrder = (fields: OrderFields): Result<Rejection, Order> => {
@@ -61,12 +103,27 @@ export const createOrder = (fields: OrderFields): Result<Rejection, Order> => {
   if (fields.producedAt !== undefined && !isEventTime(fields.producedAt)) {
     return err(rejection('ORDER.INVALID_PRODUCED_AT', 'validate', 'Invalid produced_at: expected an ISO-8601 timestamp in the years 0000-9999'));
   }
+  if (fields.currency !== undefined && !CURRENCY_PATTERN.test(fields.currency)) {
+    return err(
+      rejection('ORDER.SCHEMA_VIOLATION', 'validate', `Invalid currency ${JSON.stringify(truncate(fields.currency))}: expected an ISO 4217 code of three capital letters, e.g. ${DEFAULT_CURRENCY}`),
+    );
+  }
+  const emptySku = fields.items?.findIndex((line) => line.sku.length === 0) ?? -1;
+  if (emptySku >= 0) {
+    return err(rejection('ORDER.SCHEMA_VIOLATION', 'validate', `Invalid items.${emptySku}.sku: expected a non-empty string`));
+  }
   const order: Order = {
     id: fields.id,
     customer: fields.customer,
     total: fields.total,
     channel: fields.channel,
     ...(fields.producedAt === undefined ? {} : { producedAt: fields.producedAt }),
+    // Copied and frozen: the caller's arrays and objects cannot change the order afterwards.
+    ...(fields.items === undefined
+      ? {}
+      : { items: Object.freeze(fields.items.map((line) => Object.freeze({ sku: line.sku, quantity: line.quantity, unitPrice: line.unitPrice }))) }),
+    ...(fields.currency === undefined ? {} : { currency: fields.currency }),
+    ...(fields.shippingAddress === undefined ? {} : { shippingAddress: Object.freeze(knownAddressFields(fields.shippingAddress)) }),
   };
   return ok(Object.freeze(order));
 };
@@ -75,5 +132,8 @@ export const createOrder = (fields: OrderFields): Result<Rejection, Order> => {
 export const HIGH_RISK_TOTAL = 500;
 
 export const isHighRisk = (order: Pick<Order, 'total'>): boolean => order.total >= HIGH_RISK_TOTAL;
+
+const knownAddressFields = (address: ShippingAddress): ShippingAddress =>
+  Object.fromEntries(SHIPPING_ADDRESS_FIELDS.flatMap((field) => (address[field] === undefined ? [] : [[field, address[field]]])));
 
 const truncate = (value: string): string => (value.length > 64 ? `${value.slice(0, 64)}…` : value);

@@ -17,7 +17,22 @@ export type RejectionCode =
   | 'ORDER.INVALID_ID'
   | 'ORDER.INVALID_TOTAL'
   | 'ORDER.INVALID_PRODUCED_AT'
-  | 'ORDER.UNKNOWN_CHANNEL';
+  | 'ORDER.UNKNOWN_CHANNEL'
+  // A lifecycle event that its consumer cannot read. Events are written by orderflow's own
+  // stages, so each of these is a bug or a foreign producer on the topic, never a customer's
+  // mistake (those are business rules, on orders.rejected). The bytes' own problems (empty, not
+  // UTF-8, not JSON, not an object) keep their MESSAGE.* codes, whatever the topic.
+  /** The event does not match its type's schema: a field missing, of the wrong type, or out of its range. */
+  | 'EVENT.SCHEMA_VIOLATION'
+  /** schema_version is a number this reader does not know: a newer producer; replay it to a newer orderflow. */
+  | 'EVENT.UNSUPPORTED_VERSION'
+  /** event_type is not the one the topic carries: a producer wrote to the wrong topic. */
+  | 'EVENT.UNEXPECTED_TYPE'
+  /**
+   * A line to reserve whose quantity is not a whole number >= 1 (below 2^53): validation never
+   * lets one through, and the inventory would refuse it with an exception that looks transient.
+   */
+  | 'EVENT.INVALID_QUANTITY';
 
 /**
  * The step of its stage at which a message was rejected (`decode`, `validate`, `score`,

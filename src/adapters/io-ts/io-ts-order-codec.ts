@@ -1,35 +1,33 @@
-import { isLeft, Left } from 'fp-ts/Either';
+import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
-import reporter from 'io-ts-reporters';
 import { OrderDecoderPort, OrderEncoderPort } from '../../application/ports/order-decoder.port';
-import { parseIsoInstant } from '../../domain/event-time';
-import { createOrder, isOrderId, Order } from '../../domain/order';
+import { createOrder, Order, SHIPPING_ADDRESS_FIELDS, ShippingAddress } from '../../domain/order';
 import { rejection, Rejection, RejectionCode } from '../../domain/rejection';
 import { err, Result } from '../../domain/result';
+import { explain, IsoInstant, OrderIdCodec, parseJsonObject } from './io-ts-json';
 
-interface OrderIdBrand {
-  readonly OrderId: unique symbol;
-}
+/**
+ * A line on the wire. Only types are checked: a quantity of 0 or a negative price is a business
+ * rule the validation stage rejects with its reasons (orders.rejected), not a malformed message.
+ */
+const OrderLineWire = t.type({ sku: t.string, quantity: t.number, unit_price: t.number }, 'OrderLine');
 
-/** The brand reuses the domain's own predicate, so the edge and the core cannot disagree. */
-const OrderIdCodec = t.brand(t.string, (s): s is t.Branded<string, OrderIdBrand> => isOrderId(s), 'OrderId');
-
-/** An ISO-8601 instant on the wire, epoch milliseconds inside; a date that does not round-trip is refused (parseIsoInstant). */
-const IsoInstant = new t.Type<number, string, unknown>(
-  'ISO8601',
-  (u): u is number => typeof u === 'number',
-  (u, context) => {
-    const ms = typeof u === 'string' ? parseIsoInstant(u) : undefined;
-    return ms === undefined ? t.failure(u, context) : t.success(ms);
-  },
-  (ms) => new Date(ms).toISOString(),
+/** Every part optional and a string; fields it does not name are ignored. */
+const ShippingAddressWire = t.partial(
+  Object.fromEntries(SHIPPING_ADDRESS_FIELDS.map((field) => [field, t.string])) as Record<(typeof SHIPPING_ADDRESS_FIELDS)[number], t.StringC>,
+  'ShippingAddress',
 );
 
-/** The seed's wire format: `{"id","customer","total","channel","produced_at"?}`. Unknown fields are ignored. */
+/**
+ * The seed's wire format, `{"id","customer","total","channel","produced_at"?}`, with what the
+ * lifecycle adds, all optional: `items` (`[{"sku","quantity","unit_price"}]`), `currency` (ISO
+ * 4217, DEFAULT_CURRENCY when absent) and `shipping_address` (`{"name","street","city",
+ * "postcode","region","country"}`, each optional). Unknown fields are ignored.
+ */
 export const OrderWireCodec = t.intersection([
   // `total` is only typed here; its range (finite, >= 0) is the domain's rule, checked by createOrder.
   t.type({ id: OrderIdCodec, customer: t.string, total: t.number, channel: t.string }),
-  t.partial({ produced_at: IsoInstant }),
+  t.partial({ produced_at: IsoInstant, items: t.array(OrderLineWire), currency: t.string, shipping_address: ShippingAddressWire }),
 ]);
 
 const codeForField: ReadonlyMap<string, RejectionCode> = new Map([
@@ -38,34 +36,6 @@ const codeForField: ReadonlyMap<string, RejectionCode> = new Map([
   ['produced_at', 'ORDER.INVALID_PRODUCED_AT'],
 ]);
 
-/** Longest quote of an offending value: a rejection reason is a log field and a DLQ header, not a copy of the payload. */
-const MAX_LINE_CHARS = 300;
-
-/**
- * io-ts-reporters' lines, e.g. `Expecting number at total but instead got: "abc"`, bounded. The
- * reporter quotes the offending value with JSON.stringify, which recurses: a value nested a few
- * thousand levels deep (a hostile payload parses fine, JSON.parse does not recurse) would throw
- * RangeError, and a decoder that throws turns a dead letter into an endless redelivery. Such a
- * value is located, not quoted.
- */
-const explain = (decoded: Left<t.Errors>): string[] => {
-  try {
-    // The intersection adds its member index to paths ("0.total"); readers want the field name.
-    return reporter.report(decoded).map((line) => clip(line.replace(/ at \d+\./g, ' at ')));
-  } catch {
-    return decoded.left.map((error) => {
-      const path = error.context.map((entry) => entry.key).filter((key) => key !== '' && !/^\d+$/.test(key)).join('.');
-      const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value';
-      return clip(`Expecting ${expected} at ${path} but instead got a value nested too deeply to show`);
-    });
-  }
-};
-
-const clip = (line: string): string => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line);
-
-// `fatal` makes malformed UTF-8 an error instead of silently turning it into U+FFFD.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * The edge where untrusted bytes become a domain Order: strict UTF-8, JSON, an object, the
  * io-ts schema, then the domain's smart constructor. Every failure is a Rejection whose message
@@ -73,23 +43,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
   decode(bytes: Buffer): Result<Rejection, Order> {
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      return err(rejection('MESSAGE.INVALID_UTF8', 'decode', 'Message is not valid UTF-8'));
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      return err(rejection('MESSAGE.INVALID_JSON', 'decode', clip(`Message is not JSON: ${(error as Error).message}`)));
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      const kind = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
-      return err(rejection('MESSAGE.NOT_AN_OBJECT', 'decode', `Expecting a JSON object but instead got ${kind}`));
-    }
-    const decoded = OrderWireCodec.decode(json);
+    const json = parseJsonObject(bytes, 'decode');
+    if (!json.ok) return json;
+    const decoded = OrderWireCodec.decode(json.value);
     if (isLeft(decoded)) {
       const field = decoded.left[0]?.context.find((entry) => codeForField.has(entry.key))?.key;
       const code = (field === undefined ? undefined : codeForField.get(field)) ?? 'ORDER.SCHEMA_VIOLATION';
@@ -102,6 +58,9 @@ export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
       total: wire.total,
       channel: wire.channel,
       ...(wire.produced_at === undefined ? {} : { producedAt: wire.produced_at }),
+      ...(wire.items === undefined ? {} : { items: wire.items.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: line.unit_price })) }),
+      ...(wire.currency === undefined ? {} : { currency: wire.currency }),
+      ...(wire.shipping_address === undefined ? {} : { shippingAddress: wire.shipping_address }),
     });
   }
 
@@ -113,6 +72,9 @@ export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
         total: order.total,
         channel: order.channel,
         ...(order.producedAt === undefined ? {} : { produced_at: new Date(order.producedAt).toISOString() }),
+        ...(order.items === undefined ? {} : { items: order.items.map((line) => ({ sku: line.sku, quantity: line.quantity, unit_price: line.unitPrice })) }),
+        ...(order.currency === undefined ? {} : { currency: order.currency }),
+        ...(order.shippingAddress === undefined ? {} : { shipping_address: order.shippingAddress }),
       }),
     );
   }

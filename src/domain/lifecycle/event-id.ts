@@ -3,6 +3,8 @@
  * order, which is what makes an event's id deterministic.
  */
 export type LifecycleEventType =
+  /** The placed order, re-keyed by customer for the validation stage's spend window. */
+  | 'placed'
   | 'validated'
   | 'rejected'
   | 'payment-processed'

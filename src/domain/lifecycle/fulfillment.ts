@@ -1,3 +1,4 @@
+import { ShippingAddress } from '../order';
 import { shippingCostOf } from './money';
 import { OrderLine, quantitiesBySku } from './order-lines';
 
@@ -12,7 +13,7 @@ export interface Shipment {
   readonly shipmentId: string;
   readonly orderId: string;
   readonly shippingCost: number;
-  readonly shippingAddress?: string;
+  readonly shippingAddress?: ShippingAddress;
 }
 
 /**
@@ -31,7 +32,7 @@ export const picklistFor = (orderId: string, lines: readonly OrderLine[], picker
 };
 
 /** The shipment of an order: shipping costs 2 % of its total. */
-export const shipmentFor = (orderId: string, total: number, shippingAddress?: string): Shipment => ({
+export const shipmentFor = (orderId: string, total: number, shippingAddress?: ShippingAddress): Shipment => ({
   shipmentId: `sh-${orderId}`,
   orderId,
   shippingCost: shippingCostOf(total),

@@ -33,10 +33,12 @@ export const lineReasons = (lines: readonly OrderLine[] | undefined, total: numb
   if (lines === undefined) return [];
   const reasons: LifecycleReason[] = [];
   lines.forEach((line, index) => {
-    if (!Number.isInteger(line.quantity) || line.quantity < 1) {
+    // Safe integers only: 1e20 is an integer to JavaScript, but no stock count can hold it, and
+    // the reservation would refuse it as a RangeError (a transient failure) instead.
+    if (!Number.isSafeInteger(line.quantity) || line.quantity < 1) {
       reasons.push({
         code: 'ORDER.INVALID_QUANTITY',
-        message: `Line ${index} (${line.sku}): quantity ${line.quantity} is not a whole number >= 1`,
+        message: `Line ${index} (${line.sku}): quantity ${line.quantity} is not a whole number >= 1${line.quantity > Number.MAX_SAFE_INTEGER ? ' and < 2^53' : ''}`,
       });
     }
     if (!Number.isFinite(line.unitPrice) || line.unitPrice < 0) {

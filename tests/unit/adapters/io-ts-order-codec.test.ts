@@ -92,4 +92,81 @@ describe('IoTsOrderCodec', () => {
     if (!decoded.ok) throw new Error(decoded.error.message);
     expect(codec.decode(codec.encode(decoded.value))).toEqual(decoded);
   });
+
+  describe('the lifecycle fields (items, currency, shipping_address)', () => {
+    const itemised = () =>
+      aWireOrder({
+        id: 'o-items',
+        total: 7,
+        items: [
+          { sku: 'APPLE', quantity: 2, unit_price: 1.5 },
+          { sku: 'MILK', quantity: 1, unit_price: 4 },
+        ],
+        currency: 'EUR',
+        shipping_address: { name: 'A. Customer', street: 'Main St 1', city: 'Springfield', postcode: '12345', country: 'US' },
+      });
+
+    it('decodes lines into OrderLines, with the currency and the address', () => {
+      const result = codec.decode(wireBytes(itemised()));
+      if (!result.ok) throw new Error(result.error.message);
+      expect(result.value).toMatchObject({
+        items: [
+          { sku: 'APPLE', quantity: 2, unitPrice: 1.5 },
+          { sku: 'MILK', quantity: 1, unitPrice: 4 },
+        ],
+        currency: 'EUR',
+        shippingAddress: { name: 'A. Customer', street: 'Main St 1', city: 'Springfield', postcode: '12345', country: 'US' },
+      });
+      expect(Object.isFrozen(result.value.items)).toBe(true);
+      expect(Object.isFrozen(result.value.items![0])).toBe(true);
+    });
+
+    it('round-trips them through encode', () => {
+      const decoded = codec.decode(wireBytes(itemised()));
+      if (!decoded.ok) throw new Error(decoded.error.message);
+      expect(codec.decode(codec.encode(decoded.value))).toEqual(decoded);
+    });
+
+    it('leaves them out of a seed-shaped order, so nothing changes for the archive', () => {
+      const result = codec.decode(wireBytes(aWireOrder()));
+      if (!result.ok) throw new Error(result.error.message);
+      expect(result.value).not.toHaveProperty('items');
+      expect(result.value).not.toHaveProperty('currency');
+      expect(result.value).not.toHaveProperty('shippingAddress');
+    });
+
+    it('keeps out-of-range lines for the validation stage to reject: they are business rules, not schema', () => {
+      const result = codec.decode(
+        wireBytes(aWireOrder({ total: 1, items: [{ sku: 'A', quantity: 0, unit_price: -1 }, { sku: 'B', quantity: 1.5, unit_price: 1 }] })),
+      );
+      expect(result.ok).toBe(true);
+      if (result.ok) expect(result.value.items).toEqual([{ sku: 'A', quantity: 0, unitPrice: -1 }, { sku: 'B', quantity: 1.5, unitPrice: 1 }]);
+    });
+
+    it('keeps an empty item list (validation rejects an order of nothing)', () => {
+      const result = codec.decode(wireBytes(aWireOrder({ items: [] })));
+      expect(result.ok && result.value.items).toEqual([]);
+    });
+
+    it('ignores address fields it does not know', () => {
+      const result = codec.decode(wireBytes(aWireOrder({ shipping_address: { city: 'Springfield', planet: 'Earth', __proto__: { x: 1 } } })));
+      expect(result.ok && result.value.shippingAddress).toEqual({ city: 'Springfield' });
+    });
+
+    it.each([
+      ['items that are not a list', { items: { sku: 'A' } }, 'Expecting Array<OrderLine> at items'],
+      ['a quantity as a string', { items: [{ sku: 'A', quantity: '2', unit_price: 1 }] }, 'Expecting number at items.0.quantity but instead got: "2"'],
+      ['a unit price missing', { items: [{ sku: 'A', quantity: 2 }] }, 'Expecting number at items.0.unit_price but instead got: undefined'],
+      ['a line without a SKU', { items: [{ quantity: 2, unit_price: 1 }] }, 'Expecting string at items.0.sku'],
+      ['an empty SKU', { items: [{ sku: 'A', quantity: 1, unit_price: 1 }, { sku: '', quantity: 1, unit_price: 1 }] }, 'Invalid items.1.sku: expected a non-empty string'],
+      ['a currency as a number', { currency: 840 }, 'Expecting string at currency but instead got: 840'],
+      ['a currency that is not ISO 4217', { currency: 'dollars' }, 'Invalid currency "dollars": expected an ISO 4217 code of three capital letters, e.g. USD'],
+      ['an address as a string', { shipping_address: 'Main St 1' }, 'Expecting ShippingAddress at shipping_address but instead got: "Main St 1"'],
+      ['an address part as a number', { shipping_address: { postcode: 12345 } }, 'Expecting string at shipping_address.postcode but instead got: 12345'],
+    ])('rejects %s as a schema violation (a dead letter)', (_case, overrides, message) => {
+      const rejection = rejectionOf(wireBytes(aWireOrder(overrides)));
+      expect(rejection.code).toBe('ORDER.SCHEMA_VIOLATION');
+      expect(rejection.message).toContain(message);
+    });
+  });
 });

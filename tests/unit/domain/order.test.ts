@@ -1,4 +1,4 @@
-import { createOrder, isHighRisk, isOrderId } from '../../../src/domain/order';
+import { createOrder, currencyOf, DEFAULT_CURRENCY, isHighRisk, isOrderId } from '../../../src/domain/order';
 import { anOrder } from '../../support/builders';
 
 describe('Order', () => {
@@ -34,5 +34,21 @@ describe('Order', () => {
   it('is high risk from a total of 500', () => {
     expect(isHighRisk(anOrder({ total: 499.99 }))).toBe(false);
     expect(isHighRisk(anOrder({ total: 500 }))).toBe(true);
+  });
+
+  it('is priced in its own currency, or in USD when it names none', () => {
+    expect(DEFAULT_CURRENCY).toBe('USD');
+    expect(currencyOf(anOrder())).toBe('USD');
+    expect(currencyOf(anOrder({ currency: 'EUR' }))).toBe('EUR');
+  });
+
+  it('copies and freezes its lines and address, keeping only the address fields it knows', () => {
+    const items = [{ sku: 'A', quantity: 1, unitPrice: 2 }];
+    const shippingAddress = { city: 'Springfield', planet: 'Earth' } as { city: string };
+    const order = anOrder({ total: 2, items, shippingAddress });
+    items[0]!.quantity = 5;
+    expect(order.items).toEqual([{ sku: 'A', quantity: 1, unitPrice: 2 }]);
+    expect(Object.isFrozen(order.items)).toBe(true);
+    expect(order.shippingAddress).toEqual({ city: 'Springfield' });
   });
 });

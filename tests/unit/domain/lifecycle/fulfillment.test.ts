@@ -32,7 +32,12 @@ describe('fulfillment', () => {
   });
 
   it('ships at 2 % of the total', () => {
-    expect(shipmentFor('o-1002', 879, 'Main St 1')).toEqual({ shipmentId: 'sh-o-1002', orderId: 'o-1002', shippingCost: 17.58, shippingAddress: 'Main St 1' });
+    expect(shipmentFor('o-1002', 879, { street: 'Main St 1' })).toEqual({
+      shipmentId: 'sh-o-1002',
+      orderId: 'o-1002',
+      shippingCost: 17.58,
+      shippingAddress: { street: 'Main St 1' },
+    });
   });
 });
 

@@ -21,6 +21,12 @@ describe('order lines', () => {
     expect(reasons[2]!.message).toContain('unit price -2');
   });
 
+  it('refuses a quantity no stock count can hold, rather than let the reservation throw on it', () => {
+    const [reason] = lineReasons([line('A', 1e20, 0)], 0);
+    expect(reason).toEqual({ code: 'ORDER.INVALID_QUANTITY', message: 'Line 0 (A): quantity 100000000000000000000 is not a whole number >= 1 and < 2^53' });
+    expect(lineReasons([line('A', Number.MAX_SAFE_INTEGER, 0)], 0)).toEqual([]);
+  });
+
   it('rejects lines that disagree with the total, saying both sums', () => {
     expect(lineReasons([line('A', 2, 10)], 25)).toEqual([
       { code: 'ORDER.TOTAL_MISMATCH', message: 'The lines add up to 20.00, but the total is 25.00' },
