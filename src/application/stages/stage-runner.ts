@@ -192,33 +192,98 @@ class EventStageRun {
 
   /** Handles a batch, publishes what it caused, then acks it as one range. Never rejects. */
   private async process(input: StageInput<unknown>, groupId: string, batch: DeliveryBatch): Promise<void> {
+    if (this.stage.ordering === 'concurrent') return this.processConcurrently(input, groupId, batch);
     const { messages } = batch;
     const outputs = new Map<string, OutboundMessage[]>();
     const deadLetters: Promise<boolean>[] = [];
     let handled = messages.length;
-    if (this.stage.ordering === 'ordered') {
-      for (let i = 0; i < messages.length; i++) {
-        let outcome = this.handle(input, messages[i]!);
-        if (outcome instanceof Promise) outcome = await outcome;
-        if (outcome === STOPPED) {
-          handled = i;
-          break;
-        }
-        this.collect(outcome, messages[i]!, outputs, deadLetters);
+    for (let i = 0; i < messages.length; i++) {
+      let outcome = this.handle(input, messages[i]!);
+      if (outcome instanceof Promise) outcome = await outcome;
+      if (outcome === STOPPED) {
+        handled = i;
+        break;
       }
-    } else {
-      const outcomes = await Promise.all(messages.map((message) => this.handle(input, message)));
-      const stoppedAt = outcomes.indexOf(STOPPED);
-      if (stoppedAt >= 0) handled = stoppedAt;
-      for (let i = 0; i < handled; i++) this.collect(outcomes[i] as StageOutcome, messages[i]!, outputs, deadLetters);
+      this.collect(outcome, messages[i]!, outputs, deadLetters);
     }
     if (handled === 0) return batch.nack(0, stoppedError(batch, 0));
-    const published = outputs.size === 0 || (await this.writes.write('publish', () => this.publish(batch, groupId, handled - 1, outputs)));
-    const deadLettered = deadLetters.length === 0 || (await Promise.all(deadLetters)).every(Boolean);
-    if (!published || !deadLettered) return batch.nack(0, stoppedError(batch, 0));
-    batch.ackThrough(handled - 1);
-    this.deps.metrics.stageConsumed(this.stage.name, handled);
+    if (!(await this.complete(batch, groupId, 0, handled, outputs, deadLetters))) return batch.nack(0, stoppedError(batch, 0));
     if (handled < messages.length) batch.nack(handled, stoppedError(batch, handled));
+  }
+
+  /**
+   * A concurrent stage handles a batch's messages at once, and acks the longest prefix whose work is
+   * done as it grows, as a per-message ack would: one slow write (or a dead letter that cannot be
+   * written yet) holds back only what comes after it. Each step of the prefix publishes its
+   * outputs in one call; a dead letter ends a step, so what precedes it is acked without waiting.
+   */
+  private async processConcurrently(input: StageInput<unknown>, groupId: string, batch: DeliveryBatch): Promise<void> {
+    const { messages } = batch;
+    const outcomes: Array<StageOutcome | undefined> = new Array(messages.length);
+    let next = 0;
+    let acked = 0;
+    let steps: Promise<boolean> = Promise.resolve(true);
+    const step = (from: number, to: number, outputs: Map<string, OutboundMessage[]>, deadLetters: Promise<boolean>[]): void => {
+      steps = steps.then(async (fine) => {
+        if (!fine || !(await this.complete(batch, groupId, from, to, outputs, deadLetters))) return false;
+        acked = to;
+        return true;
+      });
+    };
+    const advance = (): void => {
+      let from = next;
+      let outputs = new Map<string, OutboundMessage[]>();
+      // Dead letters of outputs that could not be encoded (a bug, rare): acked with their step.
+      let unencodable: Promise<boolean>[] = [];
+      while (next < messages.length && outcomes[next] !== undefined) {
+        const outcome = outcomes[next]!;
+        if (outcome.kind === 'reject') {
+          if (next > from) step(from, next, outputs, unencodable);
+          const deadLetter: Promise<boolean>[] = [];
+          this.collect(outcome, messages[next]!, new Map(), deadLetter);
+          step(next, next + 1, new Map(), deadLetter);
+          outputs = new Map();
+          unencodable = [];
+          from = ++next;
+          continue;
+        }
+        this.collect(outcome, messages[next]!, outputs, unencodable);
+        next++;
+      }
+      if (next > from) step(from, next, outputs, unencodable);
+    };
+    await Promise.all(
+      messages.map((message, i) => {
+        const record = (outcome: Handled): void => {
+          if (outcome === STOPPED) return;
+          outcomes[i] = outcome;
+          advance();
+        };
+        const handled = this.handle(input, message);
+        if (handled instanceof Promise) return handled.then(record);
+        record(handled);
+        return undefined;
+      }),
+    );
+    await steps;
+    if (acked < messages.length) batch.nack(acked, stoppedError(batch, acked));
+  }
+
+  /** Publishes messages[from, to)'s outputs, waits for their dead letters, then acks through to − 1. False if shutdown came first. */
+  private async complete(
+    batch: DeliveryBatch,
+    groupId: string,
+    from: number,
+    to: number,
+    outputs: Map<string, OutboundMessage[]>,
+    deadLetters: readonly Promise<boolean>[],
+  ): Promise<boolean> {
+    const published = outputs.size === 0 || (await this.writes.write('publish', () => this.publish(batch, groupId, to - 1, outputs)));
+    const deadLettered = deadLetters.length === 0 || (await Promise.all(deadLetters)).every(Boolean);
+    if (!published || !deadLettered) return false;
+    batch.ackThrough(to - 1);
+    this.deps.metrics.stageConsumed(this.stage.name, to - from);
+    return true;
   }
 
   /**
