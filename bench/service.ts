@@ -1,7 +1,17 @@
 import * as hdr from 'hdr-histogram-js';
 import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
 import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
-import { ConsumedThrough, Delivery, MessageBusPort, OutboundMessage, Subscription, SubscriptionOptions, TopicMessages } from '../src/application/ports/message-bus.port';
+import { BatchSettled, subscriptionHandlerOf, TrackedDeliveryBatch } from '../src/application/delivery/tracked-delivery-batch';
+import {
+  ConsumedThrough,
+  DeliveryBatch,
+  InboundMessage,
+  MessageBusPort,
+  OutboundMessage,
+  Subscription,
+  SubscriptionOptions,
+  TopicMessages,
+} from '../src/application/ports/message-bus.port';
 import { OrderArchivePort } from '../src/application/ports/order-archive.port';
 import { AppConfig, CosSettings, EMBEDDED_DEFAULTS, KafkaSettings, SinkKind } from '../src/main/config';
 import { buildContainer } from '../src/main/container';
@@ -57,6 +67,8 @@ export interface ServiceResult {
  * The bus as the service sees it, counting what passes: when the first message was delivered,
  * how many were acked and when the last was. An ack is what the sinks give once the archive
  * write (or, batched, the object) has succeeded, so it is the "archive ack" of the scenarios.
+ * A batch handler's batches are wrapped whole (one TrackedDeliveryBatch each, which settles as
+ * the bus's own do), so metering adds nothing per message but the count and `onAck`.
  */
 class MeteredMessageBus implements MessageBusPort {
   acked = 0;
@@ -64,9 +76,10 @@ class MeteredMessageBus implements MessageBusPort {
   lastAckAt = 0;
   cpuAtFirstDelivery: NodeJS.CpuUsage | undefined;
 
+  /** `onAck` is called per acked message; absent, acks are only counted. */
   constructor(
     readonly inner: MessageBusPort,
-    private readonly onAck: (delivery: Delivery) => void,
+    private readonly onAck: ((message: InboundMessage) => void) | undefined,
   ) {}
 
   publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
@@ -78,24 +91,29 @@ class MeteredMessageBus implements MessageBusPort {
   }
 
   subscribe(options: SubscriptionOptions): Promise<Subscription> {
-    // TEMPORARY (wave 4 session 2): batch handlers are metered too before this lands.
-    if (options.handler === undefined) throw new Error('The bench meters per-delivery handlers only');
-    const handler = options.handler;
+    const target = subscriptionHandlerOf(options);
+    if (target.kind === 'batch') {
+      const batchHandler = target.handler;
+      return this.inner.subscribe({
+        ...options,
+        batchHandler: (batch) => {
+          this.delivered();
+          return batchHandler(new TrackedDeliveryBatch(batch.topic, batch.partition, batch.generation, batch.messages, batch, this.batchSettled));
+        },
+      });
+    }
+    const handler = target.handler;
     return this.inner.subscribe({
       ...options,
       handler: (delivery) => {
-        if (this.firstDeliveryAt === undefined) {
-          this.firstDeliveryAt = performance.now();
-          this.cpuAtFirstDelivery = process.cpuUsage();
-          notifyParent('first-delivery');
-        }
+        this.delivered();
         return handler({
           message: delivery.message,
           generation: delivery.generation,
           ack: () => {
             this.acked++;
             this.lastAckAt = performance.now();
-            this.onAck(delivery);
+            this.onAck?.(delivery.message);
             delivery.ack();
           },
           nack: (reason) => delivery.nack(reason),
@@ -103,6 +121,23 @@ class MeteredMessageBus implements MessageBusPort {
       },
     });
   }
+
+  private delivered(): void {
+    if (this.firstDeliveryAt !== undefined) return;
+    this.firstDeliveryAt = performance.now();
+    this.cpuAtFirstDelivery = process.cpuUsage();
+    notifyParent('first-delivery');
+  }
+
+  /** The handler settled part of a wrapped batch: meter the acked range, then pass the settlement on. */
+  private readonly batchSettled: BatchSettled<DeliveryBatch> = (metered, first, last, nackReason) => {
+    const inner = metered.context;
+    if (nackReason !== undefined) return inner.nack(first, nackReason);
+    this.acked += last - first + 1;
+    this.lastAckAt = performance.now();
+    if (this.onAck !== undefined) for (let index = first; index <= last; index++) this.onAck(metered.messages[index]!);
+    inner.ackThrough(last);
+  };
 }
 
 /** Latency in microseconds from an order's intended send time to its ack, for the open-loop scenario. */
@@ -118,9 +153,9 @@ class AckLatency {
     useWebAssembly: false,
   });
 
-  record(delivery: Delivery): void {
+  record(message: InboundMessage): void {
     const ackedAt = performance.timeOrigin + performance.now();
-    const intended = Date.parse((JSON.parse(delivery.message.value!.toString()) as { produced_at: string }).produced_at);
+    const intended = Date.parse((JSON.parse(message.value!.toString()) as { produced_at: string }).produced_at);
     if (intended < this.from) return;
     this.recorded++;
     this.histogram.recordValue(Math.max(1, Math.round((ackedAt - intended) * 1000)));
@@ -164,7 +199,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
   const container = buildContainer(config, (c) => {
     // Decorates the bus the composition root built, so everything else stays exactly as wired.
     c.onActivation(TOKENS.MessageBus, (_context, bus) => {
-      metered = new MeteredMessageBus(bus, (delivery) => latency?.record(delivery));
+      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message) => latency.record(message));
       return metered;
     });
     if (job.archive === 'null') c.rebindSync(TOKENS.Archive).toConstantValue({ put: async () => undefined } satisfies OrderArchivePort);
