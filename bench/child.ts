@@ -1,3 +1,5 @@
+import { InboundMessage } from '../src/application/ports/message-bus.port';
+import { PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -105,4 +107,15 @@ export const processCpuSeconds = (pid: number): number | undefined => {
   } catch {
     return undefined;
   }
+};
+
+/**
+ * One message through the per-order archive stage as the runner takes it (decode, then handle),
+ * without the bus: what B1 and the seed design's loop measure. A rejection here is a bench bug.
+ */
+export const archiveOne = async (stage: PerOrderArchiveStage, message: InboundMessage): Promise<void> => {
+  const decoded = stage.inputs[0]!.codec.decode(message);
+  const result = decoded instanceof Promise ? await decoded : decoded;
+  if (!result.ok) throw new Error(`The bench's order was rejected: ${result.error.code} ${result.error.message}`);
+  await stage.handle(result.value);
 };

@@ -1,8 +1,9 @@
-import { Delivery, InboundMessage } from '../src/application/ports/message-bus.port';
+import { InboundMessage } from '../src/application/ports/message-bus.port';
+import { PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
 import { EMBEDDED_DEFAULTS } from '../src/main/config';
 import { buildContainer } from '../src/main/container';
 import { TOKENS } from '../src/main/di-tokens';
-import { finish, jobOf, peakRssMb } from './child';
+import { archiveOne, finish, jobOf, peakRssMb } from './child';
 import { OrderFactory } from './load';
 
 export interface CoreJob {
@@ -42,14 +43,13 @@ const run = async (job: CoreJob): Promise<CoreResult> => {
   for (let round = 0; round < job.rounds; round++) {
     // A fresh container per round: the in-memory archive keeps every object, and a round must
     // not pay for the garbage of the last one.
-    const processOrders = buildContainer({ ...EMBEDDED_DEFAULTS, archive: 'memory', logLevel: 'silent' }).get(TOKENS.ProcessOrders);
+    const stage = buildContainer({ ...EMBEDDED_DEFAULTS, archive: 'memory', logLevel: 'silent' }).get(TOKENS.ArchiveStage) as PerOrderArchiveStage;
     acked = 0;
     const started = performance.now();
     for (let first = 0; first < messages.length; first += job.inFlight) {
       const handling: Array<void | Promise<void>> = [];
       for (let i = first; i < Math.min(messages.length, first + job.inFlight); i++) {
-        const delivery: Delivery = { message: messages[i]!, generation: 1, ack, nack };
-        handling.push(processOrders.handle(delivery));
+        handling.push(archiveOne(stage, messages[i]!).then(ack, nack));
       }
       await Promise.all(handling);
     }

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../src/adapters/kafka/kafka-topic-admin';
-import { inFlightBudgetFor } from '../src/application/batched-order-sink';
+import { inFlightBudgetFor } from '../src/application/stages/batched-archive.stage';
 import { KafkaSettings, SinkKind } from '../src/main/config';
 import { loadConfig } from '../src/main/env-config';
 import { processCpuSeconds, RunningChild, startChild } from './child';

@@ -1,10 +1,11 @@
 import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
 import { createKafka } from '../src/adapters/kafka/kafka-connection';
 import { toInboundMessage } from '../src/adapters/kafka/kafka-subscription';
+import { PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
 import { AppConfig, EMBEDDED_DEFAULTS } from '../src/main/config';
 import { buildContainer } from '../src/main/container';
 import { TOKENS } from '../src/main/di-tokens';
-import { finish, jobOf, peakRssMb } from './child';
+import { archiveOne, finish, jobOf, peakRssMb } from './child';
 
 export interface SeedDesignJob {
   readonly kafkaBrokers: readonly string[];
@@ -36,7 +37,7 @@ export interface SeedDesignResult {
 const run = async (job: SeedDesignJob): Promise<SeedDesignResult> => {
   const config: AppConfig = { ...EMBEDDED_DEFAULTS, bus: 'memory', archive: 'cos', cos: job.cos, archivePrefix: job.prefix, logLevel: 'warn' };
   const container = buildContainer(config);
-  const processOrders = container.get(TOKENS.ProcessOrders);
+  const stage = container.get(TOKENS.ArchiveStage) as PerOrderArchiveStage;
   const consumer = createKafka({ brokers: job.kafkaBrokers, clientId: 'orderflow-bench-seed' }).consumer({ groupId: job.groupId });
   await consumer.connect();
   await consumer.subscribe({ topic: job.topic, fromBeginning: true });
@@ -53,14 +54,7 @@ const run = async (job: SeedDesignJob): Promise<SeedDesignResult> => {
         if (processed >= job.sample) return;
         const startedAt = performance.now();
         firstAt ??= startedAt;
-        await processOrders.handle({
-          message: toInboundMessage(topic, partition, message),
-          generation: 1,
-          ack: () => undefined,
-          nack: (reason) => {
-            throw reason;
-          },
-        });
+        await archiveOne(stage, toInboundMessage(topic, partition, message));
         const writtenAt = performance.now();
         await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
         lastAt = performance.now();

@@ -118,7 +118,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
     });
     if (job.archive === 'null') c.rebindSync(TOKENS.Archive).toConstantValue({ put: async () => undefined } satisfies OrderArchivePort);
   });
-  const pipeline = container.get(TOKENS.OrderPipeline);
+  const pipeline = container.get(TOKENS.ArchivePipeline);
   const archive = container.get(TOKENS.Archive);
   await pipeline.start();
   const bus = metered!;

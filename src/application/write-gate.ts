@@ -56,9 +56,15 @@ export class WriteGate {
     return this.outage !== undefined;
   }
 
-  /** Resolves true once `attempt` has succeeded, false if the signal aborted first. Never rejects. */
-  async write(attempt: () => Promise<void>): Promise<boolean> {
+  /**
+   * Resolves true once `attempt` has succeeded, false if the signal aborted first. Never rejects.
+   * `failedBefore`: the caller's own first try, made outside the gate on a fast path that needs no
+   * promise, failed with this error; it counts as this write's first failed attempt.
+   */
+  async write(attempt: () => Promise<void>, failedBefore?: { readonly error: unknown }): Promise<boolean> {
     let seen = this.outages;
+    if (failedBefore !== undefined && this.outage === undefined) this.begin(failedBefore.error);
+    seen = this.outages;
     for (;;) {
       if (this.deps.signal.aborted) return false;
       const outage = this.outage;

@@ -50,6 +50,8 @@ export interface AppConfig {
   readonly sink: SinkKind;
   /** Rotation of the batched sink; its objects go under `<archivePrefix>-batched/`. */
   readonly batch: BatchRotationPolicy;
+  /** KAFKA_TOPIC_PREFIX, already applied to ordersTopic, dlqTopic and consumerGroup; the stages' topics and groups get it too. */
+  readonly topicPrefix: string;
   readonly ordersTopic: string;
   readonly dlqTopic: string;
   readonly consumerGroup: string;
@@ -95,6 +97,7 @@ export const EMBEDDED_DEFAULTS: AppConfig = {
   sink: 'per-order',
   // 16 MiB: 1,000 typical orders (about 250 bytes each) are far below it; 1,000 of 600 KB are cut into 28 objects.
   batch: { maxMessages: 1000, maxSpanMs: 60_000, maxBytes: 16 * 1024 * 1024 },
+  topicPrefix: '',
   ordersTopic: 'orders.v1',
   dlqTopic: 'orders.v1.dlq',
   consumerGroup: 'order-consumer-group',

@@ -14,12 +14,15 @@ import { InMemoryOrderArchive } from '../adapters/memory/in-memory-order-archive
 import { createPinoLogger, logDestination, PinoLogger } from '../adapters/pino/pino-logger';
 import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
 import { SystemClock } from '../adapters/system/system-clock';
-import { BatchedOrderSink, inFlightBudgetFor } from '../application/batched-order-sink';
-import { OrderPipeline } from '../application/order-pipeline';
 import { OrderStatistics } from '../application/order-statistics';
+import { DeadLetterPort } from '../application/ports/dead-letter.port';
 import { LoggerPort } from '../application/ports/logger.port';
-import { ProcessOrders } from '../application/process-orders.use-case';
-import { OrderSinkDeps } from '../application/sink-writes';
+import { ARCHIVE_STAGE, ARCHIVE_WORDS, OrderSinkDeps } from '../application/stages/archive-deps';
+import { BatchedOrderSink, inFlightBudgetFor } from '../application/stages/batched-archive.stage';
+import { PerOrderArchiveStage } from '../application/stages/per-order-archive.stage';
+import { deadLetterTopicOf, Stage } from '../application/stages/stage';
+import { StagePipeline } from '../application/stages/stage-pipeline';
+import { stageGroupId, StageRunner, StageRunOptions } from '../application/stages/stage-runner';
 import { RiskScorerRegistry } from '../domain/risk';
 import { AppConfig, KafkaSettings } from './config';
 import { TOKENS } from './di-tokens';
@@ -79,54 +82,83 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
   bindMessageBus(container, config);
   bindArchive(container, config);
 
-  container.bind(TOKENS.DeadLetters).toDynamicValue((ctx) => {
+  container.bind(TOKENS.DeadLettersFor).toDynamicValue((ctx) => {
     const admin = config.bus === 'kafka' ? ctx.get(TOKENS.TopicAdmin) : undefined;
-    return new KafkaDeadLetterSink(ctx.get(TOKENS.MessageBus), config.dlqTopic, {
-      logger: ctx.get(TOKENS.Logger),
-      // Read at the first dead letter, once: the topic may be created by consume only just before.
-      ...(admin === undefined ? {} : { maxRecordBytes: () => admin.maxMessageBytes(config.dlqTopic) }),
-    });
+    const bus = ctx.get(TOKENS.MessageBus);
+    const logger = ctx.get(TOKENS.Logger);
+    const sinks = new Map<string, DeadLetterPort>();
+    return (inputTopic: string): DeadLetterPort => {
+      const topic = deadLetterTopicFor(config, inputTopic);
+      let sink = sinks.get(topic);
+      if (sink === undefined) {
+        sink = new KafkaDeadLetterSink(bus, topic, {
+          logger,
+          // Read at the first dead letter, once: the topic may be created only just before.
+          ...(admin === undefined ? {} : { maxRecordBytes: () => admin.maxMessageBytes(topic) }),
+        });
+        sinks.set(topic, sink);
+      }
+      return sink;
+    };
   });
-  container.bind(TOKENS.ProcessOrders).toDynamicValue(
+  container.bind(TOKENS.DeadLetters).toDynamicValue((ctx) => ctx.get(TOKENS.DeadLettersFor)(config.ordersTopic));
+  container.bind(TOKENS.StageRunner).toDynamicValue(
     (ctx) =>
-      new ProcessOrders(sinkDeps(ctx), { archivePrefix: config.archivePrefix, maxMessageBytes: config.maxMessageBytes, backoff: config.backoff }),
+      new StageRunner({
+        bus: ctx.get(TOKENS.MessageBus),
+        deadLetters: ctx.get(TOKENS.DeadLettersFor),
+        metrics: ctx.get(TOKENS.Metrics),
+        logger: ctx.get(TOKENS.Logger),
+        clock: ctx.get(TOKENS.Clock),
+      }),
   );
-  container.bind(TOKENS.BatchedOrderSink).toDynamicValue(
-    (ctx) =>
-      new BatchedOrderSink(
-        sinkDeps(ctx),
-        {
-          prefix: `${config.archivePrefix}-batched`,
-          rotation: config.batch,
-          maxMessageBytes: config.maxMessageBytes,
-          backoff: config.backoff,
-          inFlightBudget: batchedInFlightBudget(config),
-          subscriptionMaxInFlightBytes: config.maxInFlightBytes,
-        },
-      ),
-  );
-  container.bind(TOKENS.OrderPipeline).toDynamicValue((ctx) => {
-    if (config.sink !== 'batched') {
-      return new OrderPipeline(ctx.get(TOKENS.MessageBus), ctx.get(TOKENS.ProcessOrders), {
-        topic: config.ordersTopic,
-        groupId: config.consumerGroup,
+  container.bind(TOKENS.StageRunOptions).toDynamicValue((ctx) => {
+    const statistics = ctx.get(TOKENS.Statistics);
+    return (stage: Stage): StageRunOptions => {
+      const inputs = stage.kind === 'event' ? stage.inputs.length : 1;
+      const archive = stage.name === ARCHIVE_STAGE;
+      return {
+        // The archive keeps the group it always had (CONSUMER_GROUP): its committed positions carry over.
+        groupId: (topic) => (archive ? config.consumerGroup : stageGroupId(config.topicPrefix, stage.name, topic, inputs)),
         maxInFlight: config.maxInFlight,
         maxInFlightBytes: config.maxInFlightBytes,
+        backoff: config.backoff,
+        ...(archive ? { words: ARCHIVE_WORDS, onDeadLettered: (code) => statistics.recordDeadLettered(code) } : {}),
+      };
+    };
+  });
+  container.bind(TOKENS.ArchiveStage).toDynamicValue((ctx): Stage => {
+    if (config.sink !== 'batched') {
+      return new PerOrderArchiveStage(sinkDeps(ctx), {
+        topic: config.ordersTopic,
+        archivePrefix: config.archivePrefix,
+        maxMessageBytes: config.maxMessageBytes,
       });
     }
-    const sink = ctx.get(TOKENS.BatchedOrderSink);
-    return new OrderPipeline(ctx.get(TOKENS.MessageBus), sink, {
+    return new BatchedOrderSink(sinkDeps(ctx), {
       topic: config.ordersTopic,
-      groupId: config.consumerGroup,
-      // Functions of the partitions actually assigned: the budget follows what the member owns.
-      maxInFlight: sink.maxInFlight,
-      maxInFlightBytes: config.maxInFlightBytes,
+      prefix: `${config.archivePrefix}-batched`,
+      rotation: config.batch,
+      maxMessageBytes: config.maxMessageBytes,
+      backoff: config.backoff,
+      inFlightBudget: batchedInFlightBudget(config),
+      subscriptionMaxInFlightBytes: config.maxInFlightBytes,
     });
   });
+  container
+    .bind(TOKENS.ArchivePipeline)
+    .toDynamicValue((ctx) => {
+      const stage = ctx.get(TOKENS.ArchiveStage);
+      return new StagePipeline(ctx.get(TOKENS.StageRunner), stage, ctx.get(TOKENS.StageRunOptions)(stage));
+    });
 
   overrides(container);
   return container;
 };
+
+/** The archive's input keeps DLQ_TOPIC; every other input topic has `<topic>.dlq`. */
+const deadLetterTopicFor = (config: AppConfig, inputTopic: string): string =>
+  inputTopic === config.ordersTopic ? config.dlqTopic : deadLetterTopicOf(inputTopic);
 
 /** What either sink needs, from the bindings above: the same decoder, scorers, archive and dead letters for both. */
 const sinkDeps = (ctx: ResolutionContext): OrderSinkDeps => ({

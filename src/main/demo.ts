@@ -53,7 +53,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
   const bus = container.get(TOKENS.MessageBus) as InMemoryMessageBus;
   const encoder = container.get(TOKENS.OrderEncoder);
   const statistics = container.get(TOKENS.Statistics);
-  const pipeline = container.get(TOKENS.OrderPipeline);
+  const pipeline = container.get(TOKENS.ArchivePipeline);
 
   const generator = new OrderGenerator({ seed: options.seed, runId: `s${options.seed}` });
   const random = seededRandom(options.seed + 1);

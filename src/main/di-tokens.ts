@@ -1,8 +1,6 @@
 import type { ServiceIdentifier } from 'inversify';
 import type { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
 import type { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
-import type { BatchedOrderSink } from '../application/batched-order-sink';
-import type { OrderPipeline } from '../application/order-pipeline';
 import type { OrderStatistics } from '../application/order-statistics';
 import type { ClockPort } from '../application/ports/clock.port';
 import type { DeadLetterPort } from '../application/ports/dead-letter.port';
@@ -12,7 +10,10 @@ import type { MessageBusPort } from '../application/ports/message-bus.port';
 import type { MetricsPort } from '../application/ports/metrics.port';
 import type { OrderArchivePort } from '../application/ports/order-archive.port';
 import type { OrderDecoderPort, OrderEncoderPort } from '../application/ports/order-decoder.port';
-import type { ProcessOrders } from '../application/process-orders.use-case';
+import type { StageMetricsPort } from '../application/ports/stage-metrics.port';
+import type { Stage } from '../application/stages/stage';
+import type { StagePipeline } from '../application/stages/stage-pipeline';
+import type { StageRunner, StageRunOptions } from '../application/stages/stage-runner';
 import type { RiskScorerRegistry } from '../domain/risk';
 import type { AppConfig } from './config';
 
@@ -21,7 +22,7 @@ export const TOKENS = {
   Config: Symbol.for('orderflow.Config') as ServiceIdentifier<AppConfig>,
   Clock: Symbol.for('orderflow.Clock') as ServiceIdentifier<ClockPort>,
   Logger: Symbol.for('orderflow.Logger') as ServiceIdentifier<LoggerPort>,
-  Metrics: Symbol.for('orderflow.Metrics') as ServiceIdentifier<MetricsPort>,
+  Metrics: Symbol.for('orderflow.Metrics') as ServiceIdentifier<MetricsPort & StageMetricsPort>,
   Prometheus: Symbol.for('orderflow.Prometheus') as ServiceIdentifier<PrometheusMetrics>,
   TopicAdmin: Symbol.for('orderflow.TopicAdmin') as ServiceIdentifier<KafkaTopicAdmin>,
   LatencyRecorder: Symbol.for('orderflow.LatencyRecorder') as ServiceIdentifier<LatencyRecorderPort>,
@@ -31,8 +32,15 @@ export const TOKENS = {
   RiskScorers: Symbol.for('orderflow.RiskScorers') as ServiceIdentifier<RiskScorerRegistry>,
   MessageBus: Symbol.for('orderflow.MessageBus') as ServiceIdentifier<MessageBusPort>,
   Archive: Symbol.for('orderflow.Archive') as ServiceIdentifier<OrderArchivePort>,
+  /** The archive's dead-letter topic (DLQ_TOPIC). */
   DeadLetters: Symbol.for('orderflow.DeadLetters') as ServiceIdentifier<DeadLetterPort>,
-  ProcessOrders: Symbol.for('orderflow.ProcessOrders') as ServiceIdentifier<ProcessOrders>,
-  BatchedOrderSink: Symbol.for('orderflow.BatchedOrderSink') as ServiceIdentifier<BatchedOrderSink>,
-  OrderPipeline: Symbol.for('orderflow.OrderPipeline') as ServiceIdentifier<OrderPipeline>,
+  /** The dead-letter topic of an input topic: DLQ_TOPIC for the orders topic, `<input>.dlq` for the others. */
+  DeadLettersFor: Symbol.for('orderflow.DeadLettersFor') as ServiceIdentifier<(inputTopic: string) => DeadLetterPort>,
+  StageRunner: Symbol.for('orderflow.StageRunner') as ServiceIdentifier<StageRunner>,
+  /** How a stage runs: its groups, in-flight bounds and backoff, from config and its name. */
+  StageRunOptions: Symbol.for('orderflow.StageRunOptions') as ServiceIdentifier<(stage: Stage) => StageRunOptions>,
+  /** The archive as a stage: PerOrderArchiveStage or BatchedOrderSink, as ORDERFLOW_SINK says. */
+  ArchiveStage: Symbol.for('orderflow.ArchiveStage') as ServiceIdentifier<Stage>,
+  /** The archive stage on the runner, as `consume` runs it. */
+  ArchivePipeline: Symbol.for('orderflow.ArchivePipeline') as ServiceIdentifier<StagePipeline>,
 } as const;

@@ -116,6 +116,7 @@ const Variables = t.partial({
   ORDERFLOW_BATCH_IDLE_FLUSH_MS: Int(100, 86_400_000),
   ORDERS_TOPIC: Name,
   DLQ_TOPIC: Name,
+  KAFKA_TOPIC_PREFIX: fromString('up to 100 characters of [A-Za-z0-9._-]', (s) => (/^[A-Za-z0-9._-]{0,100}$/.test(s) ? s : undefined)),
   CONSUMER_GROUP: Name,
   COS_PREFIX: Prefix,
   DATA_DIR: NonEmpty,
@@ -195,7 +196,9 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
   const v = again.right;
   const bus = v.ORDERFLOW_BUS ?? profile.bus;
   const archive = v.ORDERFLOW_ARCHIVE ?? profile.archive;
-  const ordersTopic = v.ORDERS_TOPIC ?? EMBEDDED_DEFAULTS.ordersTopic;
+  // Every topic and group name gets the prefix, so that deployments and test runs can share a cluster.
+  const topicPrefix = v.KAFKA_TOPIC_PREFIX ?? EMBEDDED_DEFAULTS.topicPrefix;
+  const ordersTopic = topicPrefix + (v.ORDERS_TOPIC ?? EMBEDDED_DEFAULTS.ordersTopic);
 
   const kafka = bus === 'kafka' ? kafkaSettings(v, problems, invalid) : undefined;
   const cos = archive === 'cos' ? cosSettings(v, problems, invalid) : undefined;
@@ -214,8 +217,9 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
       ...(v.ORDERFLOW_BATCH_IDLE_FLUSH_MS === undefined ? {} : { idleFlushMs: v.ORDERFLOW_BATCH_IDLE_FLUSH_MS }),
     },
     ordersTopic,
-    dlqTopic: v.DLQ_TOPIC ?? `${ordersTopic}.dlq`,
-    consumerGroup: v.CONSUMER_GROUP ?? EMBEDDED_DEFAULTS.consumerGroup,
+    topicPrefix,
+    dlqTopic: v.DLQ_TOPIC === undefined ? `${ordersTopic}.dlq` : topicPrefix + v.DLQ_TOPIC,
+    consumerGroup: topicPrefix + (v.CONSUMER_GROUP ?? EMBEDDED_DEFAULTS.consumerGroup),
     archivePrefix: v.COS_PREFIX ?? EMBEDDED_DEFAULTS.archivePrefix,
     dataDir: v.DATA_DIR ?? EMBEDDED_DEFAULTS.dataDir,
     httpPort: v.HTTP_PORT ?? EMBEDDED_DEFAULTS.httpPort,
@@ -359,6 +363,7 @@ export const describeConfig = (config: AppConfig): Record<string, unknown> => ({
   ...(config.sink === 'batched' ? { batch: config.batch } : {}),
   ordersTopic: config.ordersTopic,
   dlqTopic: config.dlqTopic,
+  ...(config.topicPrefix === '' ? {} : { topicPrefix: config.topicPrefix }),
   consumerGroup: config.consumerGroup,
   archivePrefix: config.archivePrefix,
   maxInFlight: config.maxInFlight,

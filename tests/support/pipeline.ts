@@ -4,14 +4,16 @@ import { KafkaDeadLetterSink } from '../../src/adapters/kafka/kafka-dead-letter-
 import { InMemoryMessageBus } from '../../src/adapters/memory/in-memory-message-bus';
 import { InMemoryMetrics } from '../../src/adapters/memory/in-memory-metrics';
 import { InMemoryOrderArchive } from '../../src/adapters/memory/in-memory-order-archive';
-import { OrderPipeline } from '../../src/application/order-pipeline';
 import { OrderStatistics } from '../../src/application/order-statistics';
 import { DeadLetterPort } from '../../src/application/ports/dead-letter.port';
 import { LoggerPort } from '../../src/application/ports/logger.port';
 import { OrderArchivePort } from '../../src/application/ports/order-archive.port';
-import { ProcessOrders } from '../../src/application/process-orders.use-case';
 import { Sleep } from '../../src/application/retry';
-import { OrderSinkDeps } from '../../src/application/sink-writes';
+import { ARCHIVE_STAGE, ARCHIVE_WORDS, OrderSinkDeps } from '../../src/application/stages/archive-deps';
+import { PerOrderArchiveStage } from '../../src/application/stages/per-order-archive.stage';
+import { Stage } from '../../src/application/stages/stage';
+import { StagePipeline } from '../../src/application/stages/stage-pipeline';
+import { RunningStage, StageRunner } from '../../src/application/stages/stage-runner';
 import { ProbeBackoff } from '../../src/application/write-gate';
 import { RiskScorerRegistry } from '../../src/domain/risk';
 
@@ -70,11 +72,44 @@ export class FailingDeadLetterSpy implements DeadLetterPort {
 }
 
 export interface PipelineHarness {
-  readonly pipeline: OrderPipeline;
-  readonly processOrders: ProcessOrders;
+  readonly pipeline: StagePipeline;
+  readonly processOrders: PerOrderArchiveStage;
+  readonly deps: OrderSinkDeps;
   readonly metrics: InMemoryMetrics;
   readonly statistics: OrderStatistics;
 }
+
+export interface StagePipelineOptions {
+  readonly topic?: string;
+  readonly groupId?: string;
+  readonly maxInFlight: number;
+  readonly backoff?: ProbeBackoff;
+}
+
+/**
+ * A stage on the real StageRunner, wired as the composition root wires it: the runner's dead
+ * letters, metrics, log and clock are the sink's own, and the archive keeps its log words.
+ */
+export const aStagePipeline = (bus: InMemoryMessageBus, stage: Stage, deps: OrderSinkDeps, options: StagePipelineOptions): StagePipeline => {
+  const runner = new StageRunner({
+    bus,
+    deadLetters: () => deps.deadLetters,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    clock: deps.clock,
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+  });
+  return new StagePipeline(runner, stage, {
+    groupId: () => options.groupId ?? GROUP,
+    maxInFlight: options.maxInFlight,
+    backoff: options.backoff ?? { baseDelayMs: 1, maxDelayMs: 5 },
+    ...(stage.name === ARCHIVE_STAGE ? { words: ARCHIVE_WORDS, onDeadLettered: (code) => deps.statistics.recordDeadLettered(code) } : {}),
+  });
+};
+
+/** Crashes the stage's (first) subscription as a killed member would: no drain, no commit. */
+export const crash = (running: RunningStage): void => (running.subscriptions[0] as unknown as { crash(): void }).crash();
 
 export interface PipelineOptions extends SinkDepsOptions {
   readonly maxInFlight?: number;
@@ -111,18 +146,13 @@ export const aSinkDeps = (
   ...(options.random === undefined ? {} : { random: options.random }),
 });
 
-/** The real use case on the given bus and archive, with millisecond backoff so tests stay fast. */
+/** The real per-order archive stage on the given bus and archive, with millisecond backoff so tests stay fast. */
 export const aPipeline = (bus: InMemoryMessageBus, archive: OrderArchivePort, options: PipelineOptions = {}): PipelineHarness => {
   const deps = aSinkDeps(bus, archive, options);
-  const processOrders = new ProcessOrders(deps, {
-    archivePrefix: 'orders',
-    maxMessageBytes: 64 * 1024,
-    backoff: options.backoff ?? { baseDelayMs: 1, maxDelayMs: 5 },
-  });
-  const pipeline = new OrderPipeline(bus, processOrders, {
-    topic: ORDERS,
-    groupId: GROUP,
+  const processOrders = new PerOrderArchiveStage(deps, { topic: ORDERS, archivePrefix: 'orders', maxMessageBytes: 64 * 1024 });
+  const pipeline = aStagePipeline(bus, processOrders, deps, {
     maxInFlight: options.maxInFlight ?? 10,
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
   });
-  return { pipeline, processOrders, metrics: deps.metrics, statistics: deps.statistics };
+  return { pipeline, processOrders, deps, metrics: deps.metrics, statistics: deps.statistics };
 };

@@ -14,6 +14,8 @@ export const DLQ_HEADERS = {
   exceptionMessage: '__connect.errors.exception.message',
   /** Ours: the stable rejection code, e.g. ORDER.UNKNOWN_CHANNEL, for filtering and replay. */
   code: 'orderflow.errors.code',
+  /** Ours: the name of the stage that rejected it (archive, validation, payment…). */
+  stageName: 'orderflow.stage',
 } as const;
 
 /** Header values are bounded so that a hostile payload cannot bloat the dead-letter record. */
@@ -55,7 +57,7 @@ export class KafkaDeadLetterSink implements DeadLetterPort {
     private readonly options: KafkaDeadLetterSinkOptions = {},
   ) {}
 
-  async send({ original, rejection }: DeadLetter): Promise<void> {
+  async send({ original, rejection, stage }: DeadLetter): Promise<void> {
     // The original headers first, byte for byte and repeated names kept, then the reason.
     const headers = [
       ...original.headers,
@@ -66,6 +68,7 @@ export class KafkaDeadLetterSink implements DeadLetterPort {
       textHeader(DLQ_HEADERS.exceptionClass, rejection.exceptionClass ?? rejection.code),
       textHeader(DLQ_HEADERS.exceptionMessage, rejection.message.slice(0, MAX_HEADER_CHARS)),
       textHeader(DLQ_HEADERS.code, rejection.code),
+      ...(stage === undefined ? [] : [textHeader(DLQ_HEADERS.stageName, stage)]),
     ];
     // An empty value stays empty: a tombstone in the DLQ would read as "delete".
     const value = original.value ?? Buffer.alloc(0);

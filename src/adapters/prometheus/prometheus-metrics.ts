@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { MetricsPort } from '../../application/ports/metrics.port';
+import { StageMetricsPort, StageTarget } from '../../application/ports/stage-metrics.port';
 import { RejectionCode } from '../../domain/rejection';
 
 export interface ConsumerLag {
@@ -43,25 +44,25 @@ const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
  * Gauges that describe the outside world (throughput, consumer lag) are read at scrape time
  * rather than pushed, so they are never staler than the scrape that reports them.
  */
-export class PrometheusMetrics implements MetricsPort {
+export class PrometheusMetrics implements MetricsPort, StageMetricsPort {
   private readonly registry = new Registry();
   private readonly channels: BoundedLabelValues;
   private readonly lagTimeoutMs: number;
 
   private readonly archived: Counter<'channel'>;
   private readonly highRisk: Counter<'channel'>;
-  private readonly deadLettered: Counter<'code'>;
-  private readonly archiveRetries: Counter;
-  private readonly deadLetterFailures: Counter;
   private readonly duplicates: Counter;
   private readonly latency: Histogram;
-  private readonly archiveUp: Gauge;
-  private readonly deadLetterUp: Gauge;
+  private readonly consumed: Counter<'stage'>;
+  private readonly emitted: Counter<'stage' | 'topic'>;
+  private readonly deadLettered: Counter<'stage' | 'code'>;
+  private readonly retries: Counter<'stage' | 'target'>;
+  private readonly deadLetterFailures: Counter<'stage'>;
+  private readonly targetUp: Gauge<'stage' | 'target'>;
   private readonly throughput: Gauge;
   private readonly consumerLag: Gauge<'topic' | 'partition'>;
-
-  private archiveWritesSucceeding = true;
-  private deadLetterWritesSucceeding = true;
+  /** `<stage>/<target>` of every target whose last write failed. */
+  private readonly failingTargets = new Set<string>();
 
   constructor(
     private readonly deps: PrometheusMetricsDeps,
@@ -83,23 +84,6 @@ export class PrometheusMetrics implements MetricsPort {
       labelNames: ['channel'],
       registers,
     });
-    // No cap needed: RejectionCode is a closed union, so `code` has at most that many values.
-    this.deadLettered = new Counter({
-      name: 'orderflow_orders_dead_lettered_total',
-      help: 'Messages sent to the dead-letter topic, by rejection code.',
-      labelNames: ['code'],
-      registers,
-    });
-    this.archiveRetries = new Counter({
-      name: 'orderflow_archive_retries_total',
-      help: 'Write retries after a failed archive or dead-letter write.',
-      registers,
-    });
-    this.deadLetterFailures = new Counter({
-      name: 'orderflow_dead_letter_failures_total',
-      help: 'Failed writes to the dead-letter topic.',
-      registers,
-    });
     this.duplicates = new Counter({
       name: 'orderflow_orders_duplicate_total',
       help: 'Orders archived again under a key this process had already written (redeliveries; rewrites from before a restart are not seen).',
@@ -111,20 +95,46 @@ export class PrometheusMetrics implements MetricsPort {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
-    this.archiveUp = new Gauge({
-      name: 'orderflow_archive_up',
-      help: '1 while archive writes succeed, 0 after a failed write until the next success.',
+    // Stage names are the code's own (a handful); codes a closed union; topics the stages' outputs:
+    // none of these labels can grow with the data.
+    this.consumed = new Counter({
+      name: 'orderflow_stage_consumed_total',
+      help: 'Input messages a stage settled and acked (handled, or dead-lettered), by stage.',
+      labelNames: ['stage'],
       registers,
     });
-    // Up until a write says otherwise, as InMemoryMetrics assumes: an idle pipeline has no evidence
-    // of an outage, and starting at 0 would page someone at every deploy.
-    this.archiveUp.set(1);
-    this.deadLetterUp = new Gauge({
-      name: 'orderflow_dead_letter_up',
-      help: '1 while dead-letter writes succeed, 0 after a failed write until the next success.',
+    this.emitted = new Counter({
+      name: 'orderflow_stage_emitted_total',
+      help: 'Events a stage published, by stage and topic.',
+      labelNames: ['stage', 'topic'],
       registers,
     });
-    this.deadLetterUp.set(1);
+    this.deadLettered = new Counter({
+      name: 'orderflow_stage_dead_lettered_total',
+      help: 'Messages a stage sent to its dead-letter topic, by stage and rejection code.',
+      labelNames: ['stage', 'code'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'orderflow_stage_retries_total',
+      help: "Writes tried again after a failure, by stage and target (handle: the stage's own effect, publish, dead-letter).",
+      labelNames: ['stage', 'target'],
+      registers,
+    });
+    this.deadLetterFailures = new Counter({
+      name: 'orderflow_stage_dead_letter_failures_total',
+      help: 'Failed writes to a dead-letter topic, by stage.',
+      labelNames: ['stage'],
+      registers,
+    });
+    // Up until a write says otherwise: an idle stage has no evidence of an outage, and starting at
+    // 0 would page someone at every deploy. A series appears with the first write that fails.
+    this.targetUp = new Gauge({
+      name: 'orderflow_stage_target_up',
+      help: "1 while a stage's writes to a target succeed, 0 after a failed write until the next success.",
+      labelNames: ['stage', 'target'],
+      registers,
+    });
     this.throughput = new Gauge({
       name: 'orderflow_throughput_orders_per_second',
       help: 'Orders archived per second over the last 30 s.',
@@ -165,40 +175,39 @@ export class PrometheusMetrics implements MetricsPort {
     this.latency.observe(Math.max(0, latencyMs) / 1000);
   }
 
-  orderDeadLettered(code: RejectionCode): void {
-    this.deadLettered.inc({ code });
-  }
-
   orderDuplicate(count = 1): void {
     this.duplicates.inc(count);
   }
 
-  archiveRetried(): void {
-    this.archiveRetries.inc();
+  stageConsumed(stage: string, count: number): void {
+    this.consumed.inc({ stage }, count);
   }
 
-  deadLetterFailed(): void {
-    this.deadLetterFailures.inc();
+  stageEmitted(stage: string, topic: string, count: number): void {
+    this.emitted.inc({ stage, topic }, count);
   }
 
-  archiveHealthy(healthy: boolean): void {
-    this.archiveWritesSucceeding = healthy;
-    this.archiveUp.set(healthy ? 1 : 0);
+  stageDeadLettered(stage: string, code: RejectionCode): void {
+    this.deadLettered.inc({ stage, code });
   }
 
-  /** Whether the last archive write succeeded; readiness reads it so an outage shows at once. */
-  get archiveWritesHealthy(): boolean {
-    return this.archiveWritesSucceeding;
+  stageRetried(stage: string, target: StageTarget): void {
+    this.retries.inc({ stage, target });
   }
 
-  deadLetterHealthy(healthy: boolean): void {
-    this.deadLetterWritesSucceeding = healthy;
-    this.deadLetterUp.set(healthy ? 1 : 0);
+  stageDeadLetterFailed(stage: string): void {
+    this.deadLetterFailures.inc({ stage });
   }
 
-  /** Whether the last dead-letter write succeeded: a topic that refuses them holds its partitions as an archive outage does. */
-  get deadLetterWritesHealthy(): boolean {
-    return this.deadLetterWritesSucceeding;
+  stageTargetHealthy(stage: string, target: StageTarget, healthy: boolean): void {
+    this.targetUp.set({ stage, target }, healthy ? 1 : 0);
+    if (healthy) this.failingTargets.delete(`${stage}/${target}`);
+    else this.failingTargets.add(`${stage}/${target}`);
+  }
+
+  /** `<stage>/<target>` of every target whose writes are failing now; readiness reads it so an outage shows at once. */
+  get failing(): readonly string[] {
+    return [...this.failingTargets];
   }
 
   private collectThroughput(): void {

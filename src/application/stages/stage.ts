@@ -1,5 +1,6 @@
 import { Rejection } from '../../domain/rejection';
 import { Result } from '../../domain/result';
+import { StageTarget } from '../ports/stage-metrics.port';
 import { DeliveryBatch, Headers, InboundMessage, OutboundMessage, SubscriptionOptions } from '../ports/message-bus.port';
 
 /**
@@ -107,6 +108,8 @@ export interface BatchStage extends StageBase {
   readonly onPartitionsAssigned?: SubscriptionOptions['onPartitionsAssigned'];
   /** Shutdown began: stop retrying, and give back held messages so that the subscription can drain. */
   stop(): void;
+  /** The targets whose writes are failing right now (readiness). */
+  failing?(): readonly StageTarget[];
 }
 
 /** The record an encoded event becomes; the bus stamps the time. */

@@ -8,7 +8,8 @@ import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../adapters/kafka/kafka-topic-admin';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { EnrichedOrder } from '../../domain/enriched-order';
-import { Subscription } from '../../application/ports/message-bus.port';
+import { StageTarget } from '../../application/ports/stage-metrics.port';
+import { RunningStage } from '../../application/stages/stage-runner';
 import { AppConfig } from '../config';
 import { buildContainer } from '../container';
 import { TOKENS } from '../di-tokens';
@@ -46,41 +47,43 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
   const archive = container.get(TOKENS.Archive);
   const metrics = container.get(TOKENS.Prometheus);
   const statistics = container.get(TOKENS.Statistics);
-  const pipeline = container.get(TOKENS.OrderPipeline);
+  const runner = container.get(TOKENS.StageRunner);
+  const stage = container.get(TOKENS.ArchiveStage);
+  const runOptions = container.get(TOKENS.StageRunOptions)(stage);
   let http: HttpStatusServer | undefined;
-  let running = false;
+  let running: RunningStage | undefined;
   try {
     logger.info({ config: describeConfig(config) }, 'orderflow consume starting');
     if (admin !== undefined && !(await ensureTopics(admin, config, logger))) return 1;
     if (shutdown.requested) return stoppedBeforeStart(logger);
 
-    const readiness = serviceReadiness({ running: () => running, metrics, admin, archive, config });
+    const readiness = serviceReadiness({ running: () => running, admin, archive, config });
     if (config.archive === 'fs') await mkdir(config.dataDir, { recursive: true });
     http = new HttpStatusServer({ logger, readiness, metrics, topOrders: () => topOrdersView(statistics.topOrders(), config) });
     const port = await http.listen(config.httpPort, config.httpHost);
     logger.info({ host: config.httpHost, port }, 'Serving /healthz, /readyz, /metrics and /topk');
     if (shutdown.requested) return stoppedBeforeStart(logger);
 
-    let subscription: Subscription;
+    let started: RunningStage;
     try {
-      subscription = await pipeline.start();
+      started = await runner.run(stage, runOptions);
     } catch (error) {
       logger.error({ err: errorText(error) }, 'The consumer could not start');
       return 1;
     }
-    running = true;
-    // A signal that came while the group was being joined stops the pipeline right here.
-    shutdown.attach({ stop: (drainBudgetMs) => pipeline.stop(drainBudgetMs) });
-    logger.info({ topic: config.ordersTopic, group: config.consumerGroup }, 'Consuming');
+    running = started;
+    // A signal that came while the group was being joined stops the stage right here.
+    shutdown.attach({ stop: (drainBudgetMs) => started.stop(drainBudgetMs) });
+    logger.info({ stage: stage.name, topic: config.ordersTopic, group: config.consumerGroup }, 'Consuming');
 
     let exitCode = 0;
     try {
-      await subscription.done;
+      await started.done;
     } catch (error) {
       exitCode = 1;
       logger.error({ err: errorText(error) }, 'The consumer stopped on a fatal error');
     }
-    running = false;
+    running = undefined;
     await shutdown.drained;
     logger.info({ archived: statistics.snapshot(Date.now()).archived }, 'orderflow consume stopped');
     return exitCode;
@@ -104,30 +107,30 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
  * service should not take traffic.
  */
 const serviceReadiness = (deps: {
-  readonly running: () => boolean;
-  readonly metrics: { readonly archiveWritesHealthy: boolean; readonly deadLetterWritesHealthy: boolean };
+  readonly running: () => RunningStage | undefined;
   readonly admin: KafkaTopicAdmin | undefined;
   readonly archive: unknown;
   readonly config: AppConfig;
 }): ReadinessCheck[] => {
-  const { metrics, admin, archive, config } = deps;
+  const { admin, archive, config } = deps;
+  const failing = (target: StageTarget): boolean => deps.running()?.failing().includes(target) ?? false;
   return [
     {
       name: 'pipeline',
       check: async () => {
-        if (!deps.running()) throw new Error('the consumer is not running');
+        if (deps.running() === undefined) throw new Error('the consumer is not running');
       },
     },
     {
       name: 'archive-writes',
       check: async () => {
-        if (!metrics.archiveWritesHealthy) throw new Error('archive writes are failing; they are held and retried with backoff');
+        if (failing('handle')) throw new Error('archive writes are failing; they are held and retried with backoff');
       },
     },
     {
       name: 'dead-letter-writes',
       check: async () => {
-        if (!metrics.deadLetterWritesHealthy) {
+        if (failing('dead-letter')) {
           throw new Error('dead-letter writes are failing; their partitions are held and the writes retried with backoff');
         }
       },

@@ -31,7 +31,7 @@ const startService = async (config: AppConfig) => {
     { topic: config.ordersTopic, partitions: 6 },
     { topic: config.dlqTopic, partitions: 1 },
   ]);
-  const pipeline = container.get(TOKENS.OrderPipeline);
+  const pipeline = container.get(TOKENS.ArchivePipeline);
   await pipeline.start();
   return {
     container,

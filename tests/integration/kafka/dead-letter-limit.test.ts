@@ -21,7 +21,7 @@ describe('a dead letter larger than its topic takes, on the real broker', () => 
     const admin = new KafkaTopicAdmin({ brokers, clientId: 'it-dlq-admin' });
     const producer = new KafkaMessageBus({ brokers, clientId: 'it-dlq-producer' });
     const container = buildContainer(config);
-    const pipeline = container.get(TOKENS.OrderPipeline);
+    const pipeline = container.get(TOKENS.ArchivePipeline);
     const reader = new Kafka({ brokers: [...brokers], clientId: 'it-dlq-reader', logLevel: 0 }).consumer({ groupId: `${config.consumerGroup}-reader` });
     try {
       await admin.ensureTopics([
@@ -69,7 +69,7 @@ describe('a dead letter larger than its topic takes, on the real broker', () => 
       expect(dead!.value.length).toBeGreaterThan(DLQ_LIMIT / 2);
       expect(dead!.value.length).toBeLessThan(DLQ_LIMIT);
       expect(dead!.value.equals(huge.subarray(0, dead!.value.length))).toBe(true);
-      expect(container.get(TOKENS.Prometheus).deadLetterWritesHealthy).toBe(true);
+      expect(container.get(TOKENS.Prometheus).failing).toEqual([]);
     } finally {
       await reader.disconnect();
       await pipeline.stop(10_000);

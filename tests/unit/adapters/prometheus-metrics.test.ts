@@ -35,29 +35,34 @@ describe('PrometheusMetrics', () => {
     expect(sampleOf(text, 'orderflow_orders_high_risk_total{channel="partner"}')).toBe(1);
   });
 
-  it('counts dead letters by code, retries, dead-letter failures and duplicates', async () => {
+  it("counts every stage's consumed, emitted, dead-lettered, retried and failed writes under its name, and duplicates", async () => {
     const { metrics } = aPrometheusMetrics();
-    metrics.orderDeadLettered('ORDER.UNKNOWN_CHANNEL');
-    metrics.orderDeadLettered('ORDER.UNKNOWN_CHANNEL');
-    metrics.orderDeadLettered('MESSAGE.INVALID_JSON');
-    metrics.archiveRetried();
-    metrics.archiveRetried();
-    metrics.archiveRetried();
-    metrics.deadLetterFailed();
+    metrics.stageConsumed('payment', 5);
+    metrics.stageEmitted('payment', 'payments.processed', 4);
+    metrics.stageEmitted('payment', 'payments.failed', 1);
+    metrics.stageDeadLettered('archive', 'ORDER.UNKNOWN_CHANNEL');
+    metrics.stageDeadLettered('archive', 'ORDER.UNKNOWN_CHANNEL');
+    metrics.stageDeadLettered('validation', 'MESSAGE.INVALID_JSON');
+    metrics.stageRetried('archive', 'handle');
+    metrics.stageRetried('archive', 'handle');
+    metrics.stageRetried('payment', 'publish');
+    metrics.stageDeadLetterFailed('archive');
     metrics.orderDuplicate();
 
     const text = await metrics.metrics();
-    expect(sampleOf(text, 'orderflow_orders_dead_lettered_total{code="ORDER.UNKNOWN_CHANNEL"}')).toBe(2);
-    expect(sampleOf(text, 'orderflow_orders_dead_lettered_total{code="MESSAGE.INVALID_JSON"}')).toBe(1);
-    expect(sampleOf(text, 'orderflow_archive_retries_total')).toBe(3);
-    expect(sampleOf(text, 'orderflow_dead_letter_failures_total')).toBe(1);
+    expect(sampleOf(text, 'orderflow_stage_consumed_total{stage="payment"}')).toBe(5);
+    expect(sampleOf(text, 'orderflow_stage_emitted_total{stage="payment",topic="payments.processed"}')).toBe(4);
+    expect(sampleOf(text, 'orderflow_stage_emitted_total{stage="payment",topic="payments.failed"}')).toBe(1);
+    expect(sampleOf(text, 'orderflow_stage_dead_lettered_total{stage="archive",code="ORDER.UNKNOWN_CHANNEL"}')).toBe(2);
+    expect(sampleOf(text, 'orderflow_stage_dead_lettered_total{stage="validation",code="MESSAGE.INVALID_JSON"}')).toBe(1);
+    expect(sampleOf(text, 'orderflow_stage_retries_total{stage="archive",target="handle"}')).toBe(2);
+    expect(sampleOf(text, 'orderflow_stage_retries_total{stage="payment",target="publish"}')).toBe(1);
+    expect(sampleOf(text, 'orderflow_stage_dead_letter_failures_total{stage="archive"}')).toBe(1);
     expect(sampleOf(text, 'orderflow_orders_duplicate_total')).toBe(1);
   });
 
   it('exposes unlabelled counters at zero before anything happens, so rate() has a starting point', async () => {
     const text = await aPrometheusMetrics().metrics.metrics();
-    expect(sampleOf(text, 'orderflow_archive_retries_total')).toBe(0);
-    expect(sampleOf(text, 'orderflow_dead_letter_failures_total')).toBe(0);
     expect(sampleOf(text, 'orderflow_orders_duplicate_total')).toBe(0);
   });
 
@@ -76,24 +81,16 @@ describe('PrometheusMetrics', () => {
     expect(sampleOf(text, 'orderflow_order_latency_seconds_sum')).toBeCloseTo(90.12);
   });
 
-  it('reports the archive up until a write fails, and up again after the next success', async () => {
+  it("reports a stage's target down after a failed write and up again after the next success, and lists what is failing", async () => {
     const { metrics } = aPrometheusMetrics();
-    expect(sampleOf(await metrics.metrics(), 'orderflow_archive_up')).toBe(1);
-    metrics.archiveHealthy(false);
-    expect(sampleOf(await metrics.metrics(), 'orderflow_archive_up')).toBe(0);
-    metrics.archiveHealthy(true);
-    expect(sampleOf(await metrics.metrics(), 'orderflow_archive_up')).toBe(1);
-  });
-
-  it('reports the dead-letter topic up until a write fails, and up again after the next success', async () => {
-    const { metrics } = aPrometheusMetrics();
-    expect(sampleOf(await metrics.metrics(), 'orderflow_dead_letter_up')).toBe(1);
-    expect(metrics.deadLetterWritesHealthy).toBe(true);
-    metrics.deadLetterHealthy(false);
-    expect(sampleOf(await metrics.metrics(), 'orderflow_dead_letter_up')).toBe(0);
-    expect(metrics.deadLetterWritesHealthy).toBe(false);
-    metrics.deadLetterHealthy(true);
-    expect(metrics.deadLetterWritesHealthy).toBe(true);
+    expect(metrics.failing).toEqual([]);
+    metrics.stageTargetHealthy('archive', 'handle', false);
+    metrics.stageTargetHealthy('payment', 'dead-letter', false);
+    expect(sampleOf(await metrics.metrics(), 'orderflow_stage_target_up{stage="archive",target="handle"}')).toBe(0);
+    expect(metrics.failing).toEqual(['archive/handle', 'payment/dead-letter']);
+    metrics.stageTargetHealthy('archive', 'handle', true);
+    expect(sampleOf(await metrics.metrics(), 'orderflow_stage_target_up{stage="archive",target="handle"}')).toBe(1);
+    expect(metrics.failing).toEqual(['payment/dead-letter']);
   });
 
   it('reads the throughput at scrape time', async () => {
@@ -114,11 +111,11 @@ describe('PrometheusMetrics', () => {
     });
     await metrics.metrics();
     failing = true;
-    metrics.archiveRetried();
+    metrics.stageRetried('archive', 'handle');
 
     const text = await metrics.metrics();
     expect(sampleOf(text, 'orderflow_throughput_orders_per_second')).toBe(3);
-    expect(sampleOf(text, 'orderflow_archive_retries_total')).toBe(1);
+    expect(sampleOf(text, 'orderflow_stage_retries_total{stage="archive",target="handle"}')).toBe(1);
     expect(logger.messages('warn')).toEqual(['Throughput unavailable; keeping its last value']);
   });
 
@@ -192,10 +189,10 @@ describe('PrometheusMetrics', () => {
   it('keeps its metrics in its own registry, so instances never collide', async () => {
     const first = aPrometheusMetrics().metrics;
     const second = aPrometheusMetrics().metrics;
-    first.archiveRetried();
+    first.orderDuplicate();
 
-    expect(sampleOf(await first.metrics(), 'orderflow_archive_retries_total')).toBe(1);
-    expect(sampleOf(await second.metrics(), 'orderflow_archive_retries_total')).toBe(0);
+    expect(sampleOf(await first.metrics(), 'orderflow_orders_duplicate_total')).toBe(1);
+    expect(sampleOf(await second.metrics(), 'orderflow_orders_duplicate_total')).toBe(0);
     expect(await globalRegistry.metrics()).not.toContain('orderflow_');
   });
 

@@ -1,14 +1,14 @@
 import { DLQ_HEADERS, KafkaDeadLetterSink } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
 import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
 import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
-import { BatchedOrderSink, NDJSON_CONTENT_TYPE } from '../../../src/application/batched-order-sink';
-import { OrderPipeline } from '../../../src/application/order-pipeline';
+import { BatchedOrderSink, NDJSON_CONTENT_TYPE } from '../../../src/application/stages/batched-archive.stage';
+import { BatchStage } from '../../../src/application/stages/stage';
 import { DeadLetterPort } from '../../../src/application/ports/dead-letter.port';
 import { LoggerPort } from '../../../src/application/ports/logger.port';
 import { Delivery, headerText, OutboundMessage, Subscription } from '../../../src/application/ports/message-bus.port';
 import { OrderArchivePort } from '../../../src/application/ports/order-archive.port';
 import { anInboundMessage, aWireOrder, wireBytes } from '../../support/builders';
-import { aSinkDeps, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS, silentLogger } from '../../support/pipeline';
+import { aSinkDeps, aStagePipeline, crash, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS, silentLogger } from '../../support/pipeline';
 
 const PREFIX = 'orders-batched';
 const DAY = '2026-11-22';
@@ -38,6 +38,7 @@ const aBatchedSink = (bus: InMemoryMessageBus, archive: OrderArchivePort, option
   const inFlightBudget = options.inFlightBudget ?? 4 * maxMessages;
   const deps = aSinkDeps(bus, archive, { ...options, now: options.now ?? (() => NOW) });
   const sink = new BatchedOrderSink(deps, {
+    topic: ORDERS,
     prefix: PREFIX,
     rotation: {
       maxMessages,
@@ -50,8 +51,8 @@ const aBatchedSink = (bus: InMemoryMessageBus, archive: OrderArchivePort, option
     inFlightBudget,
     ...(options.subscriptionMaxInFlightBytes === undefined ? {} : { subscriptionMaxInFlightBytes: options.subscriptionMaxInFlightBytes }),
   });
-  const pipeline = new OrderPipeline(bus, sink, { topic: ORDERS, groupId: GROUP, maxInFlight: inFlightBudget });
-  return { sink, pipeline, metrics: deps.metrics, statistics: deps.statistics };
+  const pipeline = aStagePipeline(bus, sink, deps, { maxInFlight: inFlightBudget });
+  return { sink, deps, pipeline, metrics: deps.metrics, statistics: deps.statistics };
 };
 
 /** Orders o-<first>… in publish order; keyless, so the in-memory bus deals them round-robin over the partitions. */
@@ -84,8 +85,6 @@ class GatedArchive implements OrderArchivePort {
     for (const resolve of this.waiting.splice(0)) resolve();
   }
 }
-
-const crash = (subscription: Subscription): void => (subscription as unknown as { crash(): void }).crash();
 
 describe('the batched sink on the in-memory bus', () => {
   it('writes one NDJSON object per partition per batch, named by start offset, and commits only batch boundaries', async () => {
@@ -497,10 +496,18 @@ describe('the batched sink, delivery by delivery', () => {
     const warnings: string[] = [];
     const logger: LoggerPort = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
     // The budget the composition root used to give: sized for the 6 partitions `consume` creates.
-    const { sink } = aBatchedSink(bus, archive, { maxMessages: 10, inFlightBudget: 2 * 10 * 6, logger });
+    const { sink, deps } = aBatchedSink(bus, archive, { maxMessages: 10, inFlightBudget: 2 * 10 * 6, logger });
     let deliveries = 0;
-    const counting = { handle: (delivery: Delivery) => (deliveries++, sink.handle(delivery)), stop: () => sink.stop(), onPartitionsRevoked: sink.onPartitionsRevoked };
-    const pipeline = new OrderPipeline(bus, counting, { topic: ORDERS, groupId: GROUP, maxInFlight: sink.maxInFlight });
+    const counting: BatchStage = {
+      kind: 'batch',
+      name: sink.name,
+      topic: sink.topic,
+      handleBatch: (batch) => ((deliveries += batch.messages.length), sink.handleBatch(batch)),
+      stop: () => sink.stop(),
+      onPartitionsRevoked: sink.onPartitionsRevoked,
+      maxInFlight: sink.maxInFlight,
+    };
+    const pipeline = aStagePipeline(bus, counting, deps, { maxInFlight: 1 });
     await bus.publish(ORDERS, ordersFrom(0, 24 * 20));
     await pipeline.start();
     await bus.caughtUp(GROUP, ORDERS, 10_000);

@@ -1,29 +1,28 @@
 import { DLQ_HEADERS } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
 import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
 import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
-import { BatchedOrderSink } from '../../../src/application/batched-order-sink';
-import { OrderPipeline } from '../../../src/application/order-pipeline';
+import { BatchedOrderSink } from '../../../src/application/stages/batched-archive.stage';
 import { headerText } from '../../../src/application/ports/message-bus.port';
 import { OrderDecoderPort } from '../../../src/application/ports/order-decoder.port';
-import { ProcessOrders } from '../../../src/application/process-orders.use-case';
-import { OrderSinkDeps } from '../../../src/application/sink-writes';
+import { OrderSinkDeps } from '../../../src/application/stages/archive-deps';
+import { PerOrderArchiveStage } from '../../../src/application/stages/per-order-archive.stage';
 import { IoTsOrderCodec } from '../../../src/adapters/io-ts/io-ts-order-codec';
 import { aWireOrder, headersAsText, wireBytes } from '../../support/builders';
-import { aSinkDeps, DLQ, GROUP, ORDERS } from '../../support/pipeline';
+import { aSinkDeps, aStagePipeline, DLQ, GROUP, ORDERS } from '../../support/pipeline';
 
 const backoff = { baseDelayMs: 1, maxDelayMs: 5 };
 
 /** Both sinks on the same bus, archive and deps: what a message means must not depend on the sink. One message per batch, so every batch closes. */
 const SINKS = {
-  'per-order': (deps: OrderSinkDeps) => new ProcessOrders(deps, { archivePrefix: 'orders', maxMessageBytes: 64 * 1024, backoff }),
+  'per-order': (deps: OrderSinkDeps) => new PerOrderArchiveStage(deps, { topic: ORDERS, archivePrefix: 'orders', maxMessageBytes: 64 * 1024 }),
   batched: (deps: OrderSinkDeps) =>
-    new BatchedOrderSink(deps, { prefix: 'orders-batched', rotation: { maxMessages: 1, maxSpanMs: 60_000 }, maxMessageBytes: 64 * 1024, backoff, inFlightBudget: 8 }),
+    new BatchedOrderSink(deps, { topic: ORDERS, prefix: 'orders-batched', rotation: { maxMessages: 1, maxSpanMs: 60_000 }, maxMessageBytes: 64 * 1024, backoff, inFlightBudget: 8 }),
 } as const;
 
 const run = async (kind: keyof typeof SINKS, bus: InMemoryMessageBus, override: Partial<OrderSinkDeps> = {}) => {
   const archive = new InMemoryOrderArchive();
   const deps = { ...aSinkDeps(bus, archive), ...override };
-  const pipeline = new OrderPipeline(bus, SINKS[kind](deps), { topic: ORDERS, groupId: GROUP, maxInFlight: 8 });
+  const pipeline = aStagePipeline(bus, SINKS[kind](deps), deps, { maxInFlight: 8, backoff });
   await pipeline.start();
   // Short: before event times were validated, the partition never caught up (endless redelivery).
   try {

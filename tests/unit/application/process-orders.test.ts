@@ -1,11 +1,10 @@
 import { DLQ_HEADERS, KafkaDeadLetterSink } from '../../../src/adapters/kafka/kafka-dead-letter-sink';
 import { InMemoryMessageBus } from '../../../src/adapters/memory/in-memory-message-bus';
 import { InMemoryOrderArchive } from '../../../src/adapters/memory/in-memory-order-archive';
-import { OrderPipeline } from '../../../src/application/order-pipeline';
 import { Sleep } from '../../../src/application/retry';
 import { headerText, textHeader } from '../../../src/application/ports/message-bus.port';
 import { aWireOrder, headersAsText, wireBytes } from '../../support/builders';
-import { aPipeline, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS } from '../../support/pipeline';
+import { aPipeline, aStagePipeline, crash, DLQ, FailingDeadLetterSpy, FlakyOrderArchive, GROUP, ORDERS } from '../../support/pipeline';
 import { LoggerSpy } from '../../support/logger-spy';
 
 const publishOrders = async (bus: InMemoryMessageBus, count: number, prefix = 'o'): Promise<string[]> => {
@@ -132,7 +131,7 @@ describe('process orders on the in-memory bus', () => {
     const first = aPipeline(bus, archive, { maxInFlight: 50 });
     const subscription = await first.pipeline.start();
     while (archive.size < 700) await new Promise((resolve) => setTimeout(resolve, 1));
-    (subscription as unknown as { crash(): void }).crash();
+    crash(subscription);
     expect(bus.lag(GROUP, ORDERS)).toBeGreaterThan(0);
 
     const second = aPipeline(bus, archive, { maxInFlight: 50 });
@@ -349,9 +348,9 @@ describe('duplicates', () => {
     expect(bus.committed(GROUP, ORDERS)).toEqual([50]);
 
     // The member drops out; o-50's write lands after all, and the group redelivers from 50.
-    (subscription as unknown as { crash(): void }).crash();
+    crash(subscription);
     release();
-    const rejoined = new OrderPipeline(bus, first.processOrders, { topic: ORDERS, groupId: GROUP, maxInFlight: 20 });
+    const rejoined = aStagePipeline(bus, first.processOrders, first.deps, { maxInFlight: 20 });
     await rejoined.start();
     await bus.caughtUp(GROUP, ORDERS);
     await rejoined.stop();

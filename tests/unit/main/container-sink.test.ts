@@ -11,7 +11,7 @@ const runPipeline = async (overrides: Partial<AppConfig>, orders: number): Promi
   const container = buildContainer(config);
   const bus = container.get(TOKENS.MessageBus) as InMemoryMessageBus;
   const archive = container.get(TOKENS.Archive) as InMemoryOrderArchive;
-  const pipeline = container.get(TOKENS.OrderPipeline);
+  const pipeline = container.get(TOKENS.ArchivePipeline);
   // Keyless: the bus deals them round-robin, so each of its 6 partitions gets the same number.
   await bus.publish(
     config.ordersTopic,

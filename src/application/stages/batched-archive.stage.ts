@@ -9,14 +9,17 @@ import {
   rotationBefore,
   RotationReason,
   validateRotationPolicy,
-} from '../domain/batch-rotation';
-import { EnrichedOrder } from '../domain/enriched-order';
-import { ok } from '../domain/result';
-import { evaluateMessage, guarded } from './order-evaluation';
-import { Delivery, DeliveryHandler, InboundMessage } from './ports/message-bus.port';
-import { RecentKeys } from './recent-keys';
-import { OrderSinkDeps, SinkWrites } from './sink-writes';
-import { ProbeBackoff } from './write-gate';
+} from '../../domain/batch-rotation';
+import { EnrichedOrder } from '../../domain/enriched-order';
+import { ok } from '../../domain/result';
+import { evaluateMessage, guarded } from '../order-evaluation';
+import { Delivery, DeliveryBatch, DeliveryHandler, InboundMessage } from '../ports/message-bus.port';
+import { StageTarget } from '../ports/stage-metrics.port';
+import { RecentKeys } from '../recent-keys';
+import { ProbeBackoff } from '../write-gate';
+import { ARCHIVE_STAGE, OrderSinkDeps } from './archive-deps';
+import { BatchStage } from './stage';
+import { StageWrites } from './stage-writes';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
@@ -24,6 +27,8 @@ export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 const REMEMBERED_OBJECTS = 10_000;
 
 export interface BatchedOrderSinkOptions {
+  /** The orders topic it archives. */
+  readonly topic: string;
   /** Key prefix of the objects, e.g. `orders-batched`. */
   readonly prefix: string;
   readonly rotation: BatchRotationPolicy;
@@ -121,7 +126,10 @@ interface PartitionState {
  * `rotation.idleFlushMs` set, such a batch is written after that long without a message, under
  * a name that carries both its ends (see idleBatchObjectKey).
  */
-export class BatchedOrderSink {
+export class BatchedOrderSink implements BatchStage {
+  readonly kind = 'batch';
+  readonly name = ARCHIVE_STAGE;
+  readonly topic: string;
   private readonly partitions = new Map<string, PartitionState>();
   /** Messages held by open batches across all partitions (written batches excluded). */
   private openMessages = 0;
@@ -130,7 +138,7 @@ export class BatchedOrderSink {
   /** What the subscription allows (see maxInFlight); releaseIdlest keeps open batches under half of it. */
   private budget: InFlightBudget;
   private readonly stopping = new AbortController();
-  private readonly writes: SinkWrites;
+  private readonly writes: StageWrites;
   /** Objects this process wrote: writing one again (a replay) rewrites every order in it. */
   private readonly writtenObjects = new RecentKeys(REMEMBERED_OBJECTS);
   /** Checks for idle batches while any is open, when idle cuts are enabled. */
@@ -147,7 +155,28 @@ export class BatchedOrderSink {
       );
     }
     this.budget = { messages: options.inFlightBudget, bytes: this.bytesBudget(1) };
-    this.writes = new SinkWrites(deps, options.backoff, this.stopping.signal, 'Batch object write failed: holding batches');
+    this.topic = options.topic;
+    this.writes = new StageWrites(
+      {
+        stage: ARCHIVE_STAGE,
+        deadLetters: () => deps.deadLetters,
+        metrics: deps.metrics,
+        logger: deps.logger,
+        clock: deps.clock,
+        ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+        ...(deps.random === undefined ? {} : { random: deps.random }),
+        onDeadLettered: (code) => deps.statistics.recordDeadLettered(code),
+      },
+      options.backoff,
+      this.stopping.signal,
+      {
+        handle: {
+          failed: 'Batch object write failed: holding batches',
+          stillFailing: 'Archive still failing',
+          succeedsAgain: 'Archive writes succeed again',
+        },
+      },
+    );
   }
 
   /**
@@ -176,6 +205,23 @@ export class BatchedOrderSink {
   /** The subscription's maxInFlightBytes for `assignedPartitions` (undefined: no byte bound); see maxInFlight. */
   readonly maxInFlightBytes = (assignedPartitions: number): number | undefined =>
     inFlightBytesFor(this.options.rotation, Math.max(1, assignedPartitions));
+
+  /** The targets whose writes are failing right now (readiness). */
+  failing(): readonly StageTarget[] {
+    return this.writes.failing;
+  }
+
+  /**
+   * The stage runner's entry: a partition's batch, message by message. The sink acks the messages
+   * it holds when their object is written, in offset order, so each one's ack is the batch's
+   * range up to it.
+   */
+  readonly handleBatch = (batch: DeliveryBatch): void => {
+    const { messages, generation } = batch;
+    for (let i = 0; i < messages.length; i++) {
+      this.handle({ message: messages[i]!, generation, ack: () => batch.ackThrough(i), nack: (reason) => batch.nack(i, reason) });
+    }
+  };
 
   readonly handle: DeliveryHandler = (delivery: Delivery): void => {
     const { message } = delivery;
@@ -362,7 +408,7 @@ export class BatchedOrderSink {
 
   /** Writes the object and waits for the batch's dead letters; only then is any of it acked. */
   private async flush(batch: Batch, key: string | undefined, reason: RotationReason): Promise<void> {
-    const stored = key === undefined || (await this.writes.archive(() => this.putObject(batch, key, reason)));
+    const stored = key === undefined || (await this.writes.write('handle', () => this.putObject(batch, key, reason)));
     const deadLettered = (await Promise.all(batch.deadLetters)).every(Boolean);
     if (stored && deadLettered) {
       for (const delivery of batch.deliveries) delivery.ack();
