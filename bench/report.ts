@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { BusFloorResult } from './bus-floor';
 import type { CoreResult } from './core';
 import type { ProfileSummary } from './cpu-profile';
 import type { SeedDesignResult } from './seed-design';
@@ -32,6 +33,8 @@ export interface Details {
   readonly b1?: CoreResult;
   readonly prefill?: { bulkOrders: number; e2eOrders: number; ordersPerS: number };
   readonly b2?: Measured;
+  /** B2's floor: the same topic consumed by loops that only ack (bench/bus-floor.ts). */
+  readonly b2Floor?: ReadonlyArray<BusFloorResult & { readonly cpu: CpuShares }>;
   readonly b3?: Measured & { maxInFlight: number; cosMaxConcurrency: number };
   readonly b4?: SeedDesignResult;
   readonly b6WithoutNodeFlags?: { orders: number; peakRssMb: number; ordersPerS: number };
@@ -232,6 +235,29 @@ const cpuTable = (title: string, m: Measured | undefined, cores: number): string
   ];
 };
 
+const FLOOR_LOOPS: Record<BusFloorResult['loop'], string> = {
+  kafkajs: 'kafkajs `eachBatch`, nothing else (the client alone)',
+  'port-batch': 'KafkaMessageBus, a batch handler that only calls `ackThrough(last)`',
+  'port-delivery': 'KafkaMessageBus, a per-message handler that only calls `ack()`',
+};
+
+/** B2's floor: what consuming costs before any decoding, for the bare client and for the port's two handler shapes. */
+const floorSection = (floor: Details['b2Floor']): string[] => {
+  if (floor === undefined || floor.length === 0) return [];
+  const serviceCpu = (f: BusFloorResult & { cpu: CpuShares }): number | undefined =>
+    f.cpu.service === undefined || f.ordersPerS <= 0 ? undefined : (f.cpu.service * 1e6) / f.ordersPerS;
+  return [
+    `**B2's floor** — the same ${n(floor[0]!.consumed)} pre-filled orders, consumed by loops that decode nothing and only ack:`,
+    '',
+    '| loop | orders/s | service CPU per order | other work (cores) |',
+    '|---|---|---|---|',
+    ...floor.map((f) => `| ${FLOOR_LOOPS[f.loop]} | ${n(f.ordersPerS)} | ${n(serviceCpu(f), 2)} µs | ${n(f.cpu.other, 2)} |`),
+    '',
+    'The gap between the first row and the others is what the port itself costs per message, in each handler shape.',
+    '',
+  ];
+};
+
 const profileSection = (title: string, profile: ProfileSummary | undefined): string[] => {
   if (profile === undefined) return [];
   return [
@@ -349,6 +375,7 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
   lines.push(...cpuTable('B3, one object per order', d.b3, r.machine.cores));
   lines.push(...cpuTable('B7, batched', d.b7, r.machine.cores));
   lines.push(...cpuTable('B2, null archive', d.b2, r.machine.cores));
+  lines.push(...floorSection(d.b2Floor));
   if (d.b1 !== undefined) {
     lines.push(
       `**B1, core on one core**: ${n(1e6 / d.b1.ordersPerS, 2)} µs per order (rounds: ${d.b1.roundsOrdersPerS.map((x) => n(x)).join(', ')} orders/s, the first a warm-up).`,

@@ -7,6 +7,7 @@ import { inFlightBudgetFor } from '../src/application/stages/batched-archive.sta
 import { KafkaSettings, SinkKind } from '../src/main/config';
 import { loadConfig } from '../src/main/env-config';
 import { processCpuSeconds, RunningChild, startChild } from './child';
+import type { BusFloorJob, BusFloorLoop, BusFloorResult } from './bus-floor';
 import type { CoreJob, CoreResult } from './core';
 import { summarizeProfile } from './cpu-profile';
 import { openLoop, prefill } from './load';
@@ -239,6 +240,28 @@ const main = async (): Promise<void> => {
       const { result, cpu } = await measured(serviceJob({ topic: bulk, groupId: `${runId}-b2`, prefix: 'b2', archive: 'null', expect: plan.bulkOrders }));
       results.kafka_consume_orders_per_s = Math.round(result.ordersPerS);
       details.b2 = { ...result, cpu };
+    });
+
+    await attempt('B2 floor', async () => {
+      const floor = [];
+      for (const loop of ['kafkajs', 'port-batch', 'port-delivery'] satisfies BusFloorLoop[]) {
+        log(`B2 floor: ${loop}, only acking`);
+        const job: BusFloorJob = {
+          loop,
+          kafkaBrokers: stack.kafkaBrokers,
+          topic: bulk,
+          groupId: `${runId}-b2-${loop}`,
+          maxInFlight: service.maxInFlight,
+          ...(maxPartitionFetchBytes === undefined ? {} : { maxBytesPerPartition: maxPartitionFetchBytes }),
+          expect: plan.bulkOrders,
+          timeoutMs: 10 * 60_000,
+        };
+        const child = startChild(script('bus-floor'), job);
+        const [result, cpu] = await Promise.all([child.result as Promise<BusFloorResult>, accountCpu(stack, child)]);
+        if (!result.complete) throw new Error(`${loop}: only ${result.consumed} of ${job.expect} orders within ${job.timeoutMs / 1000} s`);
+        floor.push({ ...result, cpu });
+      }
+      details.b2Floor = floor;
     });
 
     const endOffsets = (await admin.consumerLag(`${runId}-none`, bulk)).partitions.map((p) => p.end);

@@ -1,12 +1,13 @@
 import * as hdr from 'hdr-histogram-js';
 import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
 import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
-import { ConsumedThrough, Delivery, MessageBusPort, OutboundMessage, Subscription, SubscriptionOptions, TopicMessages } from '../src/application/ports/message-bus.port';
+import { InboundMessage } from '../src/application/ports/message-bus.port';
 import { OrderArchivePort } from '../src/application/ports/order-archive.port';
 import { AppConfig, CosSettings, EMBEDDED_DEFAULTS, KafkaSettings, SinkKind } from '../src/main/config';
 import { buildContainer } from '../src/main/container';
 import { TOKENS } from '../src/main/di-tokens';
 import { finish, jobOf, nextFromParent, notifyParent, peakRssMb } from './child';
+import { MeteredMessageBus } from './metered-message-bus';
 
 /** One run of the service as `orderflow consume` wires it (buildContainer), measured from inside. */
 export interface ServiceJob {
@@ -53,58 +54,6 @@ export interface ServiceResult {
   readonly latencyMs?: LatencySummary;
 }
 
-/**
- * The bus as the service sees it, counting what passes: when the first message was delivered,
- * how many were acked and when the last was. An ack is what the sinks give once the archive
- * write (or, batched, the object) has succeeded, so it is the "archive ack" of the scenarios.
- */
-class MeteredMessageBus implements MessageBusPort {
-  acked = 0;
-  firstDeliveryAt: number | undefined;
-  lastAckAt = 0;
-  cpuAtFirstDelivery: NodeJS.CpuUsage | undefined;
-
-  constructor(
-    readonly inner: MessageBusPort,
-    private readonly onAck: (delivery: Delivery) => void,
-  ) {}
-
-  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
-    return this.inner.publish(topic, messages);
-  }
-
-  publishTransactionally(consumed: ConsumedThrough, outputs: readonly TopicMessages[]): Promise<void> {
-    return this.inner.publishTransactionally(consumed, outputs);
-  }
-
-  subscribe(options: SubscriptionOptions): Promise<Subscription> {
-    // TEMPORARY (wave 4 session 2): batch handlers are metered too before this lands.
-    if (options.handler === undefined) throw new Error('The bench meters per-delivery handlers only');
-    const handler = options.handler;
-    return this.inner.subscribe({
-      ...options,
-      handler: (delivery) => {
-        if (this.firstDeliveryAt === undefined) {
-          this.firstDeliveryAt = performance.now();
-          this.cpuAtFirstDelivery = process.cpuUsage();
-          notifyParent('first-delivery');
-        }
-        return handler({
-          message: delivery.message,
-          generation: delivery.generation,
-          ack: () => {
-            this.acked++;
-            this.lastAckAt = performance.now();
-            this.onAck(delivery);
-            delivery.ack();
-          },
-          nack: (reason) => delivery.nack(reason),
-        });
-      },
-    });
-  }
-}
-
 /** Latency in microseconds from an order's intended send time to its ack, for the open-loop scenario. */
 class AckLatency {
   recorded = 0;
@@ -118,9 +67,9 @@ class AckLatency {
     useWebAssembly: false,
   });
 
-  record(delivery: Delivery): void {
+  record(message: InboundMessage): void {
     const ackedAt = performance.timeOrigin + performance.now();
-    const intended = Date.parse((JSON.parse(delivery.message.value!.toString()) as { produced_at: string }).produced_at);
+    const intended = Date.parse((JSON.parse(message.value!.toString()) as { produced_at: string }).produced_at);
     if (intended < this.from) return;
     this.recorded++;
     this.histogram.recordValue(Math.max(1, Math.round((ackedAt - intended) * 1000)));
@@ -164,7 +113,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
   const container = buildContainer(config, (c) => {
     // Decorates the bus the composition root built, so everything else stays exactly as wired.
     c.onActivation(TOKENS.MessageBus, (_context, bus) => {
-      metered = new MeteredMessageBus(bus, (delivery) => latency?.record(delivery));
+      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message) => latency.record(message));
       return metered;
     });
     if (job.archive === 'null') c.rebindSync(TOKENS.Archive).toConstantValue({ put: async () => undefined } satisfies OrderArchivePort);

@@ -2,6 +2,7 @@ import { Kafka, Partitioners, Producer, ProducerBatch } from 'kafkajs';
 import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
+import { subscriptionHandlerOf } from '../../application/delivery/tracked-delivery-batch';
 import { MessageBusPort, ConsumedThrough, OutboundMessage, TopicMessages, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
 import { BatchingOptions, KafkaBatchingPublisher } from './kafka-batching-publisher';
 import { createKafka, KafkaConnection, KafkaLogLevel, registerSnappyCodec, secretsOf } from './kafka-connection';
@@ -98,7 +99,8 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
     if (this.closed) throw new Error('KafkaMessageBus is closed');
-    // Bad bounds are refused here, before joining; a function is checked on every assignment.
+    // Bad options are refused here, before joining; a bound's function is checked on every assignment.
+    subscriptionHandlerOf(options);
     maxInFlightFor(options.maxInFlight, 0);
     maxInFlightBytesOf(options.maxInFlightBytes);
     const tuning = this.consuming;

@@ -2,8 +2,9 @@ import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { hasRoomFor, inFlightBytesOf, maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
 import { PartitionOffsets } from '../../application/delivery/partition-offsets';
 import { ReplayBackoff } from '../../application/delivery/replay-backoff';
+import { BatchSettled, SubscriptionHandler, subscriptionHandlerOf, TrackedDeliveryBatch } from '../../application/delivery/tracked-delivery-batch';
 import { LoggerPort } from '../../application/ports/logger.port';
-import { Delivery, DeliveryHandler, InboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
+import { BatchHandler, Delivery, DeliveryHandler, InboundMessage, Subscription, SubscriptionOptions } from '../../application/ports/message-bus.port';
 import { isGenerationLost, isRebalanceInProgress } from './kafka-errors';
 import { fromKafkaHeaders } from './kafka-headers';
 
@@ -39,12 +40,16 @@ interface PartitionState {
 /**
  * One consumer-group member on kafkajs, with the port's explicit acks.
  *
- * kafkajs hands over a batch per partition (`eachBatch`); the handler gets each message at once,
- * up to `maxInFlight` unacked across the subscription, and acks later. The batch callback does
- * not wait for acks — a sink may hold messages until its object is written — so fetching goes on
- * while handlers work. Positions are tracked per partition with PartitionOffsets and committed on
- * an interval, only past contiguous acked runs. At the bound, all partitions are paused and the
- * batch callback waits (heartbeating) until half the capacity is free again.
+ * kafkajs hands over a batch per partition (`eachBatch`). A per-message handler gets each message
+ * at once as a Delivery, up to `maxInFlight` unacked across the subscription, and acks later. A
+ * batch handler gets the kafkajs batch as DeliveryBatch runs instead: one call per run, a run
+ * ending only where the next message would exceed an in-flight bound or where the kafkajs batch
+ * ends, with no Delivery, promise or closure per message; its range acks and nacks feed the same
+ * bookkeeping. The batch callback does not wait for acks — a sink may hold messages until its
+ * object is written — so fetching goes on while handlers work. Positions are tracked per
+ * partition with PartitionOffsets and committed on an interval, only past contiguous acked runs.
+ * At the bound, all partitions are paused and the batch callback waits (heartbeating) until half
+ * the capacity is free again.
  *
  * A nack halts its partition: it is paused, its in-flight messages settle, and after the
  * partition's replay backoff (ReplayBackoff) it seeks back to the first unacked offset and
@@ -63,8 +68,8 @@ interface PartitionState {
  * rebalance. When kafkajs finds out between batches instead, the REBALANCING event triggers an
  * immediate commit of what is acked; messages still in flight then are redelivered to the next
  * owner. On GROUP_JOIN a new generation begins: all tracking starts afresh from the committed
- * positions, and the acks of deliveries made before it are ignored (they still count against the
- * in-flight bounds until they settle).
+ * positions, and the acks of deliveries and batches made before it are ignored (they still count
+ * against the in-flight bounds until they settle).
  *
  * Generations. kafkajs also rejoins without any REBALANCING event: after UNKNOWN_MEMBER_ID in its
  * fetch loop (a session that expired while the process was frozen) and when it restarts after a
@@ -77,7 +82,7 @@ interface PartitionState {
 export class KafkaSubscription implements Subscription {
   readonly done: Promise<void>;
   private readonly topic: string;
-  private readonly handler: DeliveryHandler;
+  private readonly handler: SubscriptionHandler;
   private readonly onPartitionsRevoked: () => void;
   private readonly onPartitionsAssigned: (partitions: readonly number[], generation: number) => void;
   private readonly maxInFlightOption: SubscriptionOptions['maxInFlight'];
@@ -110,9 +115,7 @@ export class KafkaSubscription implements Subscription {
     private readonly settings: KafkaSubscriptionSettings,
   ) {
     this.topic = options.topic;
-    // TEMPORARY (wave 4 session 2): batch handlers are delivered natively before this lands.
-    if (options.handler === undefined) throw new Error('batchHandler is not supported yet');
-    this.handler = options.handler;
+    this.handler = subscriptionHandlerOf(options);
     this.onPartitionsRevoked = options.onPartitionsRevoked ?? (() => {});
     this.onPartitionsAssigned = options.onPartitionsAssigned ?? (() => {});
     this.maxInFlightOption = options.maxInFlight;
@@ -211,7 +214,11 @@ export class KafkaSubscription implements Subscription {
 
   // ---- Delivery ----
 
-  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private eachBatch(payload: EachBatchPayload): Promise<void> {
+    return this.handler.kind === 'batch' ? this.handOverInRuns(payload, this.handler.handler) : this.deliverEach(payload, this.handler.handler);
+  }
+
+  private async deliverEach({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, handler: DeliveryHandler): Promise<void> {
     const first = batch.messages[0];
     if (first === undefined) return;
     const state = this.partitions.get(batch.partition) ?? this.track(batch.partition, Number(first.offset));
@@ -225,7 +232,7 @@ export class KafkaSubscription implements Subscription {
         const bytes = inFlightBytesOf(message);
         if (!this.hasRoomFor(bytes)) this.setThrottled(true);
         if (!(await this.waitWhile(() => !this.hasRoomFor(bytes), mayDeliver, heartbeat))) break;
-        this.deliver(state, message);
+        this.deliver(state, message, handler);
       }
       // Unresolved offsets are fetched again: only what reached the handler moves the fetch position.
       resolveOffset(message.offset);
@@ -235,6 +242,76 @@ export class KafkaSubscription implements Subscription {
     await this.waitWhile(() => this.throttled, running, heartbeat);
     await this.heartbeatOrDrain(heartbeat);
   }
+
+  /**
+   * The batch handler's loop: the kafkajs batch goes over in runs, a run ending only where the
+   * next message would exceed an in-flight bound (it is handed over, then the loop waits for room
+   * as deliverEach does) or where the kafkajs batch ends. A run is counted in flight as it grows,
+   * so the bounds hold for it as for single deliveries; between two handovers nothing else can
+   * change what the loop may do (that takes a handler call or a wait), so a run grows unchecked.
+   */
+  private async handOverInRuns({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, handler: BatchHandler): Promise<void> {
+    const first = batch.messages[0];
+    if (first === undefined) return;
+    const state = this.partitions.get(batch.partition) ?? this.track(batch.partition, Number(first.offset));
+    const running = (): boolean => this.state === 'running' && !this.rebalancing && isRunning();
+    const mayDeliver = (): boolean => running() && !state.halted && this.partitions.get(state.partition) === state && !isStale();
+    let run: InboundMessage[] = [];
+    /** The last message handed over or skipped: kafkajs fetches again after what is resolved. */
+    let visited: string | undefined;
+    const handOver = (): void => {
+      if (run.length > 0) this.deliverRun(state, run, handler);
+      run = [];
+      if (visited !== undefined) resolveOffset(visited);
+    };
+
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      // Below `next` it was delivered already since the last join or replay (a kafkajs refetch).
+      if (offset >= state.next) {
+        const bytes = inFlightBytesOf(message);
+        if (!this.hasRoomFor(bytes)) {
+          handOver();
+          if (!this.hasRoomFor(bytes)) this.setThrottled(true);
+        }
+        if (run.length === 0 && !(await this.waitWhile(() => !this.hasRoomFor(bytes), mayDeliver, heartbeat))) break;
+        state.offsets.delivered(offset);
+        state.next = offset + 1;
+        this.inFlight++;
+        this.inFlightBytes += bytes;
+        if (this.overBounds()) this.setThrottled(true);
+        run.push(toInboundMessage(this.topic, state.partition, message));
+      }
+      visited = message.offset;
+    }
+    handOver();
+    await this.waitWhile(() => this.throttled, running, heartbeat);
+    await this.heartbeatOrDrain(heartbeat);
+  }
+
+  private deliverRun(state: PartitionState, messages: InboundMessage[], handler: BatchHandler): void {
+    const batch = new TrackedDeliveryBatch(this.topic, state.partition, state.generation, messages, state, this.batchSettled);
+    // A handler that throws or rejects has not processed what it did not ack.
+    try {
+      void Promise.resolve(handler(batch)).catch((error: unknown) => batch.nackUnacked(asError(error)));
+    } catch (error) {
+      batch.nackUnacked(asError(error));
+    }
+  }
+
+  /** Part of a batch settled: what a delivery's ack or nack does, for the whole range. */
+  private readonly batchSettled: BatchSettled<PartitionState> = (batch, first, last, nackReason) => {
+    const state = batch.context;
+    if (!this.release(state, last - first + 1, batch.bytesOf(first, last))) return;
+    const firstOffset = Number(batch.messages[first]!.offset);
+    const lastOffset = Number(batch.messages[last]!.offset);
+    if (nackReason === undefined) {
+      this.acked(state, state.offsets.ackRange(firstOffset, lastOffset));
+    } else {
+      state.offsets.nackRange(firstOffset, lastOffset);
+      this.nacked(state, firstOffset, nackReason);
+    }
+  };
 
   /** Waits, heartbeating, while `busy()`; returns whether the batch may go on. */
   private async waitWhile(busy: () => boolean, mayGoOn: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
@@ -267,7 +344,7 @@ export class KafkaSubscription implements Subscription {
     return state;
   }
 
-  private deliver(state: PartitionState, message: KafkaMessage): void {
+  private deliver(state: PartitionState, message: KafkaMessage, handler: DeliveryHandler): void {
     const offset = Number(message.offset);
     const bytes = inFlightBytesOf(message);
     state.offsets.delivered(offset);
@@ -277,44 +354,60 @@ export class KafkaSubscription implements Subscription {
     if (this.overBounds()) this.setThrottled(true);
 
     let settled = false;
-    /** True when the settlement still counts: same assignment, same replay epoch, not stopped. */
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
-      this.inFlight--;
-      this.inFlightBytes -= bytes;
-      if (this.throttled && this.inFlight <= this.resumeBelow && this.inFlightBytes <= this.maxInFlightBytes / 2) this.setThrottled(false);
-      this.changed.notify();
-      return this.state !== 'stopped' && this.partitions.get(state.partition) === state;
+      return this.release(state, 1, bytes);
     };
     const delivery: Delivery = {
       message: toInboundMessage(this.topic, state.partition, message),
       generation: state.generation,
       ack: () => {
-        if (!settle()) return;
-        if (state.offsets.ack(offset)) this.backoff.progressed(state.partition);
-        this.replayIfDrained(state);
+        if (settle()) this.acked(state, state.offsets.ack(offset));
       },
       nack: (reason: Error) => {
         if (!settle()) return;
         state.offsets.nack(offset);
-        if (!state.halted) {
-          state.halted = true;
-          this.applyPauses();
-          this.settings.logger.info(
-            { topic: this.topic, partition: state.partition, offset, reason: reason.message },
-            'Message nacked: partition paused until its in-flight messages settle, then replayed from the first unacked offset',
-          );
-        }
-        this.replayIfDrained(state);
+        this.nacked(state, offset, reason);
       },
     };
     // A handler that throws or rejects has not processed the message: that is a nack.
     try {
-      void Promise.resolve(this.handler(delivery)).catch((error: unknown) => delivery.nack(asError(error)));
+      void Promise.resolve(handler(delivery)).catch((error: unknown) => delivery.nack(asError(error)));
     } catch (error) {
       delivery.nack(asError(error));
     }
+  }
+
+  /**
+   * Settled messages free their in-flight capacity, whatever generation they belong to. Returns
+   * true when the settlement still counts for the position: same assignment, same replay epoch,
+   * not stopped.
+   */
+  private release(state: PartitionState, count: number, bytes: number): boolean {
+    this.inFlight -= count;
+    this.inFlightBytes -= bytes;
+    if (this.throttled && this.inFlight <= this.resumeBelow && this.inFlightBytes <= this.maxInFlightBytes / 2) this.setThrottled(false);
+    this.changed.notify();
+    return this.state !== 'stopped' && this.partitions.get(state.partition) === state;
+  }
+
+  private acked(state: PartitionState, positionMoved: boolean): void {
+    if (positionMoved) this.backoff.progressed(state.partition);
+    this.replayIfDrained(state);
+  }
+
+  /** Halts the partition (once per replay epoch); it replays once its in-flight messages settle. */
+  private nacked(state: PartitionState, offset: number, reason: Error): void {
+    if (!state.halted) {
+      state.halted = true;
+      this.applyPauses();
+      this.settings.logger.info(
+        { topic: this.topic, partition: state.partition, offset, reason: reason.message },
+        'Message nacked: partition paused until its in-flight messages settle, then replayed from the first unacked offset',
+      );
+    }
+    this.replayIfDrained(state);
   }
 
   /** Once a halted partition's in-flight messages have settled, replays it after its backoff. */

@@ -1,6 +1,6 @@
 import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { KafkaSubscription } from '../../../src/adapters/kafka/kafka-subscription';
-import { Delivery } from '../../../src/application/ports/message-bus.port';
+import { Delivery, DeliveryBatch, SubscriptionOptions } from '../../../src/application/ports/message-bus.port';
 import { silentLogger } from '../../support/pipeline';
 
 const TOPIC = 'orders';
@@ -12,6 +12,10 @@ class ScriptedConsumer {
   readonly listeners = new Map<string, (event: { payload: unknown }) => void>();
   eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
   commitError: Error | undefined;
+  /** Every offset the subscription resolved, and every position it committed, as `partition:offset`. */
+  readonly resolved: string[] = [];
+  readonly commits: string[] = [];
+  readonly seeks: string[] = [];
 
   on(event: string, listener: (event: { payload: unknown }) => void): () => void {
     this.listeners.set(event, listener);
@@ -24,9 +28,12 @@ class ScriptedConsumer {
   }
   pause(): void {}
   resume(): void {}
-  seek(): void {}
-  async commitOffsets(): Promise<void> {
+  seek({ partition, offset }: { partition: number; offset: string }): void {
+    this.seeks.push(`${partition}:${offset}`);
+  }
+  async commitOffsets(offsets: Array<{ partition: number; offset: string }>): Promise<void> {
     if (this.commitError !== undefined) throw this.commitError;
+    this.commits.push(...offsets.map(({ partition, offset }) => `${partition}:${offset}`));
   }
   async disconnect(): Promise<void> {}
 
@@ -40,7 +47,7 @@ class ScriptedConsumer {
     const messages = offsets.map((offset) => ({ offset: String(offset), key: null, value: Buffer.from(`m${offset}`), headers: {}, timestamp: '0' }));
     return this.eachBatch!({
       batch: { topic: TOPIC, partition, messages: messages as unknown as KafkaMessage[] },
-      resolveOffset: () => undefined,
+      resolveOffset: (offset: string) => void this.resolved.push(`${partition}:${offset}`),
       heartbeat: async () => undefined,
       isRunning: () => true,
       isStale: () => false,
@@ -65,9 +72,31 @@ const aSubscription = async (consumer: ScriptedConsumer) => {
       onPartitionsRevoked: () => events.push('revoked'),
       onPartitionsAssigned: (partitions, generation) => events.push(`assigned ${partitions.join()} in ${generation}`),
     },
-    { commitIntervalMs: 5, rebalanceDrainMs: 10, heartbeatIntervalMs: 5, logger: silentLogger, explain: (error) => error as Error },
+    SETTINGS,
   );
   return { subscription, events, held };
+};
+
+const SETTINGS = { commitIntervalMs: 5, rebalanceDrainMs: 10, heartbeatIntervalMs: 5, logger: silentLogger, explain: (error: unknown) => error as Error };
+
+/** A subscription with a batch handler that records every batch and reacts as the test says (holds them by default). */
+const aBatchSubscription = async (consumer: ScriptedConsumer, options: Partial<SubscriptionOptions> = {}, react: (batch: DeliveryBatch) => void = () => undefined) => {
+  const batches: DeliveryBatch[] = [];
+  const subscription = await KafkaSubscription.start(
+    consumer as unknown as Consumer,
+    {
+      topic: TOPIC,
+      groupId: 'g',
+      batchHandler: (batch) => {
+        batches.push(batch);
+        react(batch);
+      },
+      ...options,
+    },
+    SETTINGS,
+  );
+  const shapes = (): string[] => batches.map((batch) => `${batch.generation}/${batch.partition}: ${batch.messages.map((m) => m.offset).join()}`);
+  return { subscription, batches, shapes };
 };
 
 const until = async (condition: () => boolean): Promise<void> => {
@@ -119,4 +148,86 @@ describe('KafkaSubscription generations', () => {
       await subscription.stop({ deadlineMs: 0 });
     },
   );
+});
+
+describe('KafkaSubscription with a batch handler', () => {
+  it('hands a kafkajs batch over in one call, split only where maxInFlight requires, resolving what it handed over', async () => {
+    const consumer = new ScriptedConsumer();
+    const { subscription, shapes } = await aBatchSubscription(consumer, { maxInFlight: 2 }, (batch) => batch.ackThrough(batch.messages.length - 1));
+    consumer.join([0, 1]);
+    await consumer.fetched(0, [0, 1, 2, 3, 4]);
+    await consumer.fetched(1, [7, 9]);
+
+    expect(shapes()).toEqual(['1/0: 0,1', '1/0: 2,3', '1/0: 4', '1/1: 7,9']);
+    expect(consumer.resolved).toEqual(['0:1', '0:3', '0:4', '1:9']);
+    await until(() => consumer.commits.includes('0:5') && consumer.commits.includes('1:10'));
+    await subscription.stop({ deadlineMs: 0 });
+  });
+
+  it('holds a run that is not settled, and hands over the rest of the kafkajs batch once capacity is free', async () => {
+    const consumer = new ScriptedConsumer();
+    const { subscription, batches, shapes } = await aBatchSubscription(consumer, { maxInFlight: 3 });
+    consumer.join([0]);
+    const fetched = consumer.fetched(0, [0, 1, 2, 3, 4]);
+    await until(() => batches.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(shapes()).toEqual(['1/0: 0,1,2']);
+    expect(consumer.resolved).toEqual(['0:2']);
+
+    batches[0]!.ackThrough(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // One free slot is below the resume threshold of the fetch, but enough for the waiting batch.
+    expect(shapes()).toEqual(['1/0: 0,1,2', '1/0: 3']);
+    batches[0]!.ackThrough(2);
+    batches[1]!.ackThrough(0);
+    await fetched;
+    expect(shapes()).toEqual(['1/0: 0,1,2', '1/0: 3', '1/0: 4']);
+    await until(() => consumer.commits.includes('0:4'));
+    await subscription.stop({ deadlineMs: 0 });
+  });
+
+  it("ignores the settlement of an older generation's batch, which still frees its capacity", async () => {
+    const consumer = new ScriptedConsumer();
+    const { subscription, batches, shapes } = await aBatchSubscription(consumer, { maxInFlight: 2 });
+    consumer.join([0]);
+    void consumer.fetched(0, [0, 1]);
+    await until(() => batches.length === 1);
+    consumer.join([0]);
+    void consumer.fetched(0, [0, 1]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(shapes()).toEqual(['1/0: 0,1']);
+
+    batches[0]!.ackThrough(1);
+    await until(() => batches.length === 2);
+    expect(shapes()).toEqual(['1/0: 0,1', '2/0: 0,1']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(consumer.commits).toEqual([]);
+    batches[1]!.ackThrough(0);
+    await until(() => consumer.commits.includes('0:1'));
+    await subscription.stop({ deadlineMs: 0 });
+  });
+
+  it('nacks the unacked rest when the handler throws, and hands nothing more of the partition over until it replays', async () => {
+    const consumer = new ScriptedConsumer();
+    const { subscription, shapes } = await aBatchSubscription(consumer, { maxInFlight: 2 }, (batch) => {
+      if (batch.messages[0]!.offset !== '0') return;
+      batch.ackThrough(0);
+      throw new Error('store down');
+    });
+    consumer.join([0]);
+    await consumer.fetched(0, [0, 1, 2, 3]);
+    expect(shapes()).toEqual(['1/0: 0,1']);
+    await until(() => consumer.seeks.length === 1);
+    expect(consumer.seeks).toEqual(['0:1']);
+    void consumer.fetched(0, [1, 2, 3]);
+    await until(() => shapes().length === 2);
+    expect(shapes()).toEqual(['1/0: 0,1', '1/0: 1,2']);
+    await subscription.stop({ deadlineMs: 0 });
+  });
+
+  it('refuses both handlers, and neither', async () => {
+    const consumer = new ScriptedConsumer();
+    await expect(aBatchSubscription(consumer, { handler: () => undefined })).rejects.toThrow(/not both/);
+    await expect(aBatchSubscription(consumer, { batchHandler: undefined })).rejects.toThrow(/neither was given/);
+  });
 });
