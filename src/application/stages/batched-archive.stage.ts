@@ -218,8 +218,18 @@ export class BatchedOrderSink implements BatchStage {
    */
   readonly handleBatch = (batch: DeliveryBatch): void => {
     const { messages, generation } = batch;
+    // A later object (say, of dead letters only) can be written before an earlier one: a message's
+    // ack moves the batch's acked prefix only once everything before it is acked too.
+    const acked = new Uint8Array(messages.length);
+    let prefix = 0;
+    const ack = (index: number): void => {
+      acked[index] = 1;
+      const before = prefix;
+      while (prefix < messages.length && acked[prefix] === 1) prefix++;
+      if (prefix > before) batch.ackThrough(prefix - 1);
+    };
     for (let i = 0; i < messages.length; i++) {
-      this.handle({ message: messages[i]!, generation, ack: () => batch.ackThrough(i), nack: (reason) => batch.nack(i, reason) });
+      this.handle({ message: messages[i]!, generation, ack: () => ack(i), nack: (reason) => batch.nack(i, reason) });
     }
   };
 
