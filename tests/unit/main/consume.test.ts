@@ -97,11 +97,11 @@ describe('orderflow consume', () => {
 
   it('answers /readyz with 503 while the dead-letter topic refuses writes', async () => {
     const consume = startConsume((c) =>
-      c.rebindSync(TOKENS.DeadLetters).toConstantValue({
+      c.rebindSync(TOKENS.DeadLettersFor).toConstantValue(() => ({
         send: async () => {
           throw new Error('MESSAGE_TOO_LARGE: the dead-letter topic refused the record');
         },
-      }),
+      })),
     );
     await until(() => consume.logger.hasLogged(/^Consuming$/), 'the pipeline to start');
     const bus = consume.container().get(TOKENS.MessageBus) as InMemoryMessageBus;
