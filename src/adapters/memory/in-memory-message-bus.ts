@@ -216,6 +216,11 @@ export class InMemoryMessageBus implements MessageBusPort {
     );
   }
 
+  /** Whether the topic exists, without creating it as the other inspections do. */
+  hasTopic(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
   endOffsets(topic: string): number[] {
     return this.partitionsOf(topic).map((records) => records.length);
   }
