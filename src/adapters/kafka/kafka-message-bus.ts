@@ -130,6 +130,13 @@ export class KafkaMessageBus implements MessageBusPort {
       // from a subscription that has stopped, holding a connection open (tulios/kafkajs#1639).
       retry: { restartOnFailure: async () => subscription?.active ?? true },
     });
+    // A partition this bus hands off has its position committed by the transactions: the
+    // subscription's own commit of the same or an earlier one is left out (see commitsPast).
+    const commitOffsets = consumer.commitOffsets.bind(consumer);
+    consumer.commitOffsets = async (offsets) => {
+      const own = offsets.filter((offset) => !this.transactional.commitsPast(options.groupId, offset));
+      if (own.length > 0) await commitOffsets(own);
+    };
     subscription = await KafkaSubscription.start(consumer, options, {
       commitIntervalMs: tuning.commitIntervalMs ?? 1_000,
       rebalanceDrainMs,

@@ -49,6 +49,8 @@ interface PartitionSlot {
   tail: Promise<void>;
   queued: number;
   idleTimer: NodeJS.Timeout | undefined;
+  /** The furthest position a hand-off of this bus committed (or found committed) for the partition. */
+  handedOffThrough: bigint | undefined;
 }
 
 export interface KafkaTransactionalPublisherSettings {
@@ -126,6 +128,17 @@ export class KafkaTransactionalPublisher {
     return run;
   }
 
+  /**
+   * Whether a hand-off of this bus has committed the partition's position at or past `offset`:
+   * then a plain commit of `offset` by the subscription could only set it back. Kafka keeps the
+   * offset written last, and a subscription's commit of an earlier position (its acks trail the
+   * hand-offs) can be written after a transaction's, so the bus leaves such commits out.
+   */
+  commitsPast(groupId: string, commit: { readonly topic: string; readonly partition: number; readonly offset: string }): boolean {
+    const through = this.slots.get(transactionalIdOf({ groupId, topic: commit.topic, partition: commit.partition }))?.handedOffThrough;
+    return through !== undefined && through >= BigInt(commit.offset);
+  }
+
   /** Waits for the hand-offs under way, then disconnects every producer. Later hand-offs are refused. */
   async close(): Promise<void> {
     this.closed = true;
@@ -140,7 +153,7 @@ export class KafkaTransactionalPublisher {
   private slotOf(transactionalId: string): PartitionSlot {
     let slot = this.slots.get(transactionalId);
     if (slot === undefined) {
-      slot = { transactionalId, producer: undefined, tail: Promise.resolve(), queued: 0, idleTimer: undefined };
+      slot = { transactionalId, producer: undefined, tail: Promise.resolve(), queued: 0, idleTimer: undefined, handedOffThrough: undefined };
       this.slots.set(transactionalId, slot);
     }
     return slot;
@@ -164,6 +177,7 @@ export class KafkaTransactionalPublisher {
             { groupId: consumed.groupId, topic: consumed.topic, partition: consumed.partition, nextOffset: consumed.nextOffset },
             'Kafka hand-off skipped: the group has committed past these inputs already (an earlier owner or an earlier lost commit handed them off)',
           );
+          handedOff(slot, consumed);
           return;
         }
       }
@@ -182,13 +196,15 @@ export class KafkaTransactionalPublisher {
       });
       committing = true;
       await transaction.commit();
+      handedOff(slot, consumed);
     } catch (error) {
       // After a failed commit kafkajs refuses abort (the transaction "has ended"): the next
       // producer's InitProducerId settles it instead.
       if (transaction.isActive()) await transaction.abort().catch((abortError: unknown) => this.abortFailed(slot, abortError));
       await this.discard(slot);
-      const outcome = committing ? await this.settleCommit(slot, consumed) : 'aborted';
-      if (outcome === 'committed') return;
+      // Fenced, the commit was refused: the new producer aborted the transaction.
+      const outcome = committing && !isFenced(error) ? await this.settleCommit(slot, consumed) : 'aborted';
+      if (outcome === 'committed') return handedOff(slot, consumed);
       const state =
         outcome === 'aborted'
           ? "nothing of it is visible and the group's position has not moved"
@@ -283,6 +299,11 @@ export class KafkaTransactionalPublisher {
     await this.discard(slot);
   }
 }
+
+const handedOff = (slot: PartitionSlot, consumed: ConsumedThrough): void => {
+  const position = BigInt(consumed.nextOffset);
+  if (slot.handedOffThrough === undefined || position > slot.handedOffThrough) slot.handedOffThrough = position;
+};
 
 /** One entry per topic with messages, in the caller's order; the bus stamps the time now. */
 const toTopicMessages = (outputs: readonly TopicMessages[]): KafkaTopicMessages[] => {

@@ -157,7 +157,7 @@ export class InMemoryMessageBus implements MessageBusPort {
       throw error;
     }
     for (const output of outputs) this.append(output.topic, output.messages);
-    group.commit(topic, partition, nextOffset, group.currentGeneration);
+    group.handOff(topic, partition, nextOffset);
     for (const output of new Set(outputs.map(({ topic: name }) => name))) {
       for (const each of this.groups.values()) each.recordsArrived(output);
     }
@@ -279,6 +279,8 @@ const toInbound = (topic: string, partition: number, offset: number, record: Sto
 class ConsumerGroup {
   private readonly members = new Set<InMemorySubscription>();
   private readonly committed = new Map<string, Map<number, number>>();
+  /** The furthest position hand-offs (publishTransactionally) committed, per topic and partition. */
+  private readonly handedOff = new Map<string, Map<number, number>>();
   private generation = 0;
 
   constructor(readonly bus: InMemoryMessageBus) {}
@@ -320,12 +322,16 @@ class ConsumerGroup {
   commit(topic: string, partition: number, position: number, generation: number): void {
     // A member that lost the partition in a rebalance must not move the new owner's position.
     if (generation !== this.generation) return;
-    let positions = this.committed.get(topic);
-    if (positions === undefined) {
-      positions = new Map();
-      this.committed.set(topic, positions);
-    }
-    positions.set(partition, position);
+    // Acks trail hand-offs: a subscription's commit of an earlier position must not set a
+    // hand-off's back (as the Kafka bus leaves such commits out).
+    if (position <= (this.handedOff.get(topic)?.get(partition) ?? -1)) return;
+    positionsOf(this.committed, topic).set(partition, position);
+  }
+
+  handOff(topic: string, partition: number, position: number): void {
+    positionsOf(this.committed, topic).set(partition, position);
+    const handedOff = positionsOf(this.handedOff, topic);
+    handedOff.set(partition, Math.max(position, handedOff.get(partition) ?? -1));
   }
 
   committedPositions(topic: string): ReadonlyMap<number, number> | undefined {
@@ -357,6 +363,15 @@ class ConsumerGroup {
     }
   }
 }
+
+const positionsOf = (byTopic: Map<string, Map<number, number>>, topic: string): Map<number, number> => {
+  let positions = byTopic.get(topic);
+  if (positions === undefined) {
+    positions = new Map();
+    byTopic.set(topic, positions);
+  }
+  return positions;
+};
 
 interface PartitionState {
   readonly partition: number;

@@ -208,6 +208,23 @@ describe('KafkaTransactionalPublisher', () => {
     expect(logger.lines.find((line) => line.message.includes('commit failed'))?.fields.outcome).toBe('committed');
   });
 
+  it('does not settle a commit refused by fencing: a new producer would take the id back from the new owner', async () => {
+    double.failing.set('commit', protocolError('INVALID_PRODUCER_EPOCH', 'Producer attempted an operation with an old epoch'));
+
+    await expect(publisher.publish(through(), outputs('reserved'))).rejects.toThrow(/nothing of it is visible.*this producer was fenced/);
+    expect(double.configs).toHaveLength(1);
+  });
+
+  it("tells which of the subscription's commits a hand-off has overtaken, so that the bus leaves them out", async () => {
+    await publisher.publish(through({ nextOffset: '10' }), outputs('reserved'));
+
+    expect(publisher.commitsPast('orderflow-reserve', { topic: 'orders', partition: 0, offset: '7' })).toBe(true);
+    expect(publisher.commitsPast('orderflow-reserve', { topic: 'orders', partition: 0, offset: '10' })).toBe(true);
+    expect(publisher.commitsPast('orderflow-reserve', { topic: 'orders', partition: 0, offset: '11' })).toBe(false);
+    expect(publisher.commitsPast('orderflow-reserve', { topic: 'orders', partition: 1, offset: '1' })).toBe(false);
+    expect(publisher.commitsPast('another-group', { topic: 'orders', partition: 0, offset: '1' })).toBe(false);
+  });
+
   it('rejects a commit that failed and was aborted, and goes on with the settling producer', async () => {
     double.failing.set('commit', new Error('Connection closed'));
 
