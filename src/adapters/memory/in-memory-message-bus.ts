@@ -96,6 +96,8 @@ export class InMemoryMessageBus implements MessageBusPort {
    *   its next hand-off of it and must take a new epoch again, as the Kafka bus replaces a fenced
    *   producer. A client's first hand-off whose inputs the group has committed past already
    *   publishes nothing and resolves, as on Kafka.
+   * - The position is the hand-offs': a subscription's commit at or below it is ignored (acks trail
+   *   hand-offs; the Kafka bus leaves such commits out).
    * - Generations, which the Kafka bus cannot check: the consumed messages' generation must be
    *   the group's current one, else the caller is a zombie of an earlier assignment and fails
    *   (a group that never had a member accepts any).
