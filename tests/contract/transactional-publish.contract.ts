@@ -99,6 +99,13 @@ export const describeTransactionalPublishContract = (name: string, makeFixture: 
       expect(await fixture.committed(input.groupId, input.topic)).toEqual([3]);
     });
 
+    it('commits only the position when a hand-off has no outputs (inputs that yield nothing)', async () => {
+      const input = await inputsHeld(2);
+
+      await fixture.bus.publishTransactionally(input.through(2), []);
+      expect(await fixture.committed(input.groupId, input.topic)).toEqual([2]);
+    });
+
     it('publishes nothing on any topic and leaves the position when one record is too large for its topic', async () => {
       const input = await inputsHeld(2);
       const orders = await fixture.createTopic(1);
