@@ -322,7 +322,10 @@ ssl.enabled.protocols=TLSv1.2,TLSv1.3
 
 log.dirs=${KAFKA_DATA}
 
-# One broker: every internal topic must make do with one replica.
+# One broker: every internal topic must make do with one replica. The two
+# transaction.state.log settings are what lets publishTransactionally (Kafka
+# transactions, adr/0017) work on one node: with the defaults (3 and 2) the
+# coordinator cannot create __transaction_state and every InitProducerId fails.
 offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1

@@ -24,7 +24,8 @@ export interface BatchingOptions {
   readonly resendBackoff?: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>;
 }
 
-const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
+/** kafkajs's codec for each of ours; the transactional publisher compresses the same way. */
+export const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
   snappy: CompressionTypes.Snappy,
@@ -238,7 +239,7 @@ const byTopic = (batch: readonly PendingPublish[]): TopicMessages[] => {
  * Bytes are copied at publish, as the Java client serialises in send(): the caller may reuse its
  * buffers while the message lingers. Stamped at publish too, so the linger does not shift event times.
  */
-const toKafkaMessage = (message: OutboundMessage, now: number): Message => ({
+export const toKafkaMessage = (message: OutboundMessage, now: number): Message => ({
   key: Buffer.isBuffer(message.key) ? Buffer.from(message.key) : message.key,
   value: Buffer.from(message.value),
   headers: toKafkaHeaders(message.headers),

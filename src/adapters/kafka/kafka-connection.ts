@@ -88,11 +88,27 @@ const kafkaLogCreator =
     const { message, timestamp: _timestamp, ...extra } = log;
     const fields = redactSecrets({ component: `kafkajs.${namespace}`, ...extra }, secrets) as Record<string, unknown>;
     const text = redactSecrets(message, secrets) as string;
-    if (level === logLevel.ERROR) logger.error(fields, text);
+    if (isRoutine(message, extra)) logger.debug(fields, text);
+    else if (level === logLevel.ERROR) logger.error(fields, text);
     else if (level === logLevel.WARN) logger.warn(fields, text);
     else if (level === logLevel.INFO) logger.info(fields, text);
     else logger.debug(fields, text);
   };
+
+/**
+ * kafkajs lines that are routine for the transactional producers (KafkaTransactionalPublisher),
+ * logged at debug rather than as errors and warnings an operator would chase:
+ * - CONCURRENT_TRANSACTIONS, logged twice as an error on the first send of nearly every
+ *   transaction that follows another: the coordinator is still writing the previous one's
+ *   markers, and kafkajs retries (tulios/kafkajs#1315);
+ * - the warning that bounded retries "may invalidate EoS guarantees": only the transactional
+ *   producers bound them, and a transaction that runs out of retries is aborted whole.
+ */
+const isRoutine = (message: string, extra: Record<string, unknown>): boolean =>
+  CONCURRENT_TRANSACTIONS.test(message) ||
+  (typeof extra.error === 'string' && CONCURRENT_TRANSACTIONS.test(extra.error)) ||
+  message.startsWith('Limiting retries for the idempotent producer');
+const CONCURRENT_TRANSACTIONS = /another concurrent operation on the same transaction was ongoing/;
 
 const SECRET_KEYS = /^(password|sasl|secret|apiKey|authorization)$/i;
 const MAX_DEPTH = 4;

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { redactSecrets } from './kafka-connection';
 
-export type KafkaFailureReason = 'authentication' | 'authorization' | 'tls' | 'dns' | 'unreachable' | 'timeout' | 'other';
+export type KafkaFailureReason = 'authentication' | 'authorization' | 'tls' | 'dns' | 'unreachable' | 'timeout' | 'fenced' | 'other';
 
 /**
  * A Kafka failure explained for an operator: what was attempted, which cause, which broker, what
@@ -33,6 +33,12 @@ const AUTHORIZATION_FAILURES = new Set([
   'GROUP_AUTHORIZATION_FAILED',
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
+/**
+ * A newer producer holds the transactional id (or the broker expired the transaction). kafkajs
+ * speaks old request versions, to which the broker answers INVALID_PRODUCER_EPOCH rather than
+ * PRODUCER_FENCED (a code kafkajs does not know).
+ */
+const FENCING_FAILURES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTION_COORDINATOR_FENCED']);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
 const TLS_CODES = new Set([
@@ -85,6 +91,12 @@ const classify = (chain: readonly unknown[], where: string, context: ErrorContex
   if (has((e) => typeof e.type === 'string' && AUTHORIZATION_FAILURES.has(e.type))) {
     const denied = [...new Set(chain.map((e) => (e as { type?: unknown }).type).filter((t) => AUTHORIZATION_FAILURES.has(t as string)))];
     return ['authorization', `not authorized (${denied.join(', ')}); grant the principal the needed ACLs or create the topics beforehand`];
+  }
+  if (has((e) => typeof e.type === 'string' && FENCING_FAILURES.has(e.type))) {
+    return [
+      'fenced',
+      'this producer was fenced: a newer producer took over its transactional id (a new owner of the input partition, or this member after a session loss), or the broker timed its transaction out; the transaction is aborted',
+    ];
   }
   if (has(codeIn(TLS_CODES)) || has(messageMatches(/certificate|self[- ]signed|TLS|SSL/i))) {
     return ['tls', `the TLS handshake with ${where} failed; check the CA certificate (ssl.ca), the host name and that the listener speaks TLS`];
@@ -142,3 +154,6 @@ export const isRebalanceInProgress = (error: unknown): boolean =>
  */
 export const isGenerationLost = (error: unknown): boolean =>
   typesOf(error).some((type) => type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'FENCED_INSTANCE_ID');
+
+/** Whether the failure was a newer producer (or the broker) fencing a transactional one: that producer can never be used again. */
+export const isFenced = (error: unknown): boolean => typesOf(error).some((type) => FENCING_FAILURES.has(type));

@@ -8,6 +8,7 @@ import { BatchingOptions, KafkaBatchingPublisher } from './kafka-batching-publis
 import { createKafka, KafkaConnection, KafkaLogLevel, registerSnappyCodec, secretsOf } from './kafka-connection';
 import { ErrorContext, explainKafkaError } from './kafka-errors';
 import { KafkaSubscription } from './kafka-subscription';
+import { KafkaTransactionalPublisher, TransactionalPublishingOptions } from './kafka-transactional-publisher';
 
 /** Consumer settings; the defaults suit production, tests shorten the intervals. */
 export interface KafkaConsumerTuning {
@@ -33,6 +34,8 @@ export interface KafkaMessageBusOptions {
   readonly kafkaLogLevel?: KafkaLogLevel;
   readonly publishing?: BatchingOptions;
   readonly consuming?: KafkaConsumerTuning;
+  /** publishTransactionally's producers (one per input partition). */
+  readonly transactions?: TransactionalPublishingOptions;
 }
 
 const silentLogger: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} };
@@ -41,7 +44,9 @@ const silentLogger: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} 
  * The message bus on Kafka (kafkajs): an idempotent producer (acks = all) behind an app-side
  * linger buffer, and one consumer-group member per subscription with explicit acks, contiguous
  * commits and replay on nack (see KafkaSubscription). Keys are placed by Kafka's murmur2
- * partitioner, as the Java client and InMemoryMessageBus place them.
+ * partitioner, as the Java client and InMemoryMessageBus place them. Hand-offs
+ * (publishTransactionally) are Kafka transactions on a producer per input partition (see
+ * KafkaTransactionalPublisher), and every subscription reads committed records only.
  *
  * The producer connects on the first publish, or at start(); each subscription has a consumer of
  * its own, connected when it subscribes. Once closed, the bus stays closed.
@@ -52,6 +57,7 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
   private readonly errorContext: ErrorContext;
   private readonly producer: Producer;
   private readonly publisher: KafkaBatchingPublisher;
+  private readonly transactional: KafkaTransactionalPublisher;
   private readonly consuming: KafkaConsumerTuning;
   private readonly subscriptions = new Set<Subscription>();
   private producerConnected: Promise<void> | undefined;
@@ -81,6 +87,11 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
       },
     };
     this.publisher = new KafkaBatchingPublisher(sender, options.publishing);
+    this.transactional = new KafkaTransactionalPublisher(
+      this.kafka,
+      { logger: this.logger, explain: (error, action) => explainKafkaError(error, action, this.errorContext) },
+      { compression: options.publishing?.compression, ...options.transactions },
+    );
   }
 
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
@@ -92,9 +103,10 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
     }
   }
 
-  // TEMPORARY (wave 4 session 2): replaced by the transactional producer before this lands.
-  async publishTransactionally(_consumed: ConsumedThrough, _outputs: readonly TopicMessages[]): Promise<void> {
-    throw new Error('publishTransactionally is not implemented yet');
+  /** One kafkajs transaction per call, on a producer per input partition: see KafkaTransactionalPublisher. */
+  async publishTransactionally(consumed: ConsumedThrough, outputs: readonly TopicMessages[]): Promise<void> {
+    if (this.closed) throw new Error('KafkaMessageBus is closed');
+    return this.transactional.publish(consumed, outputs);
   }
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
@@ -117,11 +129,21 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
       rebalanceTimeout: rebalanceTimeoutMs,
       maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
       maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
+      // read_committed (kafkajs's default, pinned here): a hand-off's outputs are seen all at
+      // once when its transaction commits, those of an aborted one never (publishTransactionally).
+      readUncommitted: false,
       // kafkajs restarts a crashed consumer by itself, also one that crashed because it was being
       // disconnected: a join cut short by disconnect() crashes it, and the restart rejoins the group
       // from a subscription that has stopped, holding a connection open (tulios/kafkajs#1639).
       retry: { restartOnFailure: async () => subscription?.active ?? true },
     });
+    // A partition this bus hands off has its position committed by the transactions: the
+    // subscription's own commit of the same or an earlier one is left out (see commitsPast).
+    const commitOffsets = consumer.commitOffsets.bind(consumer);
+    consumer.commitOffsets = async (offsets) => {
+      const own = offsets.filter((offset) => !this.transactional.commitsPast(options.groupId, offset));
+      if (own.length > 0) await commitOffsets(own);
+    };
     subscription = await KafkaSubscription.start(consumer, options, {
       commitIntervalMs: tuning.commitIntervalMs ?? 1_000,
       rebalanceDrainMs,
@@ -152,8 +174,8 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
 
   /**
    * Stops the subscriptions (each drains up to the deadline and commits), sends what the linger
-   * buffer holds, and disconnects: the flush before exit the seed's producer did. A second call
-   * waits for the first.
+   * buffer holds, lets the hand-offs under way finish, and disconnects: the flush before exit the
+   * seed's producer did. A second call waits for the first.
    */
   close(options: { deadlineMs?: number } = {}): Promise<void> {
     this.closing ??= this.closeOnce(options);
@@ -165,6 +187,7 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop(options)));
     await this.publisher.flush();
     this.publisher.close();
+    await this.transactional.close();
     if (this.producerConnected !== undefined) await this.producer.disconnect();
   }
 

@@ -1,3 +1,4 @@
+import { checkHandOff, describeOutputs } from '../../application/delivery/hand-off';
 import { hasRoomFor, inFlightBytesOf, maxInFlightBytesOf, maxInFlightFor } from '../../application/delivery/in-flight-limits';
 import { PartitionOffsets } from '../../application/delivery/partition-offsets';
 import { ReplayBackoff } from '../../application/delivery/replay-backoff';
@@ -51,6 +52,12 @@ export interface InMemoryMessageBusOptions {
  */
 export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
   private readonly topics = new Map<string, StoredRecord[][]>();
+  /** max.message.bytes of the topics created with one. */
+  private readonly maxMessageBytes = new Map<string, number>();
+  /** The current producer epoch of each transactional id (see publishTransactionally). */
+  private readonly transactionalEpochs = new Map<string, number>();
+  /** This bus's own producers, as a client of itself; newClient() makes others. */
+  private readonly ownProducers: TransactionalProducers = new Map();
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly subscriptions = new Set<Subscription>();
   private closed = false;
@@ -66,17 +73,122 @@ export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
     this.random = options.random ?? Math.random;
   }
 
-  createTopic(topic: string, partitions = this.defaultPartitions): void {
+  /**
+   * `maxMessageBytes` bounds a record's key, value and header bytes as Kafka's max.message.bytes
+   * bounds a record batch: a publish with a larger record fails whole. Default: no bound.
+   */
+  createTopic(topic: string, partitions = this.defaultPartitions, options: { maxMessageBytes?: number } = {}): void {
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`A topic needs >= 1 partition, got ${partitions}`);
+    const { maxMessageBytes } = options;
+    if (maxMessageBytes !== undefined && (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1)) {
+      throw new RangeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
+    }
     const existing = this.topics.get(topic);
     if (existing !== undefined) {
       if (existing.length !== partitions) throw new Error(`Topic ${topic} already exists with ${existing.length} partitions`);
       return;
     }
     this.topics.set(topic, Array.from({ length: partitions }, () => []));
+    if (maxMessageBytes !== undefined) this.maxMessageBytes.set(topic, maxMessageBytes);
   }
 
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    this.checkSizes(topic, messages);
+    this.append(topic, messages);
+    for (const group of this.groups.values()) group.recordsArrived(topic);
+  }
+
+  /**
+   * A hand-off as a Kafka transaction makes it, with what "fencing" means here:
+   * - Atomic: every output is appended and the group's position set in one synchronous step, so
+   *   no subscriber can see a part; a failure appends nothing and leaves the position.
+   * - No topic is created (the Kafka bus's transactional producers create none): an output or
+   *   input topic that does not exist fails the call, as does a record over a topic's maxMessageBytes.
+   * - Transactional ids, as on Kafka one per group, input topic and partition: a client's first
+   *   hand-off of a partition takes a new epoch of the id, and a client holding an older epoch
+   *   (another client of the same bus, newClient(), that handed off the partition before) fails
+   *   its next hand-off of it and must take a new epoch again, as the Kafka bus replaces a fenced
+   *   producer. A client's first hand-off whose inputs the group has committed past already
+   *   publishes nothing and resolves, as on Kafka.
+   * - The position is the hand-offs': a subscription's commit at or below it is ignored (acks trail
+   *   hand-offs; the Kafka bus leaves such commits out).
+   * - Generations, which the Kafka bus cannot check: the consumed messages' generation must be
+   *   the group's current one, else the caller is a zombie of an earlier assignment and fails
+   *   (a group that never had a member accepts any).
+   */
+  async publishTransactionally(consumed: ConsumedThrough, outputs: readonly TopicMessages[]): Promise<void> {
+    this.handOff(this.ownProducers, consumed, outputs);
+  }
+
+  /**
+   * Another client of this bus, as a second process connected to the same broker: it shares the
+   * topics, groups and positions, and has transactional producers of its own, so that its
+   * hand-offs of a partition fence this bus's (and the reverse).
+   */
+  newClient(): MessageBusPort {
+    const producers: TransactionalProducers = new Map();
+    return {
+      publish: (topic, messages) => this.publish(topic, messages),
+      subscribe: (options) => this.subscribe(options),
+      publishTransactionally: async (consumed, outputs) => this.handOff(producers, consumed, outputs),
+    };
+  }
+
+  private handOff(producers: TransactionalProducers, consumed: ConsumedThrough, outputs: readonly TopicMessages[]): void {
+    checkHandOff(consumed, outputs);
+    const { groupId, topic, partition } = consumed;
+    const action = `publishTransactionally (${describeOutputs(outputs)} with ${topic}[${partition}] through ${consumed.nextOffset} for group ${groupId})`;
+    const input = this.topics.get(topic);
+    if (input === undefined) throw new Error(`${action}: the input topic ${topic} does not exist`);
+    if (partition >= input.length) throw new Error(`${action}: ${topic} has ${input.length} partition(s), no partition ${partition}`);
+    let group = this.groups.get(groupId);
+    if (group === undefined) {
+      group = new ConsumerGroup(this);
+      this.groups.set(groupId, group);
+    }
+    const transactionalId = JSON.stringify([groupId, topic, partition]);
+    const nextOffset = Number(consumed.nextOffset);
+    let epoch = producers.get(transactionalId);
+    if (epoch === undefined) {
+      epoch = (this.transactionalEpochs.get(transactionalId) ?? -1) + 1;
+      this.transactionalEpochs.set(transactionalId, epoch);
+      producers.set(transactionalId, epoch);
+      const committed = group.committedPositions(topic)?.get(partition);
+      if (committed !== undefined && committed >= nextOffset) return;
+    } else if (epoch !== this.transactionalEpochs.get(transactionalId)) {
+      producers.delete(transactionalId);
+      throw new Error(`${action}: fenced, another client took over the partition's transactional id; nothing was published`);
+    }
+    try {
+      if (!group.accepts(consumed.generation)) {
+        throw new Error(`${action}: generation ${consumed.generation} is over (the group is at ${group.currentGeneration}); nothing was published`);
+      }
+      for (const output of outputs) {
+        if (!this.topics.has(output.topic)) throw new Error(`${action}: the output topic ${output.topic} does not exist (a hand-off creates no topics)`);
+        this.checkSizes(output.topic, output.messages);
+      }
+    } catch (error) {
+      // As the Kafka bus discards its producer after any failure: the next hand-off takes a new epoch.
+      producers.delete(transactionalId);
+      throw error;
+    }
+    for (const output of outputs) this.append(output.topic, output.messages);
+    group.handOff(topic, partition, nextOffset);
+    for (const output of new Set(outputs.map(({ topic: name }) => name))) {
+      for (const each of this.groups.values()) each.recordsArrived(output);
+    }
+  }
+
+  private checkSizes(topic: string, messages: readonly OutboundMessage[]): void {
+    const limit = this.maxMessageBytes.get(topic);
+    if (limit === undefined) return;
+    const index = messages.findIndex((message) => recordBytes(message) > limit);
+    if (index >= 0) {
+      throw new Error(`Message ${index} to ${topic} has ${recordBytes(messages[index]!)} bytes, over the topic's maxMessageBytes of ${limit}; nothing was published`);
+    }
+  }
+
+  private append(topic: string, messages: readonly OutboundMessage[]): void {
     const partitions = this.partitionsOf(topic);
     for (const message of messages) {
       const partition =
@@ -89,12 +201,6 @@ export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
         timestamp: message.timestamp ?? this.now(),
       });
     }
-    for (const group of this.groups.values()) group.recordsArrived(topic);
-  }
-
-  // TEMPORARY (wave 4 session 2): replaced before this lands.
-  async publishTransactionally(_consumed: ConsumedThrough, _outputs: readonly TopicMessages[]): Promise<void> {
-    throw new Error('publishTransactionally is not implemented yet');
   }
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
@@ -145,6 +251,11 @@ export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
     );
   }
 
+  /** Whether the topic exists, without creating it as the other inspections do. */
+  hasTopic(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
   endOffsets(topic: string): number[] {
     return this.partitionsOf(topic).map((records) => records.length);
   }
@@ -178,6 +289,12 @@ export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
   }
 }
 
+/** A client's producer epoch per transactional id; absent: no producer (yet, or discarded after a failure). */
+type TransactionalProducers = Map<string, number>;
+
+const recordBytes = ({ key, value, headers }: OutboundMessage): number =>
+  (key === null ? 0 : Buffer.byteLength(key)) + value.length + (headers ?? []).reduce((sum, header) => sum + Buffer.byteLength(header.key) + header.value.length, 0);
+
 const toInbound = (topic: string, partition: number, offset: number, record: StoredRecord): InboundMessage => ({
   topic,
   partition,
@@ -197,6 +314,8 @@ const toInbound = (topic: string, partition: number, offset: number, record: Sto
 class ConsumerGroup {
   private readonly members = new Set<InMemorySubscription>();
   private readonly committed = new Map<string, Map<number, number>>();
+  /** The furthest position hand-offs (publishTransactionally) committed, per topic and partition. */
+  private readonly handedOff = new Map<string, Map<number, number>>();
   private generation = 0;
 
   constructor(readonly bus: InMemoryMessageBus) {}
@@ -226,15 +345,28 @@ class ConsumerGroup {
     return true;
   }
 
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  /** Whether a hand-off of messages delivered in this generation may commit: a group that never had members accepts any. */
+  accepts(generation: number): boolean {
+    return this.generation === 0 || generation === this.generation;
+  }
+
   commit(topic: string, partition: number, position: number, generation: number): void {
     // A member that lost the partition in a rebalance must not move the new owner's position.
     if (generation !== this.generation) return;
-    let positions = this.committed.get(topic);
-    if (positions === undefined) {
-      positions = new Map();
-      this.committed.set(topic, positions);
-    }
-    positions.set(partition, position);
+    // Acks trail hand-offs: a subscription's commit of an earlier position must not set a
+    // hand-off's back (as the Kafka bus leaves such commits out).
+    if (position <= (this.handedOff.get(topic)?.get(partition) ?? -1)) return;
+    positionsOf(this.committed, topic).set(partition, position);
+  }
+
+  handOff(topic: string, partition: number, position: number): void {
+    positionsOf(this.committed, topic).set(partition, position);
+    const handedOff = positionsOf(this.handedOff, topic);
+    handedOff.set(partition, Math.max(position, handedOff.get(partition) ?? -1));
   }
 
   committedPositions(topic: string): ReadonlyMap<number, number> | undefined {
@@ -266,6 +398,15 @@ class ConsumerGroup {
     }
   }
 }
+
+const positionsOf = (byTopic: Map<string, Map<number, number>>, topic: string): Map<number, number> => {
+  let positions = byTopic.get(topic);
+  if (positions === undefined) {
+    positions = new Map();
+    byTopic.set(topic, positions);
+  }
+  return positions;
+};
 
 interface PartitionState {
   readonly partition: number;

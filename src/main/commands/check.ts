@@ -20,6 +20,7 @@ const KAFKA_HINTS: Readonly<Record<KafkaFailureReason, string>> = {
   dns: 'Unknown host: check the host names in KAFKA_BROKERS.',
   unreachable: 'Nothing answered: check the port in KAFKA_BROKERS, and that KAFKA_SSL and SASL match the listener.',
   timeout: 'No answer in time: a wrong port, TLS spoken to a plaintext port (or the reverse), or a firewall.',
+  fenced: 'Another process took over the transactional id: two instances consume the same partitions in the same group, or one was frozen past its session.',
   other: 'See the message above; LOG_LEVEL=debug shows the client log.',
 };
 
