@@ -166,7 +166,12 @@ class EventStageRun {
       groupId,
       maxInFlight: this.options.maxInFlight,
       ...(this.options.maxInFlightBytes === undefined ? {} : { maxInFlightBytes: this.options.maxInFlightBytes }),
-      batchHandler: this.stage.ordering === 'ordered' ? (batch) => this.chain(input, groupId, batch) : (batch) => this.process(input, groupId, batch),
+      // An exactly-once stage's hand-offs commit positions, so they must happen in offset order:
+      // a later batch's would commit past an earlier one still under way, which a crash would lose.
+      batchHandler:
+        this.stage.ordering === 'ordered' || this.stage.exactlyOnce
+          ? (batch) => this.chain(input, groupId, batch)
+          : (batch) => this.process(input, groupId, batch),
     };
   }
 
@@ -278,7 +283,10 @@ class EventStageRun {
     outputs: Map<string, OutboundMessage[]>,
     deadLetters: readonly Promise<boolean>[],
   ): Promise<boolean> {
-    const published = outputs.size === 0 || (await this.writes.write('publish', () => this.publish(batch, groupId, to - 1, outputs)));
+    // An exactly-once stage hands off even a range without outputs: its position then moves only
+    // through transactions, never through a plain commit that could race one.
+    const handOff = outputs.size > 0 || this.stage.exactlyOnce;
+    const published = !handOff || (await this.writes.write('publish', () => this.publish(batch, groupId, to - 1, outputs)));
     const deadLettered = deadLetters.length === 0 || (await Promise.all(deadLetters)).every(Boolean);
     if (!published || !deadLettered) return false;
     batch.ackThrough(to - 1);
