@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatChecks, runChecks } from './commands/check';
 import { runConsume } from './commands/consume';
+import { runStages } from './commands/run';
+import { parseStageList } from '../application/stages/stage-names';
+import { LIFECYCLE_VARIABLES, loadLifecycleConfig } from './lifecycle-config';
 import { formatReplaySummary, runReplay } from './commands/replay-dlq';
 import {
   consumerCheck,
@@ -86,6 +89,7 @@ const ENVIRONMENT = {
     'KAFKA_CLIENT_ID',
     'KAFKA_COMPRESSION',
     'ORDERS_TOPIC (ES_TOPIC)',
+    'KAFKA_TOPIC_PREFIX',
   ],
   cos: [
     'COS_ENDPOINT',
@@ -97,6 +101,7 @@ const ENVIRONMENT = {
     'COS_PREFIX',
   ],
   adapters: ['ORDERFLOW_BUS', 'ORDERFLOW_ARCHIVE', 'DATA_DIR'],
+  lifecycle: ['ORDERFLOW_STAGES', ...LIFECYCLE_VARIABLES],
   consume: [
     'DLQ_TOPIC',
     'CONSUMER_GROUP',
@@ -171,6 +176,32 @@ export const buildCli = (): Command => {
       // Everything is committed and closed by now. Exiting explicitly rather than when the event
       // loop empties: kafkajs can leave a socket or a retry timer behind after a broker restart
       // (tulios/kafkajs#1147), and a service that never exits is one an orchestrator must kill.
+      process.exit(code);
+    });
+
+  program
+    .command('run')
+    .description('Run lifecycle stages in one process (default: every stage): validation, payment, inventory, fulfillment, notification, archive')
+    .option('--stages <list>', 'comma-separated stages to run (default: ORDERFLOW_STAGES, else all)')
+    .addHelpText(
+      'after',
+      environmentHelp(ENVIRONMENT.kafka, ENVIRONMENT.cos, ENVIRONMENT.consume, ENVIRONMENT.lifecycle, ENVIRONMENT.adapters, ENVIRONMENT.logging),
+    )
+    .action(async (options: { stages?: string }) => {
+      const env = environmentWithDotEnv();
+      let stages;
+      let lifecycle;
+      try {
+        stages = parseStageList(options.stages ?? env.ORDERFLOW_STAGES);
+        lifecycle = loadLifecycleConfig(env);
+      } catch (error) {
+        process.stderr.write(`orderflow: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(2);
+      }
+      // COS is needed only by the archive stage; without it the archive binding stays in memory, unused.
+      const config = configFor({ bus: 'kafka', archive: stages.includes('archive') ? 'cos' : 'memory' }, 'service');
+      const code = await runStages({ ...config, lifecycle }, stages);
+      // As consume: everything is committed and closed; exit rather than wait for a stray kafkajs timer.
       process.exit(code);
     });
 

@@ -1,4 +1,5 @@
 import type { CosCredentials } from '../adapters/cos/cos-order-archive';
+import type { LifecycleConfig } from './lifecycle-config';
 import { DEFAULT_BACKOFF, BackoffPolicy } from '../application/retry';
 import { BatchRotationPolicy } from '../domain/batch-rotation';
 import { DEFAULT_ARCHIVE_PREFIX } from '../domain/hive-key';
@@ -88,6 +89,8 @@ export interface AppConfig {
   readonly kafka?: KafkaSettings;
   /** Present when archive is 'cos'. */
   readonly cos?: CosSettings;
+  /** The lifecycle stages' stores and rules (DATABASE_URL…); absent: in memory, with the defaults. */
+  readonly lifecycle?: LifecycleConfig;
 }
 
 /** The embedded default: in-memory bus, filesystem archive under ./data, no servers needed. */

@@ -24,6 +24,18 @@ import { deadLetterTopicOf, Stage } from '../application/stages/stage';
 import { StagePipeline } from '../application/stages/stage-pipeline';
 import { stageGroupId, StageRunner, StageRunOptions } from '../application/stages/stage-runner';
 import { hasLifecycle } from '../application/ports/lifecycle.port';
+import { InMemoryInventory } from '../adapters/memory/in-memory-inventory';
+import { InMemoryPaymentLedger } from '../adapters/memory/in-memory-payment-ledger';
+import { InMemorySpendLimit } from '../adapters/memory/in-memory-spend-limit';
+import { SimulatedPaymentGateway } from '../adapters/payment/simulated-payment-gateway';
+import { PostgresConnectionPool } from '../adapters/postgres/postgres-connection';
+import { PostgresInventory } from '../adapters/postgres/postgres-inventory';
+import { PostgresPaymentLedger } from '../adapters/postgres/postgres-payment-ledger';
+import { PostgresSpendLimit } from '../adapters/postgres/postgres-spend-limit';
+import { ioTsLifecycleEventCodecs } from '../adapters/io-ts/lifecycle-event-codec';
+import { lifecycleStages } from '../application/stages/lifecycle/lifecycle-stages';
+import { lifecycleTopics } from '../application/stages/lifecycle-topics';
+import { DEFAULT_LIFECYCLE_CONFIG } from './lifecycle-config';
 import { Resources } from '../application/resources';
 import { RiskScorerRegistry } from '../domain/risk';
 import { AppConfig, KafkaSettings } from './config';
@@ -154,6 +166,11 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
       return new StagePipeline(ctx.get(TOKENS.StageRunner), stage, ctx.get(TOKENS.StageRunOptions)(stage));
     });
 
+  bindLifecycle(container, config);
+  container
+    .bind(TOKENS.TopicSetup)
+    .toDynamicValue((ctx) => (config.bus === 'kafka' ? ctx.get(TOKENS.TopicAdmin) : (ctx.get(TOKENS.MessageBus) as InMemoryMessageBus)));
+
   // The adapters with a lifecycle, whatever the config (or a test's override) bound: the stores
   // before the clients of the bus, so that closing in reverse stops deliveries before the stores go.
   container.bind(TOKENS.Resources).toDynamicValue(
@@ -161,6 +178,7 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
       new Resources(
         [
           { name: 'archive', resource: ctx.get(TOKENS.Archive) },
+          ...(config.lifecycle?.postgres === undefined ? [] : [{ name: 'postgres', resource: ctx.get(TOKENS.Postgres) }]),
           ...(config.bus === 'kafka' ? [{ name: 'kafka', resource: ctx.get(TOKENS.TopicAdmin) }] : []),
           { name: 'message-bus', resource: ctx.get(TOKENS.MessageBus) },
         ].flatMap(({ name, resource }) => (hasLifecycle(resource) ? [{ name, resource }] : [])),
@@ -170,6 +188,41 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
 
   overrides(container);
   return container;
+};
+
+/**
+ * The lifecycle's stores and stages: PostgreSQL when DATABASE_URL is set, memory otherwise (the
+ * embedded default and the unit tests), behind the same ports and contract suites.
+ */
+const bindLifecycle = (container: Container, config: AppConfig): void => {
+  const lifecycle = config.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG;
+  const postgres = lifecycle.postgres;
+  container.bind(TOKENS.Postgres).toDynamicValue((ctx) => (postgres === undefined ? undefined : new PostgresConnectionPool(postgres, ctx.get(TOKENS.Logger))));
+  const pool = (ctx: ResolutionContext) => ctx.get(TOKENS.Postgres)!.pool;
+  container.bind(TOKENS.Inventory).toDynamicValue((ctx) => (postgres === undefined ? new InMemoryInventory() : new PostgresInventory(pool(ctx))));
+  container
+    .bind(TOKENS.PaymentGateway)
+    .toDynamicValue((ctx) => new SimulatedPaymentGateway(postgres === undefined ? new InMemoryPaymentLedger() : new PostgresPaymentLedger(pool(ctx)), lifecycle.payment));
+  container
+    .bind(TOKENS.SpendLimit)
+    .toDynamicValue((ctx) => (postgres === undefined ? new InMemorySpendLimit(lifecycle.spendLimit) : new PostgresSpendLimit(pool(ctx), lifecycle.spendLimit)));
+  // ordersTopic carries the prefix already; the catalog puts it before every name itself.
+  container
+    .bind(TOKENS.LifecycleTopics)
+    .toConstantValue(lifecycleTopics({ ordersTopic: config.ordersTopic.slice(config.topicPrefix.length), prefix: config.topicPrefix }));
+  container.bind(TOKENS.Stages).toDynamicValue((ctx) => {
+    const stages = lifecycleStages({
+      topics: ctx.get(TOKENS.LifecycleTopics),
+      codecs: ioTsLifecycleEventCodecs(),
+      evaluation: { decoder: ctx.get(TOKENS.OrderDecoder), scorers: ctx.get(TOKENS.RiskScorers), clock: ctx.get(TOKENS.Clock) },
+      maxMessageBytes: config.maxMessageBytes,
+      spendLimit: ctx.get(TOKENS.SpendLimit),
+      fraudLimit: lifecycle.spendLimit.limit,
+      gateway: ctx.get(TOKENS.PaymentGateway),
+      inventory: ctx.get(TOKENS.Inventory),
+    });
+    return { ...stages, archive: ctx.get(TOKENS.ArchiveStage) };
+  });
 };
 
 /** The archive's input keeps DLQ_TOPIC; every other input topic has `<topic>.dlq`. */

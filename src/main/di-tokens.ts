@@ -15,6 +15,13 @@ import type { Stage } from '../application/stages/stage';
 import type { StagePipeline } from '../application/stages/stage-pipeline';
 import type { StageRunner, StageRunOptions } from '../application/stages/stage-runner';
 import type { Resources } from '../application/resources';
+import type { PostgresConnectionPool } from '../adapters/postgres/postgres-connection';
+import type { InventoryPort } from '../application/ports/inventory.port';
+import type { PaymentGatewayPort } from '../application/ports/payment-gateway.port';
+import type { SpendLimitPort } from '../application/ports/spend-limit.port';
+import type { TopicSetupPort } from '../application/ports/topic-setup.port';
+import type { LifecycleTopics } from '../application/stages/lifecycle-topics';
+import type { StageName } from '../application/stages/stage-names';
 import type { RiskScorerRegistry } from '../domain/risk';
 import type { AppConfig } from './config';
 
@@ -44,6 +51,16 @@ export const TOKENS = {
   ArchiveStage: Symbol.for('orderflow.ArchiveStage') as ServiceIdentifier<Stage>,
   /** The archive stage on the runner, as `consume` runs it. */
   ArchivePipeline: Symbol.for('orderflow.ArchivePipeline') as ServiceIdentifier<StagePipeline>,
+  /** Who creates the topics `run` needs: Kafka's admin client, or the in-memory bus itself. */
+  TopicSetup: Symbol.for('orderflow.TopicSetup') as ServiceIdentifier<TopicSetupPort>,
+  /** PostgreSQL, when DATABASE_URL is set (stock, payments, the spend limit). */
+  Postgres: Symbol.for('orderflow.Postgres') as ServiceIdentifier<PostgresConnectionPool | undefined>,
+  Inventory: Symbol.for('orderflow.Inventory') as ServiceIdentifier<InventoryPort>,
+  PaymentGateway: Symbol.for('orderflow.PaymentGateway') as ServiceIdentifier<PaymentGatewayPort>,
+  SpendLimit: Symbol.for('orderflow.SpendLimit') as ServiceIdentifier<SpendLimitPort>,
+  LifecycleTopics: Symbol.for('orderflow.LifecycleTopics') as ServiceIdentifier<LifecycleTopics>,
+  /** The five lifecycle stages by name, and the archive: every stage `orderflow run` can run. */
+  Stages: Symbol.for('orderflow.Stages') as ServiceIdentifier<Readonly<Record<StageName, Stage>>>,
   /** Every adapter the container built that has a lifecycle: started in dependency order, closed in reverse. */
   Resources: Symbol.for('orderflow.Resources') as ServiceIdentifier<Resources>,
 } as const;

@@ -57,6 +57,9 @@ const databaseUrlProblem = (value: string): string | undefined => {
 };
 
 /** Decodes the lifecycle's settings, reporting every invalid variable at once (ConfigError). */
+/** The embedded default: everything in memory, the documented defaults. */
+export const DEFAULT_LIFECYCLE_CONFIG: LifecycleConfig = { payment: DEFAULT_PAYMENT_SETTINGS, spendLimit: DEFAULT_SPEND_LIMIT_SETTINGS };
+
 export const loadLifecycleConfig = (env: Env): LifecycleConfig => {
   const present = (name: string): string | undefined => {
     const value = env[name]?.trim();

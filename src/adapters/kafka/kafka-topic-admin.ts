@@ -1,22 +1,19 @@
 import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import { LifecyclePort } from '../../application/ports/lifecycle.port';
+import { EnsureTopicsResult, TopicSetupPort, TopicSpec } from '../../application/ports/topic-setup.port';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { createKafka, KafkaConnection, secretsOf } from './kafka-connection';
 import { ErrorContext, explainKafkaError } from './kafka-errors';
 
-export interface TopicSpec {
-  readonly topic: string;
-  readonly partitions: number;
-  /** Default: the broker's default.replication.factor (3 on Event Streams, 1 on the local stack). */
-  readonly replicationFactor?: number;
-  /** The topic's max.message.bytes, when it must hold more than the broker's default (1 MiB + 12). */
-  readonly maxMessageBytes?: number;
-}
+export type { EnsureTopicsResult, TopicSpec } from '../../application/ports/topic-setup.port';
 
-export interface EnsureTopicsResult {
-  readonly created: string[];
-  readonly existing: string[];
-}
+/** The topic configs a spec sets, in Kafka's names. */
+const configEntriesOf = (spec: TopicSpec): Array<{ name: string; value: string }> => [
+  ...(spec.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }]),
+  ...(spec.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(spec.retentionMs) }]),
+  ...(spec.cleanupPolicy === undefined ? [] : [{ name: 'cleanup.policy', value: spec.cleanupPolicy }]),
+];
+
 
 export interface PartitionLag {
   readonly partition: number;
@@ -43,7 +40,7 @@ export interface ConsumerLag {
  * listing), which is what tells a process whether Kafka answers. After close() it is not ready
  * until started again; a request made after close() connects anew.
  */
-export class KafkaTopicAdmin implements LifecyclePort {
+export class KafkaTopicAdmin implements LifecyclePort, TopicSetupPort {
   private readonly admin: Admin;
   private readonly errorContext: ErrorContext;
   private connecting: Promise<void> | undefined;
@@ -73,7 +70,7 @@ export class KafkaTopicAdmin implements LifecyclePort {
             topic: spec.topic,
             numPartitions: spec.partitions,
             replicationFactor: spec.replicationFactor ?? -1,
-            ...(spec.maxMessageBytes === undefined ? {} : { configEntries: [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }] }),
+            ...(configEntriesOf(spec).length === 0 ? {} : { configEntries: configEntriesOf(spec) }),
           })),
         });
         this.logger?.info({ topics: missing.map((spec) => spec.topic) }, 'Kafka topics created');

@@ -17,6 +17,7 @@ import {
   SubscriptionOptions,
 } from '../../application/ports/message-bus.port';
 import { LifecyclePort } from '../../application/ports/lifecycle.port';
+import { EnsureTopicsResult, TopicSetupPort, TopicSpec } from '../../application/ports/topic-setup.port';
 import { partitionForKey } from './murmur2-partitioner';
 
 interface StoredRecord {
@@ -50,7 +51,7 @@ export interface InMemoryMessageBusOptions {
  * committed positions outlive close(): a test that restarts a service on the same bus subscribes
  * again and is redelivered what was never committed.
  */
-export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
+export class InMemoryMessageBus implements MessageBusPort, LifecyclePort, TopicSetupPort {
   private readonly topics = new Map<string, StoredRecord[][]>();
   /** max.message.bytes of the topics created with one. */
   private readonly maxMessageBytes = new Map<string, number>();
@@ -77,6 +78,25 @@ export class InMemoryMessageBus implements MessageBusPort, LifecyclePort {
    * `maxMessageBytes` bounds a record's key, value and header bytes as Kafka's max.message.bytes
    * bounds a record batch: a publish with a larger record fails whole. Default: no bound.
    */
+  /** As KafkaTopicAdmin.ensureTopics: the missing topics are created, existing ones left as they are. */
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<EnsureTopicsResult> {
+    const created: string[] = [];
+    const existing: string[] = [];
+    for (const spec of specs) {
+      if (this.topics.has(spec.topic)) {
+        existing.push(spec.topic);
+        continue;
+      }
+      this.createTopic(spec.topic, spec.partitions, spec.maxMessageBytes === undefined ? {} : { maxMessageBytes: spec.maxMessageBytes });
+      created.push(spec.topic);
+    }
+    return { created, existing };
+  }
+
+  async listTopics(): Promise<string[]> {
+    return [...this.topics.keys()];
+  }
+
   createTopic(topic: string, partitions = this.defaultPartitions, options: { maxMessageBytes?: number } = {}): void {
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`A topic needs >= 1 partition, got ${partitions}`);
     const { maxMessageBytes } = options;

@@ -15,7 +15,9 @@ import { currencyOf } from '../../../domain/order';
 import { evaluateMessage, EvaluatedOrder, OrderEvaluationDeps } from '../../order-evaluation';
 import { SpendLimitPort } from '../../ports/spend-limit.port';
 import { LifecycleTopics } from '../lifecycle-topics';
-import { emit, EventStage, MessageContext, StageOutcome } from '../stage';
+import { rejection } from '../../../domain/rejection';
+import { spendCandidateProblem } from '../../spend-limit';
+import { emit, EventStage, MessageContext, rejectInput, StageOutcome } from '../stage';
 import { LifecycleEventCodecs } from './event-codecs';
 import { mapInput, outputsOf, typedOutput } from './stage-parts';
 
@@ -83,12 +85,12 @@ export const validationStage = (deps: ValidationStageDeps): EventStage<Validatio
     // Spend is judged only for an order that could be accepted: a refused order spends nothing,
     // and judging one would record it in the window.
     if (reasons.length === 0) {
-      const judgement = await spendLimit.judge({
-        customer: placed.customer,
-        orderId: placed.order_id,
-        eventTimeMs: Date.parse(placed.occurred_at),
-        amount: placed.total,
-      });
+      const candidate = { customer: placed.customer, orderId: placed.order_id, eventTimeMs: Date.parse(placed.occurred_at), amount: placed.total };
+      // The store throws on what it cannot judge (an amount past what cents hold exactly), and a
+      // throw is retried for ever: such an input is a dead letter instead.
+      const problem = spendCandidateProblem(candidate);
+      if (problem !== undefined) return rejectInput(rejection('EVENT.SCHEMA_VIOLATION', 'validate', `The spend limit cannot judge this order: ${problem}`));
+      const judgement = await spendLimit.judge(candidate);
       if (!judgement.admitted) reasons.push(spendLimitExceeded(judgement.spentBefore, placed.total, fraudLimit));
     }
     const common = { order_id: placed.order_id, occurred_at: occurredAtOf(placed.occurred_at, context.timestamp), schema_version: SCHEMA_VERSION } as const;
