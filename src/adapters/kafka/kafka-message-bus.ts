@@ -137,11 +137,11 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
       // from a subscription that has stopped, holding a connection open (tulios/kafkajs#1639).
       retry: { restartOnFailure: async () => subscription?.active ?? true },
     });
-    // A partition this bus hands off has its position committed by the transactions: the
-    // subscription's own commit of the same or an earlier one is left out (see commitsPast).
+    // A partition this bus hands off has its position committed by the transactions alone: the
+    // subscription's own commits of it are left out, whatever their offset (see ownsPosition).
     const commitOffsets = consumer.commitOffsets.bind(consumer);
     consumer.commitOffsets = async (offsets) => {
-      const own = offsets.filter((offset) => !this.transactional.commitsPast(options.groupId, offset));
+      const own = offsets.filter((offset) => !this.transactional.ownsPosition(options.groupId, offset));
       if (own.length > 0) await commitOffsets(own);
     };
     subscription = await KafkaSubscription.start(consumer, options, {

@@ -130,8 +130,8 @@ export class InMemoryMessageBus implements MessageBusPort, LifecyclePort, TopicS
    *   its next hand-off of it and must take a new epoch again, as the Kafka bus replaces a fenced
    *   producer. A client's first hand-off whose inputs the group has committed past already
    *   publishes nothing and resolves, as on Kafka.
-   * - The position is the hand-offs': a subscription's commit at or below it is ignored (acks trail
-   *   hand-offs; the Kafka bus leaves such commits out).
+   * - The position is the hand-offs': once a partition was handed off, a subscription's commits of
+   *   it are ignored, whatever their position (the Kafka bus leaves them out).
    * - Generations, which the Kafka bus cannot check: the consumed messages' generation must be
    *   the group's current one, else the caller is a zombie of an earlier assignment and fails
    *   (a group that never had a member accepts any).
@@ -334,7 +334,7 @@ const toInbound = (topic: string, partition: number, offset: number, record: Sto
 class ConsumerGroup {
   private readonly members = new Set<InMemorySubscription>();
   private readonly committed = new Map<string, Map<number, number>>();
-  /** The furthest position hand-offs (publishTransactionally) committed, per topic and partition. */
+  /** The furthest position hand-offs (publishTransactionally) committed, per topic and partition; a partition in it is theirs. */
   private readonly handedOff = new Map<string, Map<number, number>>();
   private generation = 0;
 
@@ -377,9 +377,11 @@ class ConsumerGroup {
   commit(topic: string, partition: number, position: number, generation: number): void {
     // A member that lost the partition in a rebalance must not move the new owner's position.
     if (generation !== this.generation) return;
-    // Acks trail hand-offs: a subscription's commit of an earlier position must not set a
-    // hand-off's back (as the Kafka bus leaves such commits out).
-    if (position <= (this.handedOff.get(topic)?.get(partition) ?? -1)) return;
+    // The position of a partition handed off is the hand-offs' alone (as the Kafka bus leaves the
+    // subscription's commits of it out): acks trail hand-offs, so an earlier position would set a
+    // hand-off's back, and on Kafka a later one, issued while the next hand-off is under way,
+    // could be written after it.
+    if (this.handedOff.get(topic)?.has(partition) === true) return;
     positionsOf(this.committed, topic).set(partition, position);
   }
 
