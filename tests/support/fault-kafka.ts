@@ -193,6 +193,7 @@ export class SteadyProducer {
 const topicRecord = (partition: number, message: KafkaMessage): TopicRecord => ({
   partition,
   offset: Number(message.offset),
+  timestamp: Number(message.timestamp),
   key: message.key,
   value: message.value,
   headers: Object.fromEntries(
@@ -204,6 +205,8 @@ const topicRecord = (partition: number, message: KafkaMessage): TopicRecord => (
 export interface TopicRecord {
   readonly partition: number;
   readonly offset: number;
+  /** The record's timestamp, epoch ms: when its producer sent it (CreateTime). */
+  readonly timestamp: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   /** Name → text of the last value: for the headers the application writes itself. */

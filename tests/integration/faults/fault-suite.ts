@@ -12,12 +12,13 @@ import { REPO_ROOT } from '../../support/stack-env';
 
 /**
  * The scenarios of docs/reliability.md, in its order. The doc is written only when all of them
- * passed. F1–F5, F7 and S1 run with both sinks; F6 (the credentials fail before any sink works) and
- * S2 (the deadline and the second signal belong to the process, not the sink) run once.
+ * passed. F1–F5, F7 and S1 run with both sinks; F6 (the credentials fail before any sink works),
+ * F8 (the whole lifecycle under `orderflow run`, whose archive stage is one of six) and S2 (the
+ * deadline and the second signal belong to the process, not the sink) run once.
  */
 export const SCENARIOS = [
   'F1', 'F1-batched', 'F2', 'F2-batched', 'F3', 'F3-batched', 'F4', 'F4-batched', 'F5', 'F5-batched', 'F6', 'F7', 'F7-batched',
-  'S1', 'S1-batched', 'S2',
+  'F8', 'S1', 'S1-batched', 'S2',
 ] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 export const SINKS: readonly SinkKind[] = ['per-order', 'batched'];

@@ -5,6 +5,7 @@ import { rebalance } from './f4-rebalance';
 import { hostilePayloads } from './f5-hostile-payloads';
 import { wrongCredentials } from './f6-wrong-credentials';
 import { sessionExpiry } from './f7-session-expiry';
+import { lifecycleKill } from './f8-lifecycle-kill';
 import { FaultSuite, SINKS } from './fault-suite';
 import { replayDeadLetters } from './replay-dlq';
 import { gracefulShutdown, shutdownDeadline } from './s-shutdown';
@@ -29,6 +30,7 @@ describe('delivery guarantees under faults', () => {
   for (const sink of SINKS) hostilePayloads(suite, sink);
   wrongCredentials(suite);
   for (const sink of SINKS) sessionExpiry(suite, sink);
+  lifecycleKill(suite);
   for (const sink of SINKS) gracefulShutdown(suite, sink);
   shutdownDeadline(suite);
   replayDeadLetters(suite);
