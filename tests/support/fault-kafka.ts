@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { Admin, ConfigResourceTypes, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { correctKafkajsReadCommitted } from '../../src/adapters/kafka/kafka-aborted-transactions';
 import { fromKafkaHeaders } from '../../src/adapters/kafka/kafka-headers';
 import { KafkaMessageBus } from '../../src/adapters/kafka/kafka-message-bus';
 import { Header, OutboundMessage } from '../../src/application/ports/message-bus.port';
@@ -17,6 +18,9 @@ export class KafkaProbe {
   private readonly publishers = new Set<KafkaMessageBus>();
 
   constructor(private readonly brokers: string) {
+    // As the service's clients: without it, kafkajs's read_committed readers are handed records
+    // of aborted transactions (kafka-aborted-transactions.ts), and would count them as written.
+    correctKafkajsReadCommitted();
     // retry: a probe polls through broker restarts and must not give up on the first refusal.
     this.kafka = new Kafka({ brokers: brokers.split(','), clientId: 'fault-probe', logLevel: logLevel.NOTHING, retry: { retries: 3 } });
     this.admin = this.kafka.admin();
@@ -76,38 +80,64 @@ export class KafkaProbe {
 
   /** Every record of the topic up to its current end, read by a throwaway group. */
   async readAll(topic: string, timeoutMs = 120_000): Promise<TopicRecord[]> {
-    const ends = await this.ends(topic);
-    const remaining = new Set(ends.flatMap((end, partition) => (end > 0 ? [partition] : [])));
-    const records: TopicRecord[] = [];
+    return (await this.readTopics([topic], { timeoutMs })).get(topic)!;
+  }
+
+  /**
+   * Every record of each topic up to its current end, in one throwaway group (one join for all of
+   * them). read_committed unless told otherwise: then the records of aborted transactions are
+   * left out, as a stage downstream sees the topic. A transactional topic ends with a commit
+   * marker, a control record no consumer is handed, so a partition is done once the consumer has
+   * fetched through its end, control records included (kafkajs's END_BATCH_PROCESS lastOffset).
+   * An open transaction holds a read_committed reader back at it: the read then times out.
+   */
+  async readTopics(
+    topics: readonly string[],
+    { readUncommitted = false, timeoutMs = 120_000 }: { readUncommitted?: boolean; timeoutMs?: number } = {},
+  ): Promise<Map<string, TopicRecord[]>> {
+    const records = new Map(topics.map((topic) => [topic, [] as TopicRecord[]]));
+    const ends = new Map<string, number[]>();
+    for (const topic of topics) ends.set(topic, await this.ends(topic));
+    const slot = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+    const remaining = new Set([...ends].flatMap(([topic, offsets]) => offsets.flatMap((end, partition) => (end > 0 ? [slot(topic, partition)] : []))));
     if (remaining.size === 0) return records;
-    const consumer = this.kafka.consumer({ groupId: `fault-reader-${randomUUID()}`, maxBytesPerPartition: 10 * 1024 * 1024 });
+    const consumer = this.kafka.consumer({ groupId: `fault-reader-${randomUUID()}`, maxBytesPerPartition: 10 * 1024 * 1024, readUncommitted });
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
+    const reached = (topic: string, partition: number, offset: number): void => {
+      if (offset >= ends.get(topic)![partition]! - 1 && remaining.delete(slot(topic, partition)) && remaining.size === 0) finished();
+    };
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => reached(payload.topic, payload.partition, Number(payload.lastOffset)));
     try {
       await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ partition, message }) => {
+        eachMessage: async ({ topic, partition, message }) => {
           const offset = Number(message.offset);
-          if (offset >= ends[partition]!) return;
-          records.push({
-            partition,
-            offset,
-            key: message.key,
-            value: message.value,
-            headers: Object.fromEntries(
-              Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(Array.isArray(value) ? value[value.length - 1] : value)]),
-            ),
-            rawHeaders: fromKafkaHeaders(message.headers),
-          });
-          if (offset === ends[partition]! - 1 && remaining.delete(partition) && remaining.size === 0) finished();
+          if (offset >= ends.get(topic)![partition]!) return;
+          records.get(topic)!.push(topicRecord(partition, message));
+          reached(topic, partition, offset);
         },
       });
-      await withTimeout(done, timeoutMs, () => `reading ${topic}: ${records.length} records, partitions ${[...remaining]} unfinished`);
+      await withTimeout(done, timeoutMs, () => `reading ${topics.join(', ')}: ${[...records.values()].reduce((n, list) => n + list.length, 0)} records, ${[...remaining].map((s) => s.replace('\u0000', '/')).join(', ')} unfinished`);
     } finally {
       await consumer.disconnect();
     }
     return records;
+  }
+
+  /**
+   * Hands every record of the topics, from their beginning, to `onRecord` as a read_committed
+   * consumer sees them, until stopped: for waiting on what a pipeline has made visible so far.
+   */
+  async follow(topics: readonly string[], onRecord: (topic: string, record: TopicRecord) => void): Promise<{ stop(): Promise<void> }> {
+    const consumer = this.kafka.consumer({ groupId: `fault-follower-${randomUUID()}`, maxBytesPerPartition: 10 * 1024 * 1024 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => onRecord(topic, topicRecord(partition, message)),
+    });
+    return { stop: () => consumer.disconnect() };
   }
 
   private ready(): Promise<void> {
@@ -159,6 +189,17 @@ export class SteadyProducer {
     await waitFor(() => this.published >= count, timeoutMs, () => `${count} messages to be published (${this.published})`);
   }
 }
+
+const topicRecord = (partition: number, message: KafkaMessage): TopicRecord => ({
+  partition,
+  offset: Number(message.offset),
+  key: message.key,
+  value: message.value,
+  headers: Object.fromEntries(
+    Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(Array.isArray(value) ? value[value.length - 1] : value)]),
+  ),
+  rawHeaders: fromKafkaHeaders(message.headers),
+});
 
 export interface TopicRecord {
   readonly partition: number;

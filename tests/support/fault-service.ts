@@ -1,5 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { cpSync, createWriteStream, mkdirSync, rmSync, WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { FAULTS_DIR, FaultStackEnv, PORT_BASE } from './fault-stack';
@@ -24,6 +24,11 @@ export const buildService = async (): Promise<void> => {
     cwd: REPO_ROOT,
     timeout: 5 * 60_000,
   });
+  // As `npm run build`'s postbuild: the SQL migrations are no TypeScript, tsc leaves them behind,
+  // and `orderflow run` reads them from beside its compiled code.
+  const migrations = path.join('adapters', 'postgres', 'migrations');
+  rmSync(path.join(BUILD_DIR, migrations), { recursive: true, force: true });
+  cpSync(path.join(REPO_ROOT, 'src', migrations), path.join(BUILD_DIR, migrations), { recursive: true });
 };
 
 // The service's own notion of a sink, so a lane can only name one `consume` accepts.

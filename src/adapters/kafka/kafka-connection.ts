@@ -1,6 +1,7 @@
 import { CompressionCodecs, CompressionTypes, Kafka, KafkaConfig, LogEntry, logCreator, logLevel, SASLOptions } from 'kafkajs';
 import createSnappyCodec from 'kafkajs-snappy';
 import { LoggerPort } from '../../application/ports/logger.port';
+import { correctKafkajsReadCommitted } from './kafka-aborted-transactions';
 
 /**
  * Where and how to reach Kafka, in our words rather than kafkajs's. IBM Event Streams is
@@ -46,11 +47,13 @@ const KAFKAJS_LEVEL: Record<KafkaLogLevel, logLevel> = {
 };
 
 /**
- * A kafkajs client whose logs go to our logger (secrets scrubbed) and which reads snappy
- * batches. Without a logger kafkajs stays silent rather than print to the console.
+ * A kafkajs client whose logs go to our logger (secrets scrubbed), which reads snappy batches
+ * and whose read_committed consumers never see the records of aborted transactions
+ * (kafka-aborted-transactions.ts). Without a logger kafkajs stays silent rather than print to the console.
  */
 export const createKafka = (connection: KafkaConnection, logger?: LoggerPort, options: CreateKafkaOptions = {}): Kafka => {
   registerSnappyCodec();
+  correctKafkajsReadCommitted();
   const config: KafkaConfig = {
     brokers: [...connection.brokers],
     clientId: connection.clientId,

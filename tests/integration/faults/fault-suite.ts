@@ -106,7 +106,12 @@ export class FaultSuite {
 
   /** Runs another `orderflow` command with the lane's configuration. */
   cli(name: string, lane: Lane, command: readonly string[], overrides: Record<string, string> = {}): CliProcess {
-    const process = new CliProcess(name, serviceEnv(this.env, lane, overrides), command);
+    return this.spawn(name, serviceEnv(this.env, lane, overrides), command);
+  }
+
+  /** Runs an `orderflow` command with exactly this environment (`orderflow run` has no lane: F8); killed at the end if still running. */
+  spawn(name: string, env: Record<string, string>, command: readonly string[]): CliProcess {
+    const process = new CliProcess(name, env, command);
     this.consumers.push(process);
     return process;
   }

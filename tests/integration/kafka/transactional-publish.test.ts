@@ -92,6 +92,44 @@ describe('KafkaMessageBus hand-offs on a real broker', () => {
     expect(seen).toEqual(['after']);
   });
 
+  it('never delivers an aborted record when two producers\' transactions abort in another order than they began (kafkajs alone delivers one)', async () => {
+    // What a killed stage leaves on its output partitions: one open transaction per input
+    // partition, aborted one by one by its successor's producers, in whatever order they start.
+    const topic = await newTopic(1);
+    const producerOf = async (name: string) => {
+      const producer = kafka.producer({ transactionalId: `it-tx-order-${topic}-${name}`, idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      return producer;
+    };
+    const [first, second] = await Promise.all([producerOf('first'), producerOf('second')]);
+    try {
+      const begunFirst = await first.transaction();
+      await begunFirst.send({ topic, messages: [{ value: 'aborted 1' }] });
+      const begunSecond = await second.transaction();
+      await begunSecond.send({ topic, messages: [{ value: 'aborted 2' }] });
+      await begunFirst.send({ topic, messages: [{ value: 'aborted 3' }] });
+      // The broker lists aborted transactions in the order they were aborted: second (from offset 1), then first (from 0).
+      await begunSecond.abort();
+      await begunFirst.abort();
+    } finally {
+      await Promise.all([first.disconnect(), second.disconnect()]);
+    }
+    const bus = aBus();
+    await bus.publish(topic, [{ key: null, value: Buffer.from('after') }]);
+    const seen: string[] = [];
+    await bus.subscribe({
+      topic,
+      groupId: `${topic}.g`,
+      handler: (delivery) => {
+        seen.push(delivery.message.value!.toString());
+        delivery.ack();
+      },
+    });
+
+    await eventually('the record after the aborted transactions', () => seen.includes('after'));
+    expect(seen).toEqual(['after']);
+  });
+
   it('uses <group>:<topic>:<partition> as the transactional id, so any producer that takes the id over fences the bus', async () => {
     const input = await newTopic(1);
     const outputs = await newTopic(1);
