@@ -278,10 +278,17 @@ export const buildCli = (): Command => {
 
   program
     .command('check')
-    .description('Validate the configuration: connect to Kafka, list topics, and check that the bucket is reachable and writable')
-    .addHelpText('after', environmentHelp(ENVIRONMENT.kafka, ['DLQ_TOPIC', 'KAFKA_TOPIC_PARTITIONS', 'KAFKA_CREATE_TOPICS'], ENVIRONMENT.cos, ENVIRONMENT.adapters))
+    .description('Validate the configuration: connect to Kafka, list topics, check that the bucket is reachable and writable, and that PostgreSQL answers when DATABASE_URL is set')
+    .addHelpText('after', environmentHelp(ENVIRONMENT.kafka, ['DLQ_TOPIC', 'KAFKA_TOPIC_PARTITIONS', 'KAFKA_CREATE_TOPICS'], ENVIRONMENT.cos, ENVIRONMENT.adapters, ['DATABASE_URL']))
     .action(async () => {
-      const results = await runChecks(configFor({ bus: 'kafka', archive: 'cos' }));
+      let lifecycle;
+      try {
+        lifecycle = loadLifecycleConfig(environmentWithDotEnv());
+      } catch (error) {
+        process.stderr.write(`orderflow: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(2);
+      }
+      const results = await runChecks({ ...configFor({ bus: 'kafka', archive: 'cos' }), lifecycle });
       process.stdout.write(formatChecks(results));
       process.exitCode = results.every((r) => r.ok) ? 0 : 1;
     });

@@ -1,5 +1,7 @@
 import type { CosCredentials } from '../adapters/cos/cos-order-archive';
-import type { LifecycleConfig } from './lifecycle-config';
+import type { SimulatedPaymentSettings } from '../adapters/payment/simulated-payment-gateway';
+import type { PostgresSettings } from '../adapters/postgres/postgres-connection';
+import type { SpendLimitSettings } from '../application/spend-limit';
 import { DEFAULT_BACKOFF, BackoffPolicy } from '../application/retry';
 import { BatchRotationPolicy } from '../domain/batch-rotation';
 import { DEFAULT_ARCHIVE_PREFIX } from '../domain/hive-key';
@@ -120,3 +122,18 @@ export const EMBEDDED_DEFAULTS: AppConfig = {
   topKShowCustomers: false,
   shutdownDeadlineMs: 30_000,
 };
+
+/**
+ * The settings of the lifecycle's side effects and state (stock, payments, the spend limit),
+ * kept apart from the archive's in env-config.ts. Without DATABASE_URL the embedded in-memory
+ * adapters are used.
+ */
+export interface LifecycleConfig {
+  /** PostgreSQL for stock, payments and the spend limit's window; undefined: in memory. */
+  readonly postgres?: PostgresSettings;
+  readonly payment: SimulatedPaymentSettings;
+  /** The validation stage's per-customer limit: ORDERFLOW_FRAUD_LIMIT in any 60 minutes of event time. */
+  readonly spendLimit: SpendLimitSettings;
+  /** JSON file of SKU → quantity that seeds SKUs the inventory does not know yet, on start. */
+  readonly stockFile?: string;
+}

@@ -1,13 +1,19 @@
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { InMemoryMessageBus } from '../adapters/memory/in-memory-message-bus';
+import { InMemoryMetrics, StageCounts } from '../adapters/memory/in-memory-metrics';
+import { STAGE_NAMES, StageName } from '../application/stages/stage-names';
+import { RunningStage } from '../application/stages/stage-runner';
+import { OrderFields } from '../domain/order';
 import { OrderGenerator, seededRandom } from '../application/order-generator';
 import { StatisticsSnapshot } from '../application/order-statistics';
 import { OutboundMessage } from '../application/ports/message-bus.port';
 import { createOrder } from '../domain/order';
+import { Stage } from '../application/stages/stage';
 import { AppConfig, EMBEDDED_DEFAULTS } from './config';
 import { buildContainer } from './container';
 import { TOKENS } from './di-tokens';
+import { DEFAULT_LIFECYCLE_CONFIG } from './lifecycle-config';
 
 export interface DemoOptions {
   readonly orders: number;
@@ -21,7 +27,21 @@ export interface DemoOptions {
   readonly progress: (line: string, final: boolean) => void;
 }
 
+/** One stage's figures in the demo's summary. */
+export interface StageSummary {
+  readonly stage: StageName;
+  readonly consumed: number;
+  readonly emitted: ReadonlyMap<string, number>;
+  readonly deadLettered: number;
+  readonly retried: number;
+}
+
+/** Where each order ended, read off the lifecycle's topics (an order without a final event: none). */
+export type FinalStatus = 'shipped' | 'rejected' | 'payment_failed' | 'out_of_stock' | 'dead-lettered';
+
 export interface DemoSummary {
+  readonly stages: readonly StageSummary[];
+  readonly finalStatuses: Readonly<Record<FinalStatus, number>>;
   readonly sent: number;
   readonly malformedSent: number;
   readonly dlqRecords: number;
@@ -47,18 +67,34 @@ const wire = (key: string, body: unknown): OutboundMessage => ({ key, value: Buf
  * concurrently, so the latency figures are those of a live pipeline, not of a drained backlog.
  */
 export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
-  const config: AppConfig = { ...EMBEDDED_DEFAULTS, dataDir: options.dataDir, logLevel: 'error' };
+  const config: AppConfig = {
+    ...EMBEDDED_DEFAULTS,
+    dataDir: options.dataDir,
+    logLevel: 'error',
+    // The generator's totals stay under the default limit (5,000); a lower one shows declines too.
+    lifecycle: { ...DEFAULT_LIFECYCLE_CONFIG, payment: { ...DEFAULT_LIFECYCLE_CONFIG.payment, limit: 4_500 } },
+  };
   if (options.clean === true) await removeArchive(config);
-  const container = buildContainer(config);
+  const metrics = new InMemoryMetrics();
+  // The summary reads the stages' figures in memory; nothing serves /metrics here.
+  const container = buildContainer(config, (c) => c.rebindSync(TOKENS.Metrics).toConstantValue(metrics));
   const bus = container.get(TOKENS.MessageBus) as InMemoryMessageBus;
   const encoder = container.get(TOKENS.OrderEncoder);
   const statistics = container.get(TOKENS.Statistics);
-  const pipeline = container.get(TOKENS.ArchivePipeline);
+  const runner = container.get(TOKENS.StageRunner);
+  const runOptionsFor = container.get(TOKENS.StageRunOptions);
+  const stages = container.get(TOKENS.Stages);
+  const topics = container.get(TOKENS.LifecycleTopics);
+  await container.get(TOKENS.Inventory).seedMissing(DEMO_STOCK);
+  await bus.ensureTopics(
+    [...new Set(STAGE_NAMES.flatMap((name) => topicsOf(stages[name])))].map((topic) => ({ topic, partitions: 6 })),
+  );
 
   const generator = new OrderGenerator({ seed: options.seed, runId: `s${options.seed}` });
   const random = seededRandom(options.seed + 1);
   const started = Date.now();
-  await pipeline.start();
+  const running: RunningStage[] = [];
+  for (const name of STAGE_NAMES) running.push(await runner.run(stages[name], runOptionsFor(stages[name])));
 
   let sent = 0;
   let malformedSent = 0;
@@ -67,7 +103,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
     const done = snapshot.archived + snapshot.deadLettered;
     const seconds = (Date.now() - started) / 1000;
     options.progress(
-      `  ${done.toLocaleString('en-US')} / ${options.orders.toLocaleString('en-US')} processed ` +
+      `  ${done.toLocaleString('en-US')} / ${options.orders.toLocaleString('en-US')} archived or dead-lettered ` +
         `(${Math.round(done / Math.max(seconds, 0.001)).toLocaleString('en-US')} orders/s)`,
       final,
     );
@@ -83,7 +119,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
         malformedSent++;
         continue;
       }
-      const order = createOrder(generator.next());
+      const order = createOrder(withItems(generator.next(), random));
       if (!order.ok) throw new Error(`The generator made an invalid order: ${order.error.message}`);
       batch.push({ key: order.value.id, value: encoder.encode(order.value) });
     }
@@ -92,12 +128,28 @@ export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
     await new Promise((resolve) => setImmediate(resolve));
   }
 
-  await bus.caughtUp(config.consumerGroup, config.ordersTopic, 10 * 60_000);
-  await pipeline.stop();
+  // Every stage's inputs, in the lifecycle's order (twice: validation reads its own re-keyed topic).
+  for (let pass = 0; pass < 2; pass++) {
+    for (const name of STAGE_NAMES) {
+      const stage = stages[name];
+      const groupId = runOptionsFor(stage).groupId;
+      for (const topic of inputTopicsOf(stage)) await bus.caughtUp(groupId(topic), topic, 10 * 60_000);
+    }
+  }
+  await Promise.all(running.map((stage) => stage.stop()));
   clearInterval(ticker);
   report(true);
   const elapsedMs = Date.now() - started;
+  const orderIds = (topic: string): number => bus.records(topic).length;
   return {
+    stages: STAGE_NAMES.map((stage) => ({ stage, ...countsOf(metrics.stages.get(stage)) })),
+    finalStatuses: {
+      shipped: orderIds(topics.shipmentsCreated),
+      rejected: orderIds(topics.ordersRejected),
+      payment_failed: orderIds(topics.paymentsFailed),
+      out_of_stock: orderIds(topics.inventoryInsufficient),
+      'dead-lettered': bus.records(config.dlqTopic).filter((r) => r.headers.some((h) => h.key === 'orderflow.stage' && h.value.toString() === 'validation')).length,
+    },
     sent,
     malformedSent,
     dlqRecords: bus.records(config.dlqTopic).length,
@@ -106,6 +158,39 @@ export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
     config,
   };
 };
+
+/** What the demo's warehouse holds at the start: enough for most itemised orders, not for all. */
+const DEMO_STOCK: ReadonlyMap<string, number> = new Map([
+  ['APPLE', 6_000],
+  ['MILK', 4_000],
+  ['BREAD', 3_000],
+  ['COFFEE', 1_500],
+  ['SAFFRON', 20],
+]);
+const SKUS = [...DEMO_STOCK.keys()];
+
+/** Two orders in five carry lines that add up to their total, so the warehouse has something to pick. */
+const withItems = (fields: OrderFields, random: () => number): OrderFields => {
+  if (random() >= 0.4) return fields;
+  const quantity = 1 + Math.floor(random() * 3);
+  const unitPrice = Math.max(0.01, Math.round((fields.total / quantity) * 100) / 100);
+  const sku = SKUS[Math.floor(random() * SKUS.length)]!;
+  return { ...fields, total: Math.round(quantity * unitPrice * 100) / 100, items: [{ sku, quantity, unitPrice }] };
+};
+
+const inputTopicsOf = (stage: Stage): string[] => (stage.kind === 'event' ? stage.inputs.map((input) => input.topic) : [stage.topic]);
+
+const topicsOf = (stage: Stage): string[] => [
+  ...inputTopicsOf(stage),
+  ...(stage.kind === 'event' ? Object.values(stage.outputs).map((output) => output.topic) : []),
+];
+
+const countsOf = (counts: StageCounts | undefined): Omit<StageSummary, 'stage'> => ({
+  consumed: counts?.consumed ?? 0,
+  emitted: counts?.emitted ?? new Map(),
+  deadLettered: counts?.deadLettered ?? 0,
+  retried: counts?.retried ?? 0,
+});
 
 /**
  * Only `<dataDir>/<prefix>`, the demo's own output: whatever else a user keeps in the data
@@ -139,6 +224,14 @@ export const formatSummary = (summary: DemoSummary): string => {
     ...s.topOrders
       .slice(0, 5)
       .map((o, i) => `    ${i + 1}. ${o.id.padEnd(24)} ${o.channel.padEnd(8)} ${o.total.toFixed(2).padStart(10)}  risk ${o.risk_score.toFixed(2)}`),
+    '  lifecycle, by stage (in: inputs settled; out: events published, by topic)',
+    ...summary.stages.map(
+      (st) =>
+        `    ${st.stage.padEnd(13)} in ${n(st.consumed).padStart(7)} · dead-lettered ${n(st.deadLettered).padStart(5)} · retried ${n(st.retried).padStart(4)}` +
+        (st.emitted.size === 0 ? '' : ` · out ${[...st.emitted].map(([topic, count]) => `${topic} ${n(count)}`).join(', ')}`),
+    ),
+    '  orders by final status',
+    ...Object.entries(summary.finalStatuses).map(([status, count]) => `    ${status.padEnd(15)} ${n(count).padStart(7)}`),
     '  risk by channel',
     ...Object.entries(s.channels)
       .sort(([a], [b]) => a.localeCompare(b))

@@ -1,25 +1,13 @@
 import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
-import { DEFAULT_MAX_CONNECTIONS, describeDatabaseUrl, PostgresSettings } from '../adapters/postgres/postgres-connection';
-import { DEFAULT_PAYMENT_SETTINGS, SimulatedPaymentSettings } from '../adapters/payment/simulated-payment-gateway';
-import { DEFAULT_SPEND_LIMIT_SETTINGS, MAX_SPEND_AMOUNT, SpendLimitSettings } from '../application/spend-limit';
+import { DEFAULT_MAX_CONNECTIONS, describeDatabaseUrl } from '../adapters/postgres/postgres-connection';
+import { DEFAULT_PAYMENT_SETTINGS } from '../adapters/payment/simulated-payment-gateway';
+import { DEFAULT_SPEND_LIMIT_SETTINGS, MAX_SPEND_AMOUNT } from '../application/spend-limit';
+import type { LifecycleConfig } from './config';
 import { ConfigError, Env, fromString } from './env-config';
 
-/**
- * The settings of the lifecycle's side effects and state (stock, payments, the spend limit),
- * kept apart from the archive's in env-config.ts. Without DATABASE_URL the embedded in-memory
- * adapters are used.
- */
-export interface LifecycleConfig {
-  /** PostgreSQL for stock, payments and the spend limit's window; undefined: in memory. */
-  readonly postgres?: PostgresSettings;
-  readonly payment: SimulatedPaymentSettings;
-  /** The validation stage's per-customer limit: ORDERFLOW_FRAUD_LIMIT in any 60 minutes of event time. */
-  readonly spendLimit: SpendLimitSettings;
-  /** JSON file of SKU → quantity that seeds SKUs the inventory does not know yet, on start. */
-  readonly stockFile?: string;
-}
+export type { LifecycleConfig } from './config';
 
 const Decimal = (name: string, min: number, max: number) =>
   fromString(name, (s) => {

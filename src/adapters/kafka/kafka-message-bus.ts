@@ -40,6 +40,17 @@ export interface KafkaMessageBusOptions {
 
 const silentLogger: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** Waits before joining again while a group's coordinator is not found: about 30 s in all. */
+const COORDINATOR_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000] as const;
+
+/** kafkajs's KafkaJSGroupCoordinatorNotFound anywhere in the cause chain (explainKafkaError keeps it as the cause). */
+const coordinatorNotFound = (error: unknown): boolean => {
+  for (let link: unknown = error, depth = 0; link instanceof Error && depth < 10; link = link.cause, depth++) {
+    if (link.name === 'KafkaJSGroupCoordinatorNotFound') return true;
+  }
+  return false;
+};
+
 /**
  * The message bus on Kafka (kafkajs): an idempotent producer (acks = all) behind an app-side
  * linger buffer, and one consumer-group member per subscription with explicit acks, contiguous
@@ -121,36 +132,56 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
     const rebalanceDrainMs = tuning.rebalanceDrainMs ?? 5_000;
     // A member still draining when the rebalance times out is dropped from the group.
     if (rebalanceDrainMs >= rebalanceTimeoutMs) throw new RangeError('rebalanceDrainMs must be shorter than rebalanceTimeoutMs');
-    let subscription: KafkaSubscription | undefined;
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: heartbeatIntervalMs,
-      rebalanceTimeout: rebalanceTimeoutMs,
-      maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
-      maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
-      // read_committed (kafkajs's default, pinned here): a hand-off's outputs are seen all at
-      // once when its transaction commits, those of an aborted one never (publishTransactionally).
-      readUncommitted: false,
-      // kafkajs restarts a crashed consumer by itself, also one that crashed because it was being
-      // disconnected: a join cut short by disconnect() crashes it, and the restart rejoins the group
-      // from a subscription that has stopped, holding a connection open (tulios/kafkajs#1639).
-      retry: { restartOnFailure: async () => subscription?.active ?? true },
-    });
-    // A partition this bus hands off has its position committed by the transactions alone: the
-    // subscription's own commits of it are left out, whatever their offset (see ownsPosition).
-    const commitOffsets = consumer.commitOffsets.bind(consumer);
-    consumer.commitOffsets = async (offsets) => {
-      const own = offsets.filter((offset) => !this.transactional.ownsPosition(options.groupId, offset));
-      if (own.length > 0) await commitOffsets(own);
+    // A consumer per attempt: kafkajs's consumer does not rejoin after a crash it deems final.
+    const attempt = async (): Promise<KafkaSubscription> => {
+      let subscription: KafkaSubscription | undefined;
+      const consumer = this.kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: heartbeatIntervalMs,
+        rebalanceTimeout: rebalanceTimeoutMs,
+        maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
+        maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
+        // read_committed (kafkajs's default, pinned here): a hand-off's outputs are seen all at
+        // once when its transaction commits, those of an aborted one never (publishTransactionally).
+        readUncommitted: false,
+        // kafkajs restarts a crashed consumer by itself, also one that crashed because it was being
+        // disconnected: a join cut short by disconnect() crashes it, and the restart rejoins the group
+        // from a subscription that has stopped, holding a connection open (tulios/kafkajs#1639).
+        retry: { restartOnFailure: async () => subscription?.active ?? true },
+      });
+      // A partition this bus hands off has its position committed by the transactions alone: the
+      // subscription's own commits of it are left out, whatever their offset (see ownsPosition).
+      const commitOffsets = consumer.commitOffsets.bind(consumer);
+      consumer.commitOffsets = async (offsets) => {
+        const own = offsets.filter((offset) => !this.transactional.ownsPosition(options.groupId, offset));
+        if (own.length > 0) await commitOffsets(own);
+      };
+      subscription = await KafkaSubscription.start(consumer, options, {
+        commitIntervalMs: tuning.commitIntervalMs ?? 1_000,
+        rebalanceDrainMs,
+        heartbeatIntervalMs,
+        logger: this.logger,
+        explain: (error, action) => explainKafkaError(error, action, this.errorContext),
+      });
+      return subscription;
     };
-    subscription = await KafkaSubscription.start(consumer, options, {
-      commitIntervalMs: tuning.commitIntervalMs ?? 1_000,
-      rebalanceDrainMs,
-      heartbeatIntervalMs,
-      logger: this.logger,
-      explain: (error, action) => explainKafkaError(error, action, this.errorContext),
-    });
+    let subscription: KafkaSubscription | undefined;
+    for (let retry = 0; subscription === undefined; retry++) {
+      try {
+        subscription = await attempt();
+      } catch (error) {
+        // The group's coordinator is still loading: kafkajs retries COORDINATOR_NOT_AVAILABLE a few
+        // seconds, then gives up as if it were final. On a cluster's first groups (a fresh cluster,
+        // or several stages joining while their topics are created) that takes longer: wait, as
+        // the Java client does, up to about half a minute.
+        const delayMs = COORDINATOR_RETRY_DELAYS_MS[retry];
+        if (delayMs === undefined || this.closed || !coordinatorNotFound(error)) throw error;
+        this.logger.warn({ groupId: options.groupId, topic: options.topic, retryInMs: delayMs }, 'Kafka group coordinator not available yet; joining again');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (this.closed) throw error;
+      }
+    }
     this.subscriptions.add(subscription);
     const forget = (): void => void this.subscriptions.delete(subscription);
     subscription.done.then(forget, forget);

@@ -30,5 +30,5 @@ export interface OrderSinkDeps {
 
 /** The archive's words for its failing target, as operators and the fault suite know them. */
 export const ARCHIVE_WORDS: Readonly<Record<'handle', TargetWords>> = {
-  handle: { failed: 'Archive write failed: holding archive writes', stillFailing: 'Archive still failing', succeedsAgain: 'Archive writes succeed again' },
+  handle: { name: 'archive', failed: 'Archive write failed: holding archive writes', stillFailing: 'Archive still failing', succeedsAgain: 'Archive writes succeed again' },
 };

@@ -171,6 +171,7 @@ export class BatchedOrderSink implements BatchStage {
       this.stopping.signal,
       {
         handle: {
+          name: 'archive',
           failed: 'Batch object write failed: holding batches',
           stillFailing: 'Archive still failing',
           succeedsAgain: 'Archive writes succeed again',

@@ -219,43 +219,61 @@ class EventStageRun {
   /**
    * A concurrent stage handles a batch's messages at once, and acks the longest prefix whose work is
    * done as it grows, as a per-message ack would: one slow write (or a dead letter that cannot be
-   * written yet) holds back only what comes after it. Each step of the prefix publishes its
-   * outputs in one call; a dead letter ends a step, so what precedes it is acked without waiting.
+   * written yet) holds back only what comes after it. The prefix is handed off in as few steps as
+   * that allows: a step takes everything that finished before it starts, that is while the previous
+   * step was under way (the first: everything handled synchronously), so an exactly-once stage
+   * commits a transaction per step, not per message; one per message cost a Kafka transaction per
+   * event and capped the lifecycle at a few dozen orders a second. A dead letter is a step of its
+   * own, so what precedes it is acked without waiting for it; it is written as soon as the prefix
+   * reaches it.
    */
   private async processConcurrently(input: StageInput<unknown>, groupId: string, batch: DeliveryBatch): Promise<void> {
     const { messages } = batch;
     const outcomes: Array<StageOutcome | undefined> = new Array(messages.length);
+    interface Step {
+      readonly from: number;
+      to: number;
+      readonly outputs: Map<string, OutboundMessage[]>;
+      /** A rejected input's, or those of outputs that could not be encoded (a bug, rare): acked with their step. */
+      readonly deadLetters: Promise<boolean>[];
+    }
+    /** Cut, in offset order, waiting for the steps before them. */
+    const cut: Step[] = [];
+    /** What finished since the last cut: grows until a step starts with it. */
+    let open: Step | undefined;
     let next = 0;
     let acked = 0;
-    let steps: Promise<boolean> = Promise.resolve(true);
-    const step = (from: number, to: number, outputs: Map<string, OutboundMessage[]>, deadLetters: Promise<boolean>[]): void => {
-      steps = steps.then(async (fine) => {
-        if (!fine || !(await this.complete(batch, groupId, from, to, outputs, deadLetters))) return false;
-        acked = to;
-        return true;
-      });
+    let stopped = false;
+    let draining: Promise<void> | undefined;
+    const drain = async (): Promise<void> => {
+      for (;;) {
+        const step = cut.shift() ?? open;
+        if (step === undefined || stopped) break;
+        if (step === open) open = undefined;
+        if (!(await this.complete(batch, groupId, step.from, step.to, step.outputs, step.deadLetters))) stopped = true;
+        else acked = step.to;
+      }
+      // Synchronously with the last look at `open`: an outcome recorded from now on starts a new drain.
+      draining = undefined;
     };
     const advance = (): void => {
-      let from = next;
-      let outputs = new Map<string, OutboundMessage[]>();
-      // Dead letters of outputs that could not be encoded (a bug, rare): acked with their step.
-      let unencodable: Promise<boolean>[] = [];
       while (next < messages.length && outcomes[next] !== undefined) {
         const outcome = outcomes[next]!;
         if (outcome.kind === 'reject') {
-          if (next > from) step(from, next, outputs, unencodable);
-          const deadLetter: Promise<boolean>[] = [];
-          this.collect(outcome, messages[next]!, new Map(), deadLetter);
-          step(next, next + 1, new Map(), deadLetter);
-          outputs = new Map();
-          unencodable = [];
-          from = ++next;
-          continue;
+          if (open !== undefined) cut.push(open);
+          open = undefined;
+          const alone: Step = { from: next, to: next + 1, outputs: new Map(), deadLetters: [] };
+          this.collect(outcome, messages[next]!, alone.outputs, alone.deadLetters);
+          cut.push(alone);
+        } else {
+          open ??= { from: next, to: next, outputs: new Map(), deadLetters: [] };
+          this.collect(outcome, messages[next]!, open.outputs, open.deadLetters);
+          open.to = next + 1;
         }
-        this.collect(outcome, messages[next]!, outputs, unencodable);
         next++;
       }
-      if (next > from) step(from, next, outputs, unencodable);
+      // A microtask later, so that the messages handled synchronously go into one step together.
+      if (draining === undefined && !stopped && (cut.length > 0 || open !== undefined)) draining = Promise.resolve().then(drain);
     };
     await Promise.all(
       messages.map((message, i) => {
@@ -270,7 +288,7 @@ class EventStageRun {
         return undefined;
       }),
     );
-    await steps;
+    while (draining !== undefined) await draining;
     if (acked < messages.length) batch.nack(acked, stoppedError(batch, acked));
   }
 

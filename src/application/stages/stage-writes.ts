@@ -23,6 +23,8 @@ export interface StageWritesDeps {
 
 /** How the log tells of a failing target, in the stage's words. */
 export interface TargetWords {
+  /** The target as the log's `target` field names it (`archive`); default the StageTarget itself. */
+  readonly name?: string;
   /** The first failure: "Archive write failed: holding archive writes". */
   readonly failed: string;
   readonly stillFailing: string;
@@ -110,6 +112,7 @@ export class StageWrites {
 
   private gate(target: StageTarget, words: TargetWords, backoff: ProbeBackoff, signal: AbortSignal): WriteGate {
     const { stage, metrics, logger } = this.deps;
+    const named = words.name ?? target;
     return new WriteGate(backoff, {
       sleep: this.deps.sleep ?? sleep,
       random: this.deps.random ?? Math.random,
@@ -118,12 +121,12 @@ export class StageWrites {
       events: {
         outageBegan: (error) => {
           metrics.stageTargetHealthy(stage, target, false);
-          logger.warn({ stage, target, err: describe(error) }, `${words.failed}, probing with backoff until one succeeds`);
+          logger.warn({ stage, target: named, err: describe(error) }, `${words.failed}, probing with backoff until one succeeds`);
         },
-        probeFailed: (error, failedProbes) => logger.warn({ stage, target, failedProbes, err: describe(error) }, words.stillFailing),
+        probeFailed: (error, failedProbes) => logger.warn({ stage, target: named, failedProbes, err: describe(error) }, words.stillFailing),
         outageEnded: (outageMs, failedProbes, released) => {
           metrics.stageTargetHealthy(stage, target, true);
-          logger.info({ stage, target, outageMs, failedProbes, released }, words.succeedsAgain);
+          logger.info({ stage, target: named, outageMs, failedProbes, released }, words.succeedsAgain);
         },
       },
     });

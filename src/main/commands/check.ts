@@ -1,6 +1,7 @@
 import { CosArchiveError, displayEndpoint } from '../../adapters/cos/cos-errors';
 import { KafkaAdapterError, KafkaFailureReason } from '../../adapters/kafka/kafka-errors';
 import { hasLifecycle, LifecyclePort } from '../../application/ports/lifecycle.port';
+import { describeDatabaseUrl } from '../../adapters/postgres/postgres-connection';
 import { AppConfig } from '../config';
 import { buildContainer } from '../container';
 import { TOKENS } from '../di-tokens';
@@ -45,9 +46,27 @@ export const runChecks = async (config: AppConfig): Promise<CheckResult[]> => {
     const results: CheckResult[] = [];
     if (config.bus === 'kafka') results.push(...(await checkKafka(container.get(TOKENS.TopicAdmin), config)));
     results.push(await checkArchive(container.get(TOKENS.Archive), config));
+    const postgres = container.get(TOKENS.Postgres);
+    if (postgres !== undefined) results.push(await checkPostgres(postgres, config.lifecycle!.postgres!.url));
     return results;
   } finally {
     await resources.close();
+  }
+};
+
+/** DATABASE_URL, when set: the lifecycle's stock, payments and spend window live there. */
+const checkPostgres = async (postgres: LifecyclePort, url: string): Promise<CheckResult> => {
+  const target = describeDatabaseUrl(url);
+  try {
+    await postgres.ready();
+    return { name: 'postgresql', ok: true, detail: `${target} answers` };
+  } catch (error) {
+    return {
+      name: 'postgresql',
+      ok: false,
+      detail: `${target}: ${error instanceof Error ? error.message : String(error)}`,
+      hint: 'Check DATABASE_URL (host, port, database, user and password) and that the server accepts connections from here',
+    };
   }
 };
 

@@ -151,7 +151,11 @@ const prepareDatabase = async (container: Container, config: AppConfig, logger: 
   try {
     const postgres = container.get(TOKENS.Postgres);
     if (postgres !== undefined) {
-      const applied = await migrate(postgres.pool, logger);
+      // The pool works in the configured schema (its search_path); the migrations must go there
+      // too, their record included: recorded in `public`, they would count as applied for every
+      // other schema of the database, whose tables would then never be created.
+      const schema = lifecycle.postgres?.schema;
+      const applied = await migrate(postgres.pool, logger, schema === undefined ? {} : { schema });
       if (applied.length > 0) logger.info({ applied }, 'Database migrated');
     }
     if (lifecycle.stockFile !== undefined) {

@@ -1,6 +1,7 @@
 import { runChecks, formatChecks } from '../../../src/main/commands/check';
 import { stackConfig } from '../../support/integration-config';
 import { readStackEnv } from '../../support/stack-env';
+import { DEFAULT_LIFECYCLE_CONFIG } from '../../../src/main/lifecycle-config';
 
 describe('orderflow check against the local stack', () => {
   it('passes when Kafka and the bucket are reachable, and reports the topics', async () => {
@@ -14,6 +15,12 @@ describe('orderflow check against the local stack', () => {
     ]);
     expect(results[1]!.detail).toBe(`${config.ordersTopic} does not exist`);
     expect(formatChecks(results)).toContain('All checks passed.');
+  });
+
+  it('checks PostgreSQL too when DATABASE_URL is set', async () => {
+    const config = stackConfig();
+    const results = await runChecks({ ...config, lifecycle: { ...DEFAULT_LIFECYCLE_CONFIG, postgres: { url: readStackEnv().databaseUrl } } });
+    expect(results.find((r) => r.name === 'postgresql')).toMatchObject({ ok: true, detail: expect.stringMatching(/answers$/) });
   });
 
   it('fails clearly on a wrong Kafka port', async () => {

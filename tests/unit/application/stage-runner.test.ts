@@ -206,6 +206,73 @@ describe('the stage runner', () => {
     expect(calls.flatMap((call) => call.outputs.flatMap((o) => o.messages))).toHaveLength(10);
   });
 
+  describe('a concurrent exactly-once stage', () => {
+    /** A bus that records each transactional hand-off and then publishes its outputs. */
+    const recordingBus = (partitions = 1) => {
+      const inner = new InMemoryMessageBus({ defaultPartitions: partitions });
+      const calls: Array<{ consumed: ConsumedThrough; outputs: readonly TopicMessages[] }> = [];
+      const bus = Object.assign(Object.create(inner) as InMemoryMessageBus, {
+        publishTransactionally: async (consumed: ConsumedThrough, outputs: readonly TopicMessages[]) => {
+          calls.push({ consumed, outputs });
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          for (const { topic, messages } of outputs) await inner.publish(topic, messages);
+        },
+      });
+      return { inner, bus, calls, handedOff: () => calls.flatMap((call) => call.outputs.flatMap((o) => o.messages.map((m) => Number(m.value!.toString())))) };
+    };
+
+    it('hands off a batch handled at once in one transaction, not one per message', async () => {
+      const { inner, bus, calls, handedOff } = recordingBus();
+      await inner.publish(IN, numbers(0, 50));
+      const running = await harness(bus).run(aParityStage({ ordering: 'concurrent', exactlyOnce: true }), 64);
+      await inner.caughtUp(GROUP, IN);
+      await running.stop();
+
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.consumed).toMatchObject({ partition: 0, nextOffset: '50' });
+      expect(handedOff().sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    });
+
+    it('puts everything that finished while a hand-off was under way into the next one, in offset order', async () => {
+      const { inner, bus, calls, handedOff } = recordingBus();
+      // Finishing one after the other, each a little later than the one before, as a database's answers do.
+      const stage = aParityStage({
+        ordering: 'concurrent',
+        exactlyOnce: true,
+        handle: async (n) => {
+          await new Promise((resolve) => setTimeout(resolve, n / 4));
+          return { kind: 'emit', emissions: [{ output: n % 2 === 0 ? 'even' : 'odd', event: n }] };
+        },
+      });
+      await inner.publish(IN, numbers(0, 60));
+      const running = await harness(bus).run(stage, 64);
+      await inner.caughtUp(GROUP, IN);
+      await running.stop();
+
+      expect(handedOff().sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      const through = calls.map((call) => Number(call.consumed.nextOffset));
+      expect(through).toEqual([...through].sort((a, b) => a - b));
+      expect(through.at(-1)).toBe(60);
+      // About 15 ms of handling, 2 ms per hand-off: a few hand-offs, far fewer than 60.
+      expect(calls.length).toBeLessThan(20);
+    });
+
+    it('still hands off what precedes a dead letter without waiting for it, and the dead letter alone', async () => {
+      const { inner, bus, calls } = recordingBus();
+      await inner.publish(IN, [...numbers(0, 5), { key: 'x', value: Buffer.from('x') }, ...numbers(6, 4)]);
+      const running = await harness(bus).run(aParityStage({ ordering: 'concurrent', exactlyOnce: true }), 64);
+      await inner.caughtUp(GROUP, IN);
+      await running.stop();
+
+      expect(calls.map((call) => [call.consumed.nextOffset, call.outputs.reduce((n, o) => n + o.messages.length, 0)])).toEqual([
+        ['5', 5],
+        ['6', 0],
+        ['10', 4],
+      ]);
+      expect(inner.records(`${IN}.dlq`)).toHaveLength(1);
+    });
+  });
+
   it('subscribes each input of a stage under its own group when it has several', () => {
     expect(stageGroupId('', 'payment', 'orders.validated', 1)).toBe('orderflow-payment');
     expect(stageGroupId('t1-', 'notification', 't1-payments.failed', 4)).toBe('t1-orderflow-notification.t1-payments.failed');

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatChecks, runChecks } from '../../../src/main/commands/check';
 import { EMBEDDED_DEFAULTS } from '../../../src/main/config';
+import { DEFAULT_LIFECYCLE_CONFIG } from '../../../src/main/lifecycle-config';
 
 /** `orderflow check` on the embedded default: the filesystem archive, proven through its lifecycle. */
 describe('orderflow check on the filesystem archive', () => {
@@ -27,6 +28,16 @@ describe('orderflow check on the filesystem archive', () => {
     await writeFile(dataDir, 'not a directory');
     const [archive] = await runChecks({ ...EMBEDDED_DEFAULTS, dataDir });
     expect(archive).toMatchObject({ name: 'archive', ok: false, detail: `the archive directory ${dataDir} is not a directory (a file is in its place)` });
+  });
+
+  it('reports a PostgreSQL that does not answer, naming it without its password', async () => {
+    const url = 'postgres://orderflow:s3cret-pw@127.0.0.1:1/orderflow';
+    const results = await runChecks({ ...EMBEDDED_DEFAULTS, archive: 'memory', lifecycle: { ...DEFAULT_LIFECYCLE_CONFIG, postgres: { url } } });
+    const postgres = results.find((r) => r.name === 'postgresql')!;
+    expect(postgres.ok).toBe(false);
+    expect(postgres.detail).toContain('127.0.0.1:1');
+    expect(JSON.stringify(results)).not.toContain('s3cret-pw');
+    expect(formatChecks(results)).toContain('DATABASE_URL');
   });
 
   it('has nothing to prove on the in-memory archive', async () => {

@@ -37,3 +37,17 @@ describe('orderflow demo', () => {
     expect(existsSync(path.join(dataDir, 'orders.txt'))).toBe(true);
   });
 });
+
+describe('the demo of the whole lifecycle', () => {
+  it('runs every stage in memory and accounts for every order: each valid one reaches exactly one final status', async () => {
+    const summary = await demo(mkdtempSync(path.join(tmpdir(), 'orderflow-demo-')), 11);
+    const valid = summary.sent - summary.malformedSent;
+    const { shipped, rejected, payment_failed, out_of_stock } = summary.finalStatuses;
+    expect(shipped + rejected + payment_failed + out_of_stock).toBe(valid);
+    expect(summary.finalStatuses['dead-lettered']).toBe(summary.malformedSent);
+    const byName = new Map(summary.stages.map((stage) => [stage.stage, stage]));
+    expect(byName.get('archive')!.consumed).toBe(summary.sent);
+    expect(byName.get('notification')!.emitted.get('notifications.outbound')).toBe(valid);
+    expect(byName.get('payment')!.consumed).toBe(valid - rejected);
+  });
+});
