@@ -1,7 +1,7 @@
 import { Headers, InboundMessage } from '../../src/application/ports/message-bus.port';
 import { SpendCandidate } from '../../src/application/ports/spend-limit.port';
 import { MessageContext } from '../../src/application/stages/stage';
-import { eventIdOf, notificationIdOf } from '../../src/domain/lifecycle/event-id';
+import { eventIdOf, notificationIdOf, statusUpdateIdOf } from '../../src/domain/lifecycle/event-id';
 import {
   CustomerNotification,
   EventEnvelope,
@@ -11,6 +11,7 @@ import {
   LifecycleEvent,
   OrderPlaced,
   OrderRejected,
+  OrderStatusUpdated,
   OrderValidated,
   PaymentFailed,
   PaymentProcessed,
@@ -122,8 +123,13 @@ export const aMessageContext = (overrides: Partial<MessageContext> = {}): Messag
 const PLACED_AT = '2026-11-22T10:00:00.000Z';
 
 const envelope = <T extends EventType>(type: T, orderId: string) => ({
-  // A notification's default is about a shipment (aCustomerNotification).
-  event_id: type === 'notification' ? notificationIdOf(orderId, 'shipment-created') : eventIdOf(orderId, type as Exclude<EventType, 'notification'>),
+  // A notification's default is about a shipment (aCustomerNotification), a status update's sets 'cancelled' (anOrderStatusUpdated).
+  event_id:
+    type === 'notification'
+      ? notificationIdOf(orderId, 'shipment-created')
+      : type === 'status-updated'
+        ? statusUpdateIdOf(orderId, 'cancelled')
+        : eventIdOf(orderId, type as Exclude<EventType, 'notification' | 'status-updated'>),
   event_type: type,
   order_id: orderId,
   occurred_at: PLACED_AT,
@@ -187,3 +193,5 @@ export const aCustomerNotification = anEvent<CustomerNotification>('notification
   about_event_id: `${orderId}:shipment-created`,
   message: `Your order ${orderId} is on its way: shipment sh-${orderId}, shipping 0.14 EUR.`,
 }));
+/** A cancellation by default; give `status` and the matching `event_id` (statusUpdateIdOf) for another. */
+export const anOrderStatusUpdated = anEvent<OrderStatusUpdated>('status-updated', () => ({ status: 'cancelled', reason: 'The customer cancelled' }));

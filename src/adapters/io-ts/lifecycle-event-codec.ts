@@ -12,6 +12,7 @@ import {
   LifecycleEvent,
   OrderPlaced,
   OrderRejected,
+  OrderStatusUpdated,
   OrderValidated,
   PaymentFailed,
   PaymentProcessed,
@@ -21,6 +22,7 @@ import {
   ShipmentCreated,
 } from '../../domain/lifecycle/events';
 import { isOrderId, SHIPPING_ADDRESS_FIELDS } from '../../domain/order';
+import { ORDER_STATUSES, OrderStatus } from '../../domain/lifecycle/order-status';
 import { rejection, Rejection } from '../../domain/rejection';
 import { err, ok, Result } from '../../domain/result';
 import { clip, explain, parseJsonObject } from './io-ts-json';
@@ -40,6 +42,7 @@ const IsoText = refined('ISO8601', (u): u is string => typeof u === 'string' && 
 const EventOrderId = refined('OrderId', (u): u is string => typeof u === 'string' && isOrderId(u));
 /** A finite amount >= 0 in the major unit. */
 const Amount = refined('Amount', (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 0);
+const Status = t.keyof(Object.fromEntries(ORDER_STATUSES.map((status) => [status, null])) as Record<OrderStatus, null>, 'OrderStatus');
 const Currency = refined('CurrencyCode', (u): u is string => typeof u === 'string' && /^[A-Z]{3}$/.test(u));
 
 /**
@@ -108,6 +111,7 @@ const SCHEMAS = {
     },
     {},
   ),
+  statusUpdated: event('OrderStatusUpdated', { ...envelope('status-updated'), status: Status }, { reason: t.string }),
 };
 
 const STAGE = 'decode';
@@ -164,4 +168,5 @@ export const ioTsLifecycleEventCodecs = (): LifecycleEventCodecs => ({
   picklistCreated: new IoTsEventCodec<PicklistCreated>('picklist-created', SCHEMAS.picklistCreated, byOrder),
   shipmentCreated: new IoTsEventCodec<ShipmentCreated>('shipment-created', SCHEMAS.shipmentCreated, byOrder),
   notification: new IoTsEventCodec<CustomerNotification>('notification', SCHEMAS.notification, byCustomer),
+  statusUpdated: new IoTsEventCodec<OrderStatusUpdated>('status-updated', SCHEMAS.statusUpdated, byOrder),
 });

@@ -28,6 +28,8 @@ export interface LifecycleTopics {
   readonly picklistsCreated: string;
   readonly shipmentsCreated: string;
   readonly notificationsOutbound: string;
+  /** Statuses set from outside the stages (PUT /orders/{id}/status, a carrier): the order view applies them. */
+  readonly ordersStatus: string;
 }
 
 export type LifecycleTopic = keyof LifecycleTopics;
@@ -45,6 +47,7 @@ export const LIFECYCLE_TOPIC_NAMES: Readonly<Record<Exclude<LifecycleTopic, 'ord
   picklistsCreated: 'picklists.created',
   shipmentsCreated: 'shipments.created',
   notificationsOutbound: 'notifications.outbound',
+  ordersStatus: 'orders.status',
 };
 
 /** Kafka's own limit is 249 characters; the longest name must leave room for `.dlq`. */
@@ -143,7 +146,8 @@ interface EventTopicSpec {
   readonly role: Exclude<LifecycleTopic, 'orders'>;
   readonly eventType: EventType;
   readonly key: 'order id' | 'customer';
-  readonly producer: LifecycleStageName;
+  /** A stage's name, or a description of a writer outside the stages. */
+  readonly producer: LifecycleStageName | string;
   readonly consumers: readonly string[];
   readonly description: string;
   readonly fields: readonly FieldDoc[];
@@ -301,6 +305,20 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
       field('about', 'string', 'The event type told about: rejected, payment-failed, inventory-insufficient or shipment-created'),
       field('about_event_id', 'string', 'The id of that event'),
       field('message', 'string', 'Plain text'),
+    ],
+  },
+  {
+    role: 'ordersStatus',
+    eventType: 'status-updated',
+    key: 'order id',
+    producer: 'orderflow api (PUT /orders/{id}/status), or the shop and its carrier',
+    consumers: ['order-view'],
+    description:
+      'Statuses set from outside the stages: a cancellation, a delivery. The order view applies each through the status machine; one that arrives before its order is held until the order does.',
+    fields: [
+      ...ENVELOPE('status-updated', '<order id>:status-updated:<status>', 'When the status was set'),
+      field('status', 'string', 'The new status: one of placed, validated, paid, reserved, shipped, delivered, rejected, payment_failed, out_of_stock, cancelled'),
+      field('reason', 'string', 'Why, in words', false),
     ],
   },
 ];

@@ -1,3 +1,5 @@
+import { OrderStatus } from './order-status';
+
 /**
  * What happened to an order, as the lifecycle's events name it. Each happens at most once per
  * order, which is what makes an event's id deterministic.
@@ -24,3 +26,9 @@ export const eventIdOf = (orderId: string, type: LifecycleEventType): string => 
 
 /** A customer notification is caused by one event, and is told once: `<that event's id>:notification`. */
 export const notificationIdOf = (orderId: string, about: LifecycleEventType): string => `${eventIdOf(orderId, about)}:notification`;
+
+/**
+ * A status set from outside (orders.status) happens at most once to an order, since the status
+ * machine never goes back: `<order id>:status-updated:<status>`. A retried update repeats it.
+ */
+export const statusUpdateIdOf = (orderId: string, status: OrderStatus): string => `${orderId}:status-updated:${status}`;

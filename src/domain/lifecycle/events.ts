@@ -1,6 +1,7 @@
 import { isRecordTimestamp } from '../event-time';
 import { ShippingAddress } from '../order';
 import { LifecycleEventType } from './event-id';
+import { OrderStatus } from './order-status';
 import { OrderLine } from './order-lines';
 
 /**
@@ -145,7 +146,20 @@ export type CustomerNotification = EventEnvelope<'notification'> & {
   readonly message: string;
 };
 
+/**
+ * A status set from outside the stages, on orders.status: the shop cancelling an order
+ * (PUT /orders/{id}/status), the carrier reporting a delivery. Each status happens at most once
+ * to an order (statusUpdateIdOf), so a retried update repeats its id and changes nothing. The
+ * order view applies it through the status machine (canMove).
+ */
+export type OrderStatusUpdated = EventEnvelope<'status-updated'> & {
+  readonly status: OrderStatus;
+  /** Why, in words, when the writer said so. */
+  readonly reason?: string;
+};
+
 export type LifecycleEvent =
+  | OrderStatusUpdated
   | OrderPlaced
   | OrderValidated
   | OrderRejected
@@ -160,8 +174,9 @@ export type LifecycleEvent =
 
 export type EventType = LifecycleEvent['event_type'];
 
-// Every lifecycle event type but the notification's (whose id is notificationIdOf) is one of event-id.ts's.
-type Covered = Exclude<EventType, 'notification'> extends LifecycleEventType ? true : never;
+// Every lifecycle event type but the notification's (notificationIdOf) and the status update's
+// (statusUpdateIdOf) is one of event-id.ts's.
+type Covered = Exclude<EventType, 'notification' | 'status-updated'> extends LifecycleEventType ? true : never;
 const covered: Covered = true;
 void covered;
 

@@ -4,6 +4,7 @@ import {
   InventoryReserved,
   OrderPlaced,
   OrderRejected,
+  OrderStatusUpdated,
   OrderValidated,
   PaymentFailed,
   PaymentProcessed,
@@ -34,4 +35,5 @@ export interface LifecycleEventCodecs {
   readonly picklistCreated: EventCodec<PicklistCreated>;
   readonly shipmentCreated: EventCodec<ShipmentCreated>;
   readonly notification: EventCodec<CustomerNotification>;
+  readonly statusUpdated: EventCodec<OrderStatusUpdated>;
 }
