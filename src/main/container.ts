@@ -226,7 +226,7 @@ const bindLifecycle = (container: Container, config: AppConfig): void => {
 };
 
 /** The archive's input keeps DLQ_TOPIC; every other input topic has `<topic>.dlq`. */
-const deadLetterTopicFor = (config: AppConfig, inputTopic: string): string =>
+export const deadLetterTopicFor = (config: AppConfig, inputTopic: string): string =>
   inputTopic === config.ordersTopic ? config.dlqTopic : deadLetterTopicOf(inputTopic);
 
 /** What either sink needs, from the bindings above: the same decoder, scorers, archive and dead letters for both. */

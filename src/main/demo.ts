@@ -9,10 +9,11 @@ import { OrderGenerator, seededRandom } from '../application/order-generator';
 import { StatisticsSnapshot } from '../application/order-statistics';
 import { OutboundMessage } from '../application/ports/message-bus.port';
 import { createOrder } from '../domain/order';
-import { Stage } from '../application/stages/stage';
+import { inputTopicsOf, Stage } from '../application/stages/stage';
 import { AppConfig, EMBEDDED_DEFAULTS } from './config';
 import { buildContainer } from './container';
 import { TOKENS } from './di-tokens';
+import { stageTopicSpecs } from './stage-topics';
 import { DEFAULT_LIFECYCLE_CONFIG } from './lifecycle-config';
 
 export interface DemoOptions {
@@ -86,9 +87,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoSummary> => {
   const stages = container.get(TOKENS.Stages);
   const topics = container.get(TOKENS.LifecycleTopics);
   await container.get(TOKENS.Inventory).seedMissing(DEMO_STOCK);
-  await bus.ensureTopics(
-    [...new Set(STAGE_NAMES.flatMap((name) => topicsOf(stages[name])))].map((topic) => ({ topic, partitions: 6 })),
-  );
+  await bus.ensureTopics(stageTopicSpecs(config, STAGE_NAMES.map((name) => stages[name]), container));
 
   const generator = new OrderGenerator({ seed: options.seed, runId: `s${options.seed}` });
   const random = seededRandom(options.seed + 1);
@@ -177,13 +176,6 @@ const withItems = (fields: OrderFields, random: () => number): OrderFields => {
   const sku = SKUS[Math.floor(random() * SKUS.length)]!;
   return { ...fields, total: Math.round(quantity * unitPrice * 100) / 100, items: [{ sku, quantity, unitPrice }] };
 };
-
-const inputTopicsOf = (stage: Stage): string[] => (stage.kind === 'event' ? stage.inputs.map((input) => input.topic) : [stage.topic]);
-
-const topicsOf = (stage: Stage): string[] => [
-  ...inputTopicsOf(stage),
-  ...(stage.kind === 'event' ? Object.values(stage.outputs).map((output) => output.topic) : []),
-];
 
 const countsOf = (counts: StageCounts | undefined): Omit<StageSummary, 'stage'> => ({
   consumed: counts?.consumed ?? 0,

@@ -124,3 +124,9 @@ export const assertStageName = (name: string): void => {
 
 /** Where a stage's rejected inputs of one topic go. */
 export const deadLetterTopicOf = (inputTopic: string): string => `${inputTopic}.dlq`;
+
+/** The topics a stage reads. */
+export const inputTopicsOf = (stage: Stage): string[] => (stage.kind === 'event' ? stage.inputs.map((input) => input.topic) : [stage.topic]);
+
+/** The topics a stage writes (its dead letters aside). */
+export const outputTopicsOf = (stage: Stage): string[] => (stage.kind === 'event' ? Object.values(stage.outputs).map((output) => output.topic) : []);

@@ -3,7 +3,6 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { CosOrderArchive } from '../../adapters/cos/cos-order-archive';
 import { ReadinessCheck, HttpStatusServer } from '../../adapters/http/http-status-server';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '../../adapters/kafka/kafka-dead-letter-sink';
 import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../../adapters/kafka/kafka-topic-admin';
 import { LoggerPort } from '../../application/ports/logger.port';
@@ -15,6 +14,7 @@ import { buildContainer } from '../container';
 import { TOKENS } from '../di-tokens';
 import { describeConfig } from '../env-config';
 import { GracefulShutdown, SignalSource } from '../graceful-shutdown';
+import { ensureStageTopics } from '../stage-topics';
 
 /** What tests replace: the process's signals and exit, and bindings of the composition root. */
 export interface ConsumeOptions {
@@ -54,7 +54,7 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
   let running: RunningStage | undefined;
   try {
     logger.info({ config: describeConfig(config) }, 'orderflow consume starting');
-    if (admin !== undefined && !(await ensureTopics(admin, config, logger))) return 1;
+    if (!(await ensureStageTopics(container, config, [stage]))) return 1;
     if (shutdown.requested) return stoppedBeforeStart(logger);
 
     const readiness = serviceReadiness({ running: () => running, admin, archive, config });
@@ -171,33 +171,3 @@ const closeQuietly = async (logger: LoggerPort, closers: ReadonlyArray<readonly 
 };
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-/** Room for keys and headers, the dead-letter reason headers included (each at most 1,000 characters). */
-const TOPIC_HEADROOM_BYTES = 64 * 1024;
-
-/** The max.message.bytes of the topics `consume` creates: never below Kafka's default (1 MiB + 12). */
-export const topicMaxMessageBytes = (maxMessageBytes: number): number => Math.max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytes + TOPIC_HEADROOM_BYTES);
-
-/** Creates missing topics when allowed; returns false when the service cannot run. */
-const ensureTopics = async (admin: KafkaTopicAdmin, config: AppConfig, logger: LoggerPort): Promise<boolean> => {
-  const kafka = config.kafka!;
-  const topics = [config.ordersTopic, config.dlqTopic];
-  try {
-    if (kafka.createTopics) {
-      // Sized for what they must hold: an order up to ORDERFLOW_MAX_MESSAGE_BYTES with its key and
-      // headers, and on the dead-letter topic the same plus the reason headers (adr/0009).
-      const maxMessageBytes = topicMaxMessageBytes(config.maxMessageBytes);
-      const result = await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: kafka.topicPartitions, maxMessageBytes })));
-      if (result.created.length > 0) logger.info({ created: result.created, partitions: kafka.topicPartitions }, 'Created topics');
-      return true;
-    }
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return true;
-    logger.error({ missing }, 'Topics are missing and KAFKA_CREATE_TOPICS=false: create them, or allow orderflow to');
-    return false;
-  } catch (error) {
-    logger.error({ err: error instanceof Error ? error.message : String(error) }, 'Could not prepare the Kafka topics');
-    return false;
-  }
-};

@@ -4,9 +4,7 @@ import { HttpStatusServer } from '../../adapters/http/http-status-server';
 import { migrate } from '../../adapters/postgres/postgres-migrations';
 import { ReadinessCheck } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
-import { TopicSetupPort, TopicSpec } from '../../application/ports/topic-setup.port';
-import { eventCatalog } from '../../application/stages/lifecycle-topics';
-import { deadLetterTopicOf, Stage } from '../../application/stages/stage';
+import { Stage } from '../../application/stages/stage';
 import { StageName } from '../../application/stages/stage-names';
 import { RunningStage } from '../../application/stages/stage-runner';
 import { AppConfig } from '../config';
@@ -16,7 +14,7 @@ import { describeConfig } from '../env-config';
 import { describeLifecycleConfig, DEFAULT_LIFECYCLE_CONFIG } from '../lifecycle-config';
 import { SignalSource } from '../graceful-shutdown';
 import { SupervisedUnit, Supervisor } from '../supervisor';
-import { topicMaxMessageBytes } from './consume';
+import { ensureStageTopics } from '../stage-topics';
 
 /** What tests replace: the process's signals and exit, and bindings of the composition root. */
 export interface RunOptions {
@@ -57,7 +55,7 @@ export const runStages = async (config: AppConfig, names: readonly StageName[], 
       { stages: names, config: describeConfig(config), lifecycle: describeLifecycleConfig(config.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG) },
       'orderflow run starting',
     );
-    if (!(await ensureStageTopics(container.get(TOKENS.TopicSetup), config, stages, container, logger))) return await gaveUp(supervisor, 1);
+    if (!(await ensureStageTopics(container, config, stages))) return await gaveUp(supervisor, 1);
     if (supervisor.requested) return await gaveUp(supervisor, 0);
     if (!(await prepareDatabase(container, config, logger))) return await gaveUp(supervisor, 1);
     if (supervisor.requested) return await gaveUp(supervisor, 0);
@@ -102,47 +100,6 @@ const stageUnit = (stage: Stage, run: (stage: Stage) => Promise<RunningStage>): 
 const gaveUp = async (supervisor: Supervisor, code: number): Promise<number> => {
   await supervisor.close();
   return code;
-};
-
-/** Every topic the stages read or write, and the DLQs of what they read: sized and kept as the event catalog says. */
-export const stageTopicSpecs = (config: AppConfig, stages: readonly Stage[], container: Container): TopicSpec[] => {
-  const partitions = config.kafka?.topicPartitions ?? 6;
-  const catalog = new Map(eventCatalog(container.get(TOKENS.LifecycleTopics), { partitions }).map((entry) => [entry.topic, entry]));
-  const topics = new Set<string>();
-  for (const stage of stages) {
-    const inputs = stage.kind === 'event' ? stage.inputs.map((input) => input.topic) : [stage.topic];
-    for (const topic of inputs) topics.add(topic).add(topic === config.ordersTopic ? config.dlqTopic : deadLetterTopicOf(topic));
-    if (stage.kind === 'event') for (const output of Object.values(stage.outputs)) topics.add(output.topic);
-  }
-  const maxMessageBytes = topicMaxMessageBytes(config.maxMessageBytes);
-  return [...topics].map((topic) => {
-    const entry = catalog.get(topic);
-    return {
-      topic,
-      partitions: entry?.partitions ?? partitions,
-      maxMessageBytes,
-      ...(entry === undefined ? {} : { retentionMs: entry.retentionMs, cleanupPolicy: entry.cleanupPolicy }),
-    };
-  });
-};
-
-const ensureStageTopics = async (admin: TopicSetupPort, config: AppConfig, stages: readonly Stage[], container: Container, logger: LoggerPort): Promise<boolean> => {
-  const specs = stageTopicSpecs(config, stages, container);
-  try {
-    if (config.kafka?.createTopics !== false) {
-      const result = await admin.ensureTopics(specs);
-      if (result.created.length > 0) logger.info({ created: result.created }, 'Created topics');
-      return true;
-    }
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.map((spec) => spec.topic).filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return true;
-    logger.error({ missing }, 'Topics are missing and KAFKA_CREATE_TOPICS=false: create them (docs/events.md lists them), or allow orderflow to');
-    return false;
-  } catch (error) {
-    logger.error({ err: errorText(error) }, 'Could not prepare the Kafka topics');
-    return false;
-  }
 };
 
 /** Migrations, then the stock file's SKUs the inventory does not know yet; nothing to do in memory but the seeding. */

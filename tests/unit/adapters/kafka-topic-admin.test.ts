@@ -1,6 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { KafkaTopicAdmin } from '../../../src/adapters/kafka/kafka-topic-admin';
-import { topicMaxMessageBytes } from '../../../src/main/commands/consume';
+import { topicMaxMessageBytes } from '../../../src/main/stage-topics';
 
 /**
  * A broker that has just started (or just moved a group's coordinator) answers group requests
