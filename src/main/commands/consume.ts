@@ -1,10 +1,5 @@
 import { Container } from 'inversify';
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
-import { CosOrderArchive } from '../../adapters/cos/cos-order-archive';
 import { ReadinessCheck, HttpStatusServer } from '../../adapters/http/http-status-server';
-import { KafkaMessageBus } from '../../adapters/kafka/kafka-message-bus';
-import { KafkaTopicAdmin } from '../../adapters/kafka/kafka-topic-admin';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { EnrichedOrder } from '../../domain/enriched-order';
 import { StageTarget } from '../../application/ports/stage-metrics.port';
@@ -42,9 +37,9 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
     ...(options.signals === undefined ? {} : { signals: options.signals }),
     ...(options.exit === undefined ? {} : { exit: options.exit }),
   });
-  const admin = config.bus === 'kafka' ? container.get(TOKENS.TopicAdmin) : undefined;
-  const bus = container.get(TOKENS.MessageBus);
-  const archive = container.get(TOKENS.Archive);
+  // The archive, the database, the Kafka clients: started before the stage, checked by /readyz,
+  // closed on every way out, without this command knowing which adapters they are.
+  const resources = container.get(TOKENS.Resources);
   const metrics = container.get(TOKENS.Prometheus);
   const statistics = container.get(TOKENS.Statistics);
   const runner = container.get(TOKENS.StageRunner);
@@ -57,8 +52,14 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
     if (!(await ensureStageTopics(container, config, [stage]))) return 1;
     if (shutdown.requested) return stoppedBeforeStart(logger);
 
-    const readiness = serviceReadiness({ running: () => running, admin, archive, config });
-    if (config.archive === 'fs') await mkdir(config.dataDir, { recursive: true });
+    try {
+      await resources.start();
+    } catch (error) {
+      logger.error({ err: errorText(error) }, 'orderflow consume could not start its clients');
+      return 1;
+    }
+    if (shutdown.requested) return stoppedBeforeStart(logger);
+    const readiness = [...serviceReadiness(() => running), ...resources.readiness];
     http = new HttpStatusServer({ logger, readiness, metrics, topOrders: () => topOrdersView(statistics.topOrders(), config) });
     const port = await http.listen(config.httpPort, config.httpHost);
     logger.info({ host: config.httpHost, port }, 'Serving /healthz, /readyz, /metrics and /topk');
@@ -91,34 +92,25 @@ export const runConsume = async (config: AppConfig, options: ConsumeOptions = {}
     logger.error({ err: errorText(error) }, 'orderflow consume failed');
     return 1;
   } finally {
-    await closeQuietly(logger, [
-      ['http', () => http?.close()],
-      ['message bus', () => (bus instanceof KafkaMessageBus ? bus.close() : undefined)],
-      ['archive', () => (archive instanceof CosOrderArchive ? archive.close() : undefined)],
-      ['topic admin', () => admin?.close()],
-    ]);
+    await http?.close().catch((error: unknown) => logger.warn({ err: errorText(error) }, 'Could not close the HTTP server cleanly'));
+    await resources.close();
     shutdown.dispose();
   }
 };
 
 /**
- * Everything /readyz checks, in one place (the status server caches the answer briefly and runs
- * one round at a time). A check throws, with a reason fit for an unauthenticated page, when the
- * service should not take traffic.
+ * What /readyz checks of the stage itself, beside its resources' own checks (the archive, the
+ * brokers, the producer: Resources.readiness). The status server caches the answer briefly and
+ * runs one round at a time. A check throws, with a reason fit for an unauthenticated page, when
+ * the service should not take traffic.
  */
-const serviceReadiness = (deps: {
-  readonly running: () => RunningStage | undefined;
-  readonly admin: KafkaTopicAdmin | undefined;
-  readonly archive: unknown;
-  readonly config: AppConfig;
-}): ReadinessCheck[] => {
-  const { admin, archive, config } = deps;
-  const failing = (target: StageTarget): boolean => deps.running()?.failing().includes(target) ?? false;
+const serviceReadiness = (running: () => RunningStage | undefined): ReadinessCheck[] => {
+  const failing = (target: StageTarget): boolean => running()?.failing().includes(target) ?? false;
   return [
     {
       name: 'pipeline',
       check: async () => {
-        if (deps.running() === undefined) throw new Error('the consumer is not running');
+        if (running() === undefined) throw new Error('the consumer is not running');
       },
     },
     {
@@ -135,14 +127,6 @@ const serviceReadiness = (deps: {
         }
       },
     },
-    ...(admin === undefined ? [] : [{ name: 'kafka', check: async () => void (await admin.listTopics()) }]),
-    {
-      name: 'archive',
-      check: async () => {
-        if (archive instanceof CosOrderArchive) await archive.headBucket();
-        else if (config.archive === 'fs') await access(config.dataDir, constants.W_OK);
-      },
-    },
   ];
 };
 
@@ -157,17 +141,6 @@ const topOrdersView = (orders: readonly EnrichedOrder[], config: AppConfig): rea
 const stoppedBeforeStart = (logger: LoggerPort): number => {
   logger.info({}, 'orderflow consume stopped before it joined the group');
   return 0;
-};
-
-/** Closes each client in turn; one that fails to close is logged and does not keep the others open. */
-const closeQuietly = async (logger: LoggerPort, closers: ReadonlyArray<readonly [string, () => unknown]>): Promise<void> => {
-  for (const [name, close] of closers) {
-    try {
-      await close();
-    } catch (error) {
-      logger.warn({ err: errorText(error), client: name }, 'Could not close a client cleanly');
-    }
-  }
 };
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
