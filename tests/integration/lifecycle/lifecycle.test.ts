@@ -182,7 +182,8 @@ describe('the order lifecycle on Kafka, PostgreSQL and MinIO', () => {
     const port = logger.lines.find((line) => line.message.startsWith('Serving'))!.fields.port as number;
 
     const reader = new CommittedReader(config.kafka!.brokers, run);
-    const outputTopics = Object.values(topics).filter((topic) => topic !== topics.orders);
+    // What the stages write: every topic but the inputs from outside (the orders, the status updates).
+    const outputTopics = Object.values(topics).filter((topic) => topic !== topics.orders && topic !== topics.ordersStatus);
     await reader.start([...outputTopics, config.dlqTopic]);
     const publisher = new KafkaMessageBus({ brokers: config.kafka!.brokers, clientId: `${run}-shop` });
     const archive = new CosOrderArchive({ endpoint: config.cos!.endpoint, bucket: config.cos!.bucket, credentials: config.cos!.credentials });
