@@ -86,6 +86,8 @@ export type ViewStep =
 
 /** Shortages become reasons under this code, one per SKU. */
 export const SHORTAGE_REASON_CODE = 'INVENTORY.INSUFFICIENT';
+/** A cancellation's reason (orders.status, with a reason) becomes one under this code. */
+export const CANCELLED_REASON_CODE = 'STATUS.CANCELLED';
 
 /** ISO-8601 of an instant the events carry; the codecs have checked it parses. */
 const isoOf = (text: string): string => new Date(Date.parse(text)).toISOString();
@@ -195,8 +197,9 @@ const recordData = (row: Mutable<OrderView>, event: LifecycleEvent, moved: boole
       row.shipment = { shipmentId: event.shipment_id, shippingCost: event.shipping_cost };
       return;
     case 'status-updated':
-      // A refused update's reason explains nothing about the order; an applied one's does (why it was cancelled).
-      if (moved && event.reason !== undefined) row.reasons = [...row.reasons, { code: `STATUS.${event.status.toUpperCase()}`, message: event.reason }];
+      // Why it was cancelled is a reason of the order's, as a rejection's is; a delivery's words
+      // are not, nor are those of an update the machine refused.
+      if (moved && event.status === 'cancelled' && event.reason !== undefined) row.reasons = [...row.reasons, { code: CANCELLED_REASON_CODE, message: event.reason }];
       return;
     case 'placed':
     case 'validated':
