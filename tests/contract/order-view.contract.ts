@@ -390,8 +390,9 @@ export const describeOrderViewContract = (
       expect(heard).toHaveLength(count);
     });
 
-    // Only where rows are shared: the in-memory view's rows, held events and listeners are its own.
-    const shared = options.shared ? it : it.skip;
+    // Only where rows are shared (PostgreSQL): the in-memory view's rows, held events and listeners
+    // are its own, so it does not register these cases rather than reporting them skipped.
+    const shared = options.shared ? it : (() => undefined) as unknown as typeof it;
 
     shared('tells listeners of changes made through another instance on the same rows', async () => {
       const fixture = await viewOf();
