@@ -9,7 +9,7 @@ import type { LoggerPort } from '../application/ports/logger.port';
 import type { MessageBusPort } from '../application/ports/message-bus.port';
 import type { MetricsPort } from '../application/ports/metrics.port';
 import type { OrderArchivePort } from '../application/ports/order-archive.port';
-import type { OrderDecoderPort, OrderEncoderPort } from '../application/ports/order-decoder.port';
+import type { ExplainingOrderDecoderPort, OrderEncoderPort } from '../application/ports/order-decoder.port';
 import type { StageMetricsPort } from '../application/ports/stage-metrics.port';
 import type { Stage } from '../application/stages/stage';
 import type { StagePipeline } from '../application/stages/stage-pipeline';
@@ -35,7 +35,7 @@ export const TOKENS = {
   TopicAdmin: Symbol.for('orderflow.TopicAdmin') as ServiceIdentifier<KafkaTopicAdmin>,
   LatencyRecorder: Symbol.for('orderflow.LatencyRecorder') as ServiceIdentifier<LatencyRecorderPort>,
   Statistics: Symbol.for('orderflow.Statistics') as ServiceIdentifier<OrderStatistics>,
-  OrderDecoder: Symbol.for('orderflow.OrderDecoder') as ServiceIdentifier<OrderDecoderPort>,
+  OrderDecoder: Symbol.for('orderflow.OrderDecoder') as ServiceIdentifier<ExplainingOrderDecoderPort>,
   OrderEncoder: Symbol.for('orderflow.OrderEncoder') as ServiceIdentifier<OrderEncoderPort>,
   RiskScorers: Symbol.for('orderflow.RiskScorers') as ServiceIdentifier<RiskScorerRegistry>,
   MessageBus: Symbol.for('orderflow.MessageBus') as ServiceIdentifier<MessageBusPort>,
