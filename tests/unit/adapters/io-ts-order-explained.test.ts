@@ -10,7 +10,7 @@ describe('IoTsOrderCodec.decodeExplained', () => {
   };
 
   it('names every field the schema refuses, by its wire path', () => {
-    const rejection = explained(wireBytes({ id: 'o-1', customer: 7, channel: null, total: 'abc', items: [aWireLine(), aWireLine({ quantity: 'two' })] }));
+    const rejection = explained(wireBytes({ id: 'o-1', customer: 7, channel: null, total: 'abc', items: [aWireLine(), { ...aWireLine(), quantity: 'two' }] }));
     expect(rejection.fields.map((f) => f.field).sort()).toEqual(['channel', 'customer', 'items.1.quantity', 'total']);
     expect(rejection.fields.find((f) => f.field === 'total')?.message).toBe('Expecting number at total but instead got: "abc"');
   });
