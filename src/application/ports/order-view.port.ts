@@ -1,5 +1,6 @@
 import { LifecycleEvent } from '../../domain/lifecycle/events';
 import { OrderStatus } from '../../domain/lifecycle/order-status';
+import { OrderView } from '../../domain/lifecycle/order-view';
 
 /**
  * The order view (issue 11): one row per order, kept by the `order-view` stage from every
@@ -10,56 +11,9 @@ import { OrderStatus } from '../../domain/lifecycle/order-status';
  * API reads through OrderViewQueries. Neither side needs the other's methods.
  */
 
-/** One step of an order's history, in the order the view applied them. */
-export interface OrderHistoryEntry {
-  /** The event's id (event_id): what a duplicate is recognised by. */
-  readonly eventId: string;
-  readonly eventType: LifecycleEvent['event_type'];
-  /** The order's status after the event. An event that changes no status repeats the one before. */
-  readonly status: OrderStatus;
-  /** The event's occurred_at, ISO-8601. */
-  readonly at: string;
-}
-
-export interface OrderViewReason {
-  readonly code: string;
-  readonly message: string;
-}
-
-export interface OrderViewLine {
-  readonly sku: string;
-  readonly quantity: number;
-  /** Absent on a picklist's lines. */
-  readonly unitPrice?: number;
-}
-
-export interface OrderView {
-  readonly orderId: string;
-  readonly status: OrderStatus;
-  readonly customer: string;
-  readonly channel: string;
-  readonly total: number;
-  readonly currency: string;
-  readonly riskScore: number;
-  readonly highRisk: boolean;
-  /** 2 % of the total (shippingCostOf), whether or not the order has shipped yet. */
-  readonly shippingCost: number;
-  /** Absent for a seed-shaped order (adr/0014). */
-  readonly items?: readonly OrderViewLine[];
-  readonly paymentId?: string;
-  readonly refundId?: string;
-  readonly picklist?: { readonly picklistId: string; readonly items: readonly OrderViewLine[]; readonly assignedPicker: string };
-  readonly shipment?: { readonly shipmentId: string; readonly shippingCost: number };
-  /** Why it was rejected, declined or short: every reason the events gave. Empty otherwise. */
-  readonly reasons: readonly OrderViewReason[];
-  readonly history: readonly OrderHistoryEntry[];
-  /** The placed event's occurred_at. */
-  readonly placedAt: string;
-  /** The occurred_at of the last event applied. */
-  readonly updatedAt: string;
-  /** Grows by one with every applied event: a cheap "has it changed" for waiters and caches. */
-  readonly version: number;
-}
+// The row's types are the domain's (src/domain/lifecycle/order-view.ts, which applies events to
+// it); re-exported here so that both sides of the port import them from the port.
+export type { OrderHistoryEntry, OrderView, OrderViewLine, OrderViewReason } from '../../domain/lifecycle/order-view';
 
 /** What applying one event did. */
 export type ApplyOutcome =
