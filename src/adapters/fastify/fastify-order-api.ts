@@ -118,6 +118,7 @@ export class FastifyOrderApi {
   private readonly maxWaitMs: number;
   private readonly retryAfter: string;
   private ready: Promise<void> | undefined;
+  private readonly routes: { method: string; url: string; documented: boolean }[] = [];
 
   constructor(
     private readonly deps: FastifyOrderApiDeps,
@@ -156,6 +157,11 @@ export class FastifyOrderApi {
     });
   }
 
+  /** Every route registered, and whether /openapi.json documents it (the docs' own routes are hidden): the OpenAPI test's list. */
+  get registeredRoutes(): readonly { readonly method: string; readonly url: string; readonly documented: boolean }[] {
+    return this.routes;
+  }
+
   /** Registers everything; idempotent. inject() and listen() call it. */
   build(): Promise<void> {
     this.ready ??= this.register();
@@ -179,6 +185,9 @@ export class FastifyOrderApi {
 
   private async register(): Promise<void> {
     const { app } = this;
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) this.routes.push({ method, url: route.url, documented: (route.schema as { hide?: boolean } | undefined)?.hide !== true });
+    });
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
