@@ -1,3 +1,4 @@
+import { RejectionCode } from '../domain/rejection';
 import { HeldEventBounds, OrderListQuery } from './ports/order-view.port';
 import { ORDER_STATUSES } from '../domain/lifecycle/order-status';
 
@@ -8,7 +9,7 @@ import { ORDER_STATUSES } from '../domain/lifecycle/order-status';
 export const DEFAULT_HELD_EVENT_BOUNDS: HeldEventBounds = { maxEvents: 10_000, maxAgeMs: 300_000 };
 
 /** The code of a held event whose order never arrived (a dead letter's `__connect.errors.exception.message` starts with it). */
-export const VIEW_ORDER_UNKNOWN = 'VIEW.ORDER_UNKNOWN';
+export const VIEW_ORDER_UNKNOWN = 'VIEW.ORDER_UNKNOWN' satisfies RejectionCode;
 
 /** The most orders one page may hold (GET /orders?limit=). */
 export const MAX_LIST_LIMIT = 500;

@@ -32,7 +32,14 @@ export type RejectionCode =
    * A line to reserve whose quantity is not a whole number >= 1 (below 2^53): validation never
    * lets one through, and the inventory would refuse it with an exception that looks transient.
    */
-  | 'EVENT.INVALID_QUANTITY';
+  | 'EVENT.INVALID_QUANTITY'
+  /**
+   * The order view held the event for an order it had not seen, and the order did not arrive
+   * within the hold's bounds (ORDERFLOW_VIEW_HOLD_MAX_AGE_MS, or ORDERFLOW_VIEW_HOLD_MAX_EVENTS
+   * newer held events): a status update for an order nobody placed, or a placement lost upstream.
+   * Replaying it once the order exists applies it.
+   */
+  | 'VIEW.ORDER_UNKNOWN';
 
 /**
  * The step of its stage at which a message was rejected (`decode`, `validate`, `score`,

@@ -2,6 +2,7 @@ import type { CosCredentials } from '../adapters/cos/cos-order-archive';
 import type { SimulatedPaymentSettings } from '../adapters/payment/simulated-payment-gateway';
 import type { PostgresSettings } from '../adapters/postgres/postgres-connection';
 import type { SpendLimitSettings } from '../application/spend-limit';
+import type { HeldEventBounds } from '../application/ports/order-view.port';
 import { DEFAULT_BACKOFF, BackoffPolicy } from '../application/retry';
 import { BatchRotationPolicy } from '../domain/batch-rotation';
 import { DEFAULT_ARCHIVE_PREFIX } from '../domain/hive-key';
@@ -136,4 +137,13 @@ export interface LifecycleConfig {
   readonly spendLimit: SpendLimitSettings;
   /** JSON file of SKU → quantity that seeds SKUs the inventory does not know yet, on start. */
   readonly stockFile?: string;
+  /** The order view's hold and sweep (ORDERFLOW_VIEW_HOLD_*); absent: the defaults. */
+  readonly view?: OrderViewSettings;
+}
+
+export interface OrderViewSettings {
+  /** ORDERFLOW_VIEW_HOLD_MAX_EVENTS and ORDERFLOW_VIEW_HOLD_MAX_AGE_MS. */
+  readonly bounds: HeldEventBounds;
+  /** ORDERFLOW_VIEW_HOLD_SWEEP_MS: how often held events past their bounds are dead-lettered. */
+  readonly sweepMs: number;
 }

@@ -26,16 +26,19 @@ import { stageGroupId, StageRunner, StageRunOptions } from '../application/stage
 import { hasLifecycle } from '../application/ports/lifecycle.port';
 import { InMemoryInventory } from '../adapters/memory/in-memory-inventory';
 import { InMemoryPaymentLedger } from '../adapters/memory/in-memory-payment-ledger';
+import { InMemoryOrderView } from '../adapters/memory/in-memory-order-view';
 import { InMemorySpendLimit } from '../adapters/memory/in-memory-spend-limit';
 import { SimulatedPaymentGateway } from '../adapters/payment/simulated-payment-gateway';
 import { PostgresConnectionPool } from '../adapters/postgres/postgres-connection';
 import { PostgresInventory } from '../adapters/postgres/postgres-inventory';
+import { PostgresOrderView } from '../adapters/postgres/postgres-order-view';
 import { PostgresPaymentLedger } from '../adapters/postgres/postgres-payment-ledger';
 import { PostgresSpendLimit } from '../adapters/postgres/postgres-spend-limit';
 import { ioTsLifecycleEventCodecs } from '../adapters/io-ts/lifecycle-event-codec';
 import { lifecycleStages } from '../application/stages/lifecycle/lifecycle-stages';
+import { orderViewStage } from '../application/stages/order-view.stage';
 import { lifecycleTopics } from '../application/stages/lifecycle-topics';
-import { DEFAULT_LIFECYCLE_CONFIG } from './lifecycle-config';
+import { DEFAULT_LIFECYCLE_CONFIG, DEFAULT_ORDER_VIEW_SETTINGS } from './lifecycle-config';
 import { Resources } from '../application/resources';
 import { RiskScorerRegistry } from '../domain/risk';
 import { AppConfig, KafkaSettings } from './config';
@@ -179,6 +182,8 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
         [
           { name: 'archive', resource: ctx.get(TOKENS.Archive) },
           ...(config.lifecycle?.postgres === undefined ? [] : [{ name: 'postgres', resource: ctx.get(TOKENS.Postgres) }]),
+          // After the pool: closed before it (its listening connection is its own).
+          ...(config.lifecycle?.postgres === undefined ? [] : [{ name: 'order-view', resource: ctx.get(TOKENS.OrderView) }]),
           ...(config.bus === 'kafka' ? [{ name: 'kafka', resource: ctx.get(TOKENS.TopicAdmin) }] : []),
           { name: 'message-bus', resource: ctx.get(TOKENS.MessageBus) },
         ].flatMap(({ name, resource }) => (hasLifecycle(resource) ? [{ name, resource }] : [])),
@@ -206,6 +211,14 @@ const bindLifecycle = (container: Container, config: AppConfig): void => {
   container
     .bind(TOKENS.SpendLimit)
     .toDynamicValue((ctx) => (postgres === undefined ? new InMemorySpendLimit(lifecycle.spendLimit) : new PostgresSpendLimit(pool(ctx), lifecycle.spendLimit)));
+  const view = lifecycle.view ?? DEFAULT_ORDER_VIEW_SETTINGS;
+  container
+    .bind(TOKENS.OrderView)
+    .toDynamicValue((ctx) =>
+      postgres === undefined
+        ? new InMemoryOrderView({ bounds: view.bounds, clock: ctx.get(TOKENS.Clock) })
+        : new PostgresOrderView(pool(ctx), { bounds: view.bounds, clock: ctx.get(TOKENS.Clock), logger: ctx.get(TOKENS.Logger) }),
+    );
   // ordersTopic carries the prefix already; the catalog puts it before every name itself.
   container
     .bind(TOKENS.LifecycleTopics)
@@ -221,7 +234,15 @@ const bindLifecycle = (container: Container, config: AppConfig): void => {
       gateway: ctx.get(TOKENS.PaymentGateway),
       inventory: ctx.get(TOKENS.Inventory),
     });
-    return { ...stages, archive: ctx.get(TOKENS.ArchiveStage) };
+    const orderView = orderViewStage({
+      topics: ctx.get(TOKENS.LifecycleTopics),
+      codecs: ioTsLifecycleEventCodecs(),
+      view: ctx.get(TOKENS.OrderView),
+      clock: ctx.get(TOKENS.Clock),
+      logger: ctx.get(TOKENS.Logger),
+      sweepMs: view.sweepMs,
+    });
+    return { ...stages, 'order-view': orderView, archive: ctx.get(TOKENS.ArchiveStage) };
   });
 };
 

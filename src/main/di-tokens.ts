@@ -18,6 +18,7 @@ import type { Resources } from '../application/resources';
 import type { PostgresConnectionPool } from '../adapters/postgres/postgres-connection';
 import type { InventoryPort } from '../application/ports/inventory.port';
 import type { PaymentGatewayPort } from '../application/ports/payment-gateway.port';
+import type { OrderViewQueries, OrderViewStore } from '../application/ports/order-view.port';
 import type { SpendLimitPort } from '../application/ports/spend-limit.port';
 import type { TopicSetupPort } from '../application/ports/topic-setup.port';
 import type { LifecycleTopics } from '../application/stages/lifecycle-topics';
@@ -58,8 +59,13 @@ export const TOKENS = {
   Inventory: Symbol.for('orderflow.Inventory') as ServiceIdentifier<InventoryPort>,
   PaymentGateway: Symbol.for('orderflow.PaymentGateway') as ServiceIdentifier<PaymentGatewayPort>,
   SpendLimit: Symbol.for('orderflow.SpendLimit') as ServiceIdentifier<SpendLimitPort>,
+  /**
+   * The order view, both ports from one instance (the stage writes through one, the API reads
+   * through the other): PostgresOrderView when DATABASE_URL is set, InMemoryOrderView otherwise.
+   */
+  OrderView: Symbol.for('orderflow.OrderView') as ServiceIdentifier<OrderViewStore & OrderViewQueries>,
   LifecycleTopics: Symbol.for('orderflow.LifecycleTopics') as ServiceIdentifier<LifecycleTopics>,
-  /** The five lifecycle stages by name, and the archive: every stage `orderflow run` can run. */
+  /** The five lifecycle stages by name, the order view and the archive: every stage `orderflow run` can run. */
   Stages: Symbol.for('orderflow.Stages') as ServiceIdentifier<Readonly<Record<StageName, Stage>>>,
   /** Every adapter the container built that has a lifecycle: started in dependency order, closed in reverse. */
   Resources: Symbol.for('orderflow.Resources') as ServiceIdentifier<Resources>,

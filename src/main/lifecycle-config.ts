@@ -3,7 +3,9 @@ import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
 import { DEFAULT_MAX_CONNECTIONS, describeDatabaseUrl } from '../adapters/postgres/postgres-connection';
 import { DEFAULT_PAYMENT_SETTINGS } from '../adapters/payment/simulated-payment-gateway';
+import { DEFAULT_HELD_EVENT_BOUNDS } from '../application/order-view';
 import { DEFAULT_SPEND_LIMIT_SETTINGS, MAX_SPEND_AMOUNT } from '../application/spend-limit';
+import { DEFAULT_HOLD_SWEEP_MS } from '../application/stages/order-view.stage';
 import type { LifecycleConfig } from './config';
 import { ConfigError, Env, fromString } from './env-config';
 
@@ -15,12 +17,24 @@ const Decimal = (name: string, min: number, max: number) =>
     return /^\d+(\.\d+)?$/.test(s) && n >= min && n <= max ? n : undefined;
   });
 
+const WholeNumber = (what: string, max: number) =>
+  fromString(`${what}: a whole number from 1 to ${max}`, (s) => {
+    const n = Number(s);
+    return /^\d+$/.test(s) && n >= 1 && n <= max ? n : undefined;
+  });
+
+/** A day: a longer hold or sweep is a typo (seconds for milliseconds), not a plan. */
+const DAY_MS = 86_400_000;
+
 const Variables = t.partial({
   ORDERFLOW_PAYMENT_LIMIT: Decimal('an amount >= 0 (e.g. 5000 or 2500.50)', 0, Number.MAX_SAFE_INTEGER),
   ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: Decimal('a rate from 0 to 1 (e.g. 0.05)', 0, 1),
   // Bounded so that the limit in cents is an exact integer.
   ORDERFLOW_FRAUD_LIMIT: Decimal(`an amount from 0 to ${MAX_SPEND_AMOUNT} (e.g. 10000 or 2500.50)`, 0, MAX_SPEND_AMOUNT),
   ORDERFLOW_STOCK_FILE: fromString('a file path', (s) => (s.length > 0 ? s : undefined)),
+  ORDERFLOW_VIEW_HOLD_MAX_EVENTS: WholeNumber('events', 10_000_000),
+  ORDERFLOW_VIEW_HOLD_MAX_AGE_MS: WholeNumber('milliseconds', DAY_MS),
+  ORDERFLOW_VIEW_HOLD_SWEEP_MS: WholeNumber('milliseconds', DAY_MS),
 });
 
 /** Every variable this module reads, for the lists in `.env.example` and the README. */
@@ -47,6 +61,9 @@ const databaseUrlProblem = (value: string): string | undefined => {
 /** Decodes the lifecycle's settings, reporting every invalid variable at once (ConfigError). */
 /** The embedded default: everything in memory, the documented defaults. */
 export const DEFAULT_LIFECYCLE_CONFIG: LifecycleConfig = { payment: DEFAULT_PAYMENT_SETTINGS, spendLimit: DEFAULT_SPEND_LIMIT_SETTINGS };
+
+/** The order view's settings when ORDERFLOW_VIEW_HOLD_* are not set. */
+export const DEFAULT_ORDER_VIEW_SETTINGS = { bounds: DEFAULT_HELD_EVENT_BOUNDS, sweepMs: DEFAULT_HOLD_SWEEP_MS } as const;
 
 export const loadLifecycleConfig = (env: Env): LifecycleConfig => {
   const present = (name: string): string | undefined => {
@@ -77,6 +94,13 @@ export const loadLifecycleConfig = (env: Env): LifecycleConfig => {
     },
     spendLimit: { windowMs: DEFAULT_SPEND_LIMIT_SETTINGS.windowMs, limit: v.ORDERFLOW_FRAUD_LIMIT ?? DEFAULT_SPEND_LIMIT_SETTINGS.limit },
     ...(v.ORDERFLOW_STOCK_FILE === undefined ? {} : { stockFile: v.ORDERFLOW_STOCK_FILE }),
+    view: {
+      bounds: {
+        maxEvents: v.ORDERFLOW_VIEW_HOLD_MAX_EVENTS ?? DEFAULT_HELD_EVENT_BOUNDS.maxEvents,
+        maxAgeMs: v.ORDERFLOW_VIEW_HOLD_MAX_AGE_MS ?? DEFAULT_HELD_EVENT_BOUNDS.maxAgeMs,
+      },
+      sweepMs: v.ORDERFLOW_VIEW_HOLD_SWEEP_MS ?? DEFAULT_HOLD_SWEEP_MS,
+    },
   };
 };
 
@@ -88,4 +112,6 @@ export const describeLifecycleConfig = (config: LifecycleConfig): Record<string,
   fraudLimit: config.spendLimit.limit,
   fraudWindowMinutes: config.spendLimit.windowMs / 60_000,
   ...(config.stockFile === undefined ? {} : { stockFile: config.stockFile }),
+  orderView: config.postgres === undefined ? 'memory' : 'postgres',
+  viewHold: config.view ?? DEFAULT_ORDER_VIEW_SETTINGS,
 });

@@ -13,6 +13,9 @@ export type LifecycleStageName = (typeof LIFECYCLE_STAGE_NAMES)[number];
 /** The archive stage reads the placed orders too. */
 export const ARCHIVE_STAGE_NAME = 'archive';
 
+/** The order view reads every event topic but the notifications (order-view.stage.ts). */
+export const ORDER_VIEW_STAGE_NAME = 'order-view';
+
 export interface LifecycleTopics {
   /** ORDERS_TOPIC: the placed orders, as the shop writes them (the archive's input). */
   readonly orders: string;
@@ -159,9 +162,9 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'placed',
     key: 'customer',
     producer: 'validation',
-    consumers: ['validation'],
+    consumers: ['validation', ORDER_VIEW_STAGE_NAME],
     description:
-      "The validation stage's repartition topic, internal to it: every decodable placed order, re-keyed by customer so that one partition holds all of a customer's orders and the spend window's state is partitioned by customer. Replaying it from one window before the committed position rebuilds that state (adr/0014).",
+      "The validation stage's repartition topic, internal to it: every decodable placed order, re-keyed by customer so that one partition holds all of a customer's orders and the spend window's state is partitioned by customer. Replaying it from one window before the committed position rebuilds that state (adr/0014). The order view reads it too: it carries what the view's row starts with (totals, risk score, lines).",
     fields: [
       ...ENVELOPE('placed', '<order id>:placed', "The order's event time (produced_at, else its record's timestamp): the instant the spend window judges it at"),
       ...FACTS,
@@ -175,7 +178,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'validated',
     key: 'order id',
     producer: 'validation',
-    consumers: ['payment'],
+    consumers: ['payment', ORDER_VIEW_STAGE_NAME],
     description: 'Orders that passed every rule: lines consistent with the total, quantities >= 1, within the customer’s spend limit.',
     fields: [...ENVELOPE('validated', '<order id>:validated'), ...FACTS, ...ASSESSED, ITEMS, ADDRESS],
   },
@@ -184,7 +187,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'rejected',
     key: 'order id',
     producer: 'validation',
-    consumers: ['notification'],
+    consumers: ['notification', ORDER_VIEW_STAGE_NAME],
     description: 'Well-formed orders the business rules refuse, with every reason at once. (Malformed ones are dead letters on the orders DLQ.)',
     fields: [
       ...ENVELOPE('rejected', '<order id>:rejected'),
@@ -201,7 +204,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'payment-processed',
     key: 'order id',
     producer: 'payment',
-    consumers: ['inventory'],
+    consumers: ['inventory', ORDER_VIEW_STAGE_NAME],
     description: 'Orders charged their total. The gateway is idempotent by order id: a redelivery never charges twice.',
     fields: [...ENVELOPE('payment-processed', '<order id>:payment-processed'), ...FACTS, field('payment_id', 'string', "The gateway's id of the charge"), ITEMS, ADDRESS],
   },
@@ -210,7 +213,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'payment-failed',
     key: 'order id',
     producer: 'payment',
-    consumers: ['notification'],
+    consumers: ['notification', ORDER_VIEW_STAGE_NAME],
     description: 'Orders whose charge the gateway declined; nothing was charged. (A gateway outage is retried, never a failure.)',
     fields: [
       ...ENVELOPE('payment-failed', '<order id>:payment-failed'),
@@ -224,8 +227,8 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'payment-refunded',
     key: 'order id',
     producer: 'inventory',
-    consumers: [],
-    description: 'Charges given back because the order could not be reserved (beside its inventory.insufficient event). For accounting; no stage reads it yet.',
+    consumers: [ORDER_VIEW_STAGE_NAME],
+    description: 'Charges given back because the order could not be reserved (beside its inventory.insufficient event). For accounting, and the order view (refund id).',
     fields: [
       ...ENVELOPE('payment-refunded', '<order id>:payment-refunded'),
       ...FACTS,
@@ -238,7 +241,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'inventory-reserved',
     key: 'order id',
     producer: 'inventory',
-    consumers: ['fulfillment'],
+    consumers: ['fulfillment', ORDER_VIEW_STAGE_NAME],
     description: 'Paid orders whose every line was reserved, all or nothing; a seed-shaped order reserves nothing, successfully (adr/0014).',
     fields: [
       ...ENVELOPE('inventory-reserved', '<order id>:inventory-reserved'),
@@ -254,7 +257,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'inventory-insufficient',
     key: 'order id',
     producer: 'inventory',
-    consumers: ['notification'],
+    consumers: ['notification', ORDER_VIEW_STAGE_NAME],
     description: 'Paid orders with a line the stock cannot cover: nothing was reserved, and the payment was refunded.',
     fields: [
       ...ENVELOPE('inventory-insufficient', '<order id>:inventory-insufficient'),
@@ -268,7 +271,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'picklist-created',
     key: 'order id',
     producer: 'fulfillment',
-    consumers: [],
+    consumers: [ORDER_VIEW_STAGE_NAME],
     description: "The warehouse's picking instructions for a reserved order with lines (none for a seed-shaped order: nothing to pick). Read by the store's devices.",
     fields: [
       ...ENVELOPE('picklist-created', '<order id>:picklist-created'),
@@ -282,7 +285,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'shipment-created',
     key: 'order id',
     producer: 'fulfillment',
-    consumers: ['notification'],
+    consumers: ['notification', ORDER_VIEW_STAGE_NAME],
     description: 'Every reserved order ships; shipping costs 2 % of the total.',
     fields: [
       ...ENVELOPE('shipment-created', '<order id>:shipment-created'),
@@ -312,7 +315,7 @@ const EVENT_TOPICS: readonly EventTopicSpec[] = [
     eventType: 'status-updated',
     key: 'order id',
     producer: 'orderflow api (PUT /orders/{id}/status), or the shop and its carrier',
-    consumers: ['order-view'],
+    consumers: [ORDER_VIEW_STAGE_NAME],
     description:
       'Statuses set from outside the stages: a cancellation, a delivery. The order view applies each through the status machine; one that arrives before its order is held until the order does.',
     fields: [

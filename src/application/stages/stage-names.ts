@@ -1,8 +1,8 @@
 import { ARCHIVE_STAGE } from './archive-deps';
-import { LIFECYCLE_STAGE_NAMES } from './lifecycle-topics';
+import { LIFECYCLE_STAGE_NAMES, ORDER_VIEW_STAGE_NAME } from './lifecycle-topics';
 
-/** Every stage `orderflow run` knows, in the lifecycle's order, the archive last. */
-export const STAGE_NAMES = [...LIFECYCLE_STAGE_NAMES, ARCHIVE_STAGE] as const;
+/** Every stage `orderflow run` knows, in the lifecycle's order, then the order view and the archive. */
+export const STAGE_NAMES = [...LIFECYCLE_STAGE_NAMES, ORDER_VIEW_STAGE_NAME, ARCHIVE_STAGE] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export const isStageName = (name: string): name is StageName => (STAGE_NAMES as readonly string[]).includes(name);

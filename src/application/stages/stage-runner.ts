@@ -113,14 +113,15 @@ const runEventStage = async (stage: EventStage, options: StageRunOptions, deps: 
     await Promise.allSettled(subscriptions.map((subscription) => subscription.stop({ deadlineMs: DEFAULT_DEADLINE_MS })));
     throw error;
   }
+  const companion = run.startCompanion();
   return {
     name: stage.name,
-    done: Promise.all(subscriptions.map((subscription) => subscription.done)).then(() => undefined),
+    done: Promise.all([...subscriptions.map((subscription) => subscription.done), companion]).then(() => undefined),
     subscriptions,
     failing: () => run.failing(),
     stop: async (deadlineMs = DEFAULT_DEADLINE_MS) => {
       run.abort();
-      await Promise.all(subscriptions.map((subscription) => subscription.stop({ deadlineMs })));
+      await Promise.all([...subscriptions.map((subscription) => subscription.stop({ deadlineMs })), companion.catch(() => undefined)]);
     },
   };
 };
@@ -182,6 +183,13 @@ class EventStageRun {
   abort(): void {
     this.stopping.abort();
     this.stage.stop?.();
+  }
+
+  /** The stage's companion, if it has one; resolves at once when it has none. */
+  startCompanion(): Promise<void> {
+    const companion = this.stage.companion;
+    if (companion === undefined) return Promise.resolve();
+    return companion.run({ deadLetter: (original, reason) => this.writes.deadLetter(original, reason), signal: this.stopping.signal });
   }
 
   /** Ordered stages: a partition's batches one after the other; the bus need not wait for them. */

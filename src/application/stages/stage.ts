@@ -92,6 +92,25 @@ export interface EventStage<I = any> extends StageBase {
   handle(input: I, context: MessageContext): StageOutcome | Promise<StageOutcome>;
   /** Shutdown began: any retry loop of the stage's own should end. */
   stop?(): void;
+  /** Work beside the inputs for as long as the stage runs (the order view's sweep of expired held events). */
+  readonly companion?: StageCompanion;
+}
+
+/**
+ * Work an event stage does on its own schedule rather than per input, run by the StageRunner
+ * once the inputs are subscribed. It dead-letters through the stage's own dead-letter gate, so
+ * its dead letters are held, retried, counted and logged as the inputs' are, and a failing DLQ
+ * shows on the stage's readiness.
+ */
+export interface StageCompanion {
+  /** Resolves once the work has ended after `signal` aborted (shutdown); a rejection is fatal to the stage. */
+  run(context: StageCompanionContext): Promise<void>;
+}
+
+export interface StageCompanionContext {
+  /** Resolves true once written to `<original.topic>.dlq`, false when shutdown came first. Never rejects. */
+  deadLetter(original: InboundMessage, rejection: Rejection): Promise<boolean>;
+  readonly signal: AbortSignal;
 }
 
 /**

@@ -16,7 +16,25 @@ describe('loadLifecycleConfig', () => {
     expect(loadLifecycleConfig({})).toEqual({
       payment: { limit: 5000, transientFailureRate: 0 },
       spendLimit: { windowMs: 3_600_000, limit: 10_000 },
+      view: { bounds: { maxEvents: 10_000, maxAgeMs: 300_000 }, sweepMs: 5_000 },
     });
+  });
+
+  it('reads the order view’s hold: ORDERFLOW_VIEW_HOLD_MAX_EVENTS, _MAX_AGE_MS and _SWEEP_MS', () => {
+    expect(loadLifecycleConfig({ ORDERFLOW_VIEW_HOLD_MAX_EVENTS: '50', ORDERFLOW_VIEW_HOLD_MAX_AGE_MS: '60000', ORDERFLOW_VIEW_HOLD_SWEEP_MS: '250' }).view).toEqual({
+      bounds: { maxEvents: 50, maxAgeMs: 60_000 },
+      sweepMs: 250,
+    });
+  });
+
+  it.each([
+    ['ORDERFLOW_VIEW_HOLD_MAX_EVENTS', '0', 'events: a whole number from 1 to 10000000'],
+    ['ORDERFLOW_VIEW_HOLD_MAX_EVENTS', '1.5', 'events: a whole number from 1 to 10000000'],
+    ['ORDERFLOW_VIEW_HOLD_MAX_AGE_MS', '5m', 'milliseconds: a whole number from 1 to 86400000'],
+    ['ORDERFLOW_VIEW_HOLD_MAX_AGE_MS', '86400001', 'milliseconds: a whole number from 1 to 86400000'],
+    ['ORDERFLOW_VIEW_HOLD_SWEEP_MS', '-1', 'milliseconds: a whole number from 1 to 86400000'],
+  ])('refuses %s=%s with a message naming it', (name, value, expected) => {
+    expect(problemsOf({ [name]: value })).toEqual([`${name} is invalid: expected ${expected}, got "${value}"`]);
   });
 
   it('reads ORDERFLOW_FRAUD_LIMIT as an amount >= 0, cents included, and 0 (admit nothing but free orders), up to the largest exact in cents', () => {
@@ -44,6 +62,7 @@ describe('loadLifecycleConfig', () => {
       postgres: { url: 'postgresql://orderflow:pw@127.0.0.1:19432/orderflow', maxConnections: 8 },
       payment: { limit: 2500.5, transientFailureRate: 0.05 },
       spendLimit: { windowMs: 3_600_000, limit: 7500 },
+      view: { bounds: { maxEvents: 10_000, maxAgeMs: 300_000 }, sweepMs: 5_000 },
       stockFile: 'stock.json',
     });
     expect(loadLifecycleConfig({ DATABASE_URL: 'postgres://u:p@db/x' }).postgres?.url).toBe('postgres://u:p@db/x');
@@ -78,6 +97,8 @@ describe('describeLifecycleConfig', () => {
     const config = loadLifecycleConfig({ DATABASE_URL: 'postgresql://orderflow:hunter2-secret@127.0.0.1:19432/orderflow' });
     expect(describeLifecycleConfig(config)).toEqual({
       stockAndPayments: 'postgres orderflow@127.0.0.1:19432/orderflow',
+      orderView: 'postgres',
+      viewHold: { bounds: { maxEvents: 10_000, maxAgeMs: 300_000 }, sweepMs: 5_000 },
       paymentLimit: 5000,
       paymentTransientFailureRate: 0,
       fraudLimit: 10_000,

@@ -107,7 +107,7 @@ describe('orderflow run', () => {
     expect(parseStageList(undefined)).toEqual(STAGE_NAMES);
     expect(parseStageList(' payment , validation ')).toEqual(['validation', 'payment']);
     expect(() => parseStageList('payment,shipping,billing')).toThrow(
-      'Unknown stages "shipping", "billing": expected a comma-separated list of validation, payment, inventory, fulfillment, notification, archive',
+      'Unknown stages "shipping", "billing": expected a comma-separated list of validation, payment, inventory, fulfillment, notification, order-view, archive',
     );
     expect(() => parseStageList('payment,payment')).toThrow('Stage "payment" is listed twice');
   });

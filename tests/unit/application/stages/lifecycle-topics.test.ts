@@ -1,5 +1,8 @@
 import { ioTsLifecycleEventCodecs } from '../../../../src/adapters/io-ts/lifecycle-event-codec';
-import { eventCatalog, LIFECYCLE_STAGE_NAMES, lifecycleTopics } from '../../../../src/application/stages/lifecycle-topics';
+import { InMemoryOrderView } from '../../../../src/adapters/memory/in-memory-order-view';
+import { eventCatalog, LIFECYCLE_STAGE_NAMES, lifecycleTopics, ORDER_VIEW_STAGE_NAME } from '../../../../src/application/stages/lifecycle-topics';
+import { orderViewStage } from '../../../../src/application/stages/order-view.stage';
+import { LoggerSpy } from '../../../support/logger-spy';
 import { deadLetterTopicOf } from '../../../../src/application/stages/stage';
 import {
   aCustomerNotification,
@@ -58,19 +61,24 @@ describe('the lifecycle topics', () => {
 describe('the event catalog', () => {
   const catalog = eventCatalog(TEST_TOPICS);
   const events = catalog.filter((entry) => entry.kind === 'events');
+  /** The lifecycle's five, then the order view. */
   let stages: EventStage[];
-  beforeAll(async () => (stages = Object.values(lifecycleStages(await lifecycleFixture()))));
+  const STAGE_NAMES: readonly string[] = [...LIFECYCLE_STAGE_NAMES, ORDER_VIEW_STAGE_NAME];
+  beforeAll(async () => {
+    const deps = await lifecycleFixture();
+    const view = orderViewStage({ topics: deps.topics, codecs: deps.codecs, view: new InMemoryOrderView(), clock: { now: () => 0 }, logger: new LoggerSpy() });
+    stages = [...Object.values(lifecycleStages(deps)), view];
+  });
 
   it('is built from stages named as the catalog names them, in the lifecycle’s order', async () => {
     expect(Object.keys(lifecycleStages(await lifecycleFixture()))).toEqual([...LIFECYCLE_STAGE_NAMES]);
-    expect(stages.map((stage) => stage.name)).toEqual([...LIFECYCLE_STAGE_NAMES]);
+    expect(stages.map((stage) => stage.name)).toEqual(STAGE_NAMES);
   });
 
   it('lists every topic once, and a dead-letter topic for every topic a stage reads', () => {
     expect(events.map((entry) => entry.topic).sort()).toEqual(Object.values(TEST_TOPICS).sort());
     expect(new Set(catalog.map((entry) => entry.topic)).size).toBe(catalog.length);
-    // orders.status is read by the order view (a stage outside the lifecycle's five).
-    const read = [...new Set([...stages.flatMap((stage) => stage.inputs.map((input) => input.topic)), TEST_TOPICS.ordersStatus])];
+    const read = [...new Set(stages.flatMap((stage) => stage.inputs.map((input) => input.topic)))];
     expect(catalog.filter((entry) => entry.kind === 'dead-letters').map((entry) => entry.topic).sort()).toEqual(read.map(deadLetterTopicOf).sort());
   });
 
@@ -80,10 +88,12 @@ describe('the event catalog', () => {
       const consumers = stages.filter((stage) => stage.inputs.some((input) => input.topic === entry.topic)).map((stage) => stage.name);
       // The orders and the status updates are written outside the stages.
       if (entry.role !== 'orders' && entry.role !== 'ordersStatus') expect({ topic: entry.topic, producers: [...entry.producers].sort() }).toEqual({ topic: entry.topic, producers: producers.sort() });
-      const lifecycleConsumers = entry.consumers.filter((name) => (LIFECYCLE_STAGE_NAMES as readonly string[]).includes(name));
+      const lifecycleConsumers = entry.consumers.filter((name) => STAGE_NAMES.includes(name));
       expect({ topic: entry.topic, consumers: lifecycleConsumers.sort() }).toEqual({ topic: entry.topic, consumers: consumers.sort() });
     }
     expect(events.find((entry) => entry.role === 'orders')!.consumers).toEqual(['archive', 'validation']);
+    // The order view reads every event topic but the notifications (nothing in them it shows).
+    expect(events.filter((entry) => !entry.consumers.includes(ORDER_VIEW_STAGE_NAME)).map((entry) => entry.role)).toEqual(['orders', 'notificationsOutbound']);
   });
 
   it('documents exactly the fields each event type has on the wire, the optional ones as optional', () => {
