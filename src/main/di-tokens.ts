@@ -1,4 +1,8 @@
 import type { ServiceIdentifier } from 'inversify';
+import type { FastifyOrderApi } from '../adapters/fastify/fastify-order-api';
+import type { ReadinessCheck } from '../application/ports/lifecycle.port';
+import type { OrderIdClaimsPort } from '../application/ports/order-id-claims.port';
+import type { IdempotencyRecordsPort } from '../application/ports/idempotency-records.port';
 import type { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
 import type { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
 import type { OrderStatistics } from '../application/order-statistics';
@@ -67,6 +71,11 @@ export const TOKENS = {
   LifecycleTopics: Symbol.for('orderflow.LifecycleTopics') as ServiceIdentifier<LifecycleTopics>,
   /** The five lifecycle stages by name, the order view and the archive: every stage `orderflow run` can run. */
   Stages: Symbol.for('orderflow.Stages') as ServiceIdentifier<Readonly<Record<StageName, Stage>>>,
+  /** POST /orders' claims on order ids and Idempotency-Key answers: PostgreSQL when DATABASE_URL is set, memory otherwise (adr/0019). */
+  OrderIdClaims: Symbol.for('orderflow.OrderIdClaims') as ServiceIdentifier<OrderIdClaimsPort>,
+  IdempotencyRecords: Symbol.for('orderflow.IdempotencyRecords') as ServiceIdentifier<IdempotencyRecordsPort>,
+  /** The HTTP order API, given what its /readyz asks (the supervisor's readiness). */
+  OrderApiFor: Symbol.for('orderflow.OrderApiFor') as ServiceIdentifier<(readiness: readonly ReadinessCheck[]) => FastifyOrderApi>,
   /** Every adapter the container built that has a lifecycle: started in dependency order, closed in reverse. */
   Resources: Symbol.for('orderflow.Resources') as ServiceIdentifier<Resources>,
 } as const;

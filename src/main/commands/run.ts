@@ -79,7 +79,7 @@ export const runStages = async (config: AppConfig, names: readonly StageName[], 
 };
 
 /** A stage as a supervised unit; ready while none of its writes is failing. */
-const stageUnit = (stage: Stage, run: (stage: Stage) => Promise<RunningStage>): SupervisedUnit => {
+export const stageUnit = (stage: Stage, run: (stage: Stage) => Promise<RunningStage>): SupervisedUnit => {
   let running: RunningStage | undefined;
   const writes: ReadinessCheck = {
     name: 'writes',
@@ -99,7 +99,7 @@ const stageUnit = (stage: Stage, run: (stage: Stage) => Promise<RunningStage>): 
   };
 };
 
-const gaveUp = async (supervisor: Supervisor, code: number): Promise<number> => {
+export const gaveUp = async (supervisor: Supervisor, code: number): Promise<number> => {
   await supervisor.close();
   return code;
 };
@@ -126,8 +126,11 @@ export const stageTopicSpecs = (config: AppConfig, stages: readonly Stage[], con
   });
 };
 
-const ensureStageTopics = async (admin: TopicSetupPort, config: AppConfig, stages: readonly Stage[], container: Container, logger: LoggerPort): Promise<boolean> => {
-  const specs = stageTopicSpecs(config, stages, container);
+const ensureStageTopics = (admin: TopicSetupPort, config: AppConfig, stages: readonly Stage[], container: Container, logger: LoggerPort): Promise<boolean> =>
+  ensureTopicSpecs(admin, config, stageTopicSpecs(config, stages, container), logger);
+
+/** Creates the topics when missing and allowed (KAFKA_CREATE_TOPICS), or checks that they exist; logs why not and resolves false. */
+export const ensureTopicSpecs = async (admin: TopicSetupPort, config: AppConfig, specs: readonly TopicSpec[], logger: LoggerPort): Promise<boolean> => {
   try {
     if (config.kafka?.createTopics !== false) {
       const result = await admin.ensureTopics(specs);
@@ -146,7 +149,7 @@ const ensureStageTopics = async (admin: TopicSetupPort, config: AppConfig, stage
 };
 
 /** Migrations, then the stock file's SKUs the inventory does not know yet; nothing to do in memory but the seeding. */
-const prepareDatabase = async (container: Container, config: AppConfig, logger: LoggerPort): Promise<boolean> => {
+export const prepareDatabase = async (container: Container, config: AppConfig, logger: LoggerPort): Promise<boolean> => {
   const lifecycle = config.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG;
   try {
     const postgres = container.get(TOKENS.Postgres);
