@@ -4,7 +4,11 @@
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 // ES-module-only dependencies jest's registry cannot load: see the mapped file.
-const moduleNameMapper = { '^node-pg-migrate$': '<rootDir>/tests/support/node-pg-migrate-native.js' };
+const moduleNameMapper = {
+  '^node-pg-migrate$': '<rootDir>/tests/support/node-pg-migrate-native.js',
+  '^(content-disposition|cookie)$': '<rootDir>/tests/support/native-esm/$1.js',
+  '^@apidevtools/json-schema-ref-parser$': '<rootDir>/tests/support/native-esm/json-schema-ref-parser.js',
+};
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -78,42 +78,50 @@ export interface OrderFields {
 /** The currency the order is priced in: its own, else DEFAULT_CURRENCY. */
 export const currencyOf = (order: Pick<Order, 'currency'>): string => order.currency ?? DEFAULT_CURRENCY;
 
-/** The smart constructor: the only way to obtain an Order. */
-export const createOrder = (fields: OrderFields): Result<Rejection, Order> => {
+/** One invalid field of an order, by its name on the wire (`total`, `items.0.sku`), with its code and reason. */
+export interface OrderProblem {
+  readonly field: string;
+  readonly code: Rejection['code'];
+  readonly message: string;
+}
+
+/**
+ * Every rule of createOrder an order's fields break, in the order createOrder checks them: the
+ * first is the one createOrder rejects with (what a dead letter names), the rest are what a person
+ * fixing the order wants to hear at once (the HTTP API's 400).
+ */
+export const orderProblems = (fields: OrderFields): OrderProblem[] => {
+  const problems: OrderProblem[] = [];
+  const problem = (field: string, code: Rejection['code'], message: string): void => void problems.push({ field, code, message });
   if (!isOrderId(fields.id)) {
-    return err(
-      rejection(
-        'ORDER.INVALID_ID',
-        'validate',
-        `Invalid order id ${JSON.stringify(truncate(fields.id))}: expected 1-128 characters of [A-Za-z0-9._:-] without ".."`,
-      ),
-    );
+    problem('id', 'ORDER.INVALID_ID', `Invalid order id ${JSON.stringify(truncate(fields.id))}: expected 1-128 characters of [A-Za-z0-9._:-] without ".."`);
   }
-  if (!isValidTotal(fields.total)) {
-    return err(
-      rejection('ORDER.INVALID_TOTAL', 'validate', `Invalid total ${String(fields.total)}: expected a finite number >= 0`),
-    );
-  }
-  if (fields.customer.length === 0) {
-    return err(rejection('ORDER.SCHEMA_VIOLATION', 'validate', 'Invalid customer: expected a non-empty string'));
-  }
-  if (fields.channel.length === 0) {
-    return err(rejection('ORDER.SCHEMA_VIOLATION', 'validate', 'Invalid channel: expected a non-empty string'));
-  }
+  if (!isValidTotal(fields.total)) problem('total', 'ORDER.INVALID_TOTAL', `Invalid total ${String(fields.total)}: expected a finite number >= 0`);
+  if (fields.customer.length === 0) problem('customer', 'ORDER.SCHEMA_VIOLATION', 'Invalid customer: expected a non-empty string');
+  if (fields.channel.length === 0) problem('channel', 'ORDER.SCHEMA_VIOLATION', 'Invalid channel: expected a non-empty string');
   if (fields.producedAt !== undefined && !isEventTime(fields.producedAt)) {
-    return err(rejection('ORDER.INVALID_PRODUCED_AT', 'validate', 'Invalid produced_at: expected an ISO-8601 timestamp in the years 0000-9999'));
+    problem('produced_at', 'ORDER.INVALID_PRODUCED_AT', 'Invalid produced_at: expected an ISO-8601 timestamp in the years 0000-9999');
   }
   if (fields.currency !== undefined && !CURRENCY_PATTERN.test(fields.currency)) {
-    return err(
-      rejection('ORDER.SCHEMA_VIOLATION', 'validate', `Invalid currency ${JSON.stringify(truncate(fields.currency))}: expected an ISO 4217 code of three capital letters, e.g. ${DEFAULT_CURRENCY}`),
+    problem(
+      'currency',
+      'ORDER.SCHEMA_VIOLATION',
+      `Invalid currency ${JSON.stringify(truncate(fields.currency))}: expected an ISO 4217 code of three capital letters, e.g. ${DEFAULT_CURRENCY}`,
     );
   }
-  const emptySku = fields.items?.findIndex((line) => line.sku.length === 0) ?? -1;
-  if (emptySku >= 0) {
-    return err(rejection('ORDER.SCHEMA_VIOLATION', 'validate', `Invalid items.${emptySku}.sku: expected a non-empty string`));
-  }
+  fields.items?.forEach((line, index) => {
+    if (line.sku.length === 0) problem(`items.${index}.sku`, 'ORDER.SCHEMA_VIOLATION', `Invalid items.${index}.sku: expected a non-empty string`);
+  });
+  return problems;
+};
+
+/** The smart constructor: the only way to obtain an Order. */
+export const createOrder = (fields: OrderFields): Result<Rejection, Order> => {
+  const first = orderProblems(fields)[0];
+  if (first !== undefined) return err(rejection(first.code, 'validate', first.message));
   const order: Order = {
-    id: fields.id,
+    // orderProblems found none, so the id passed isOrderId.
+    id: fields.id as OrderId,
     customer: fields.customer,
     total: fields.total,
     channel: fields.channel,

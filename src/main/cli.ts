@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatChecks, runChecks } from './commands/check';
 import { runConsume } from './commands/consume';
 import { runStages } from './commands/run';
+import { apiStagesProblem, startOrderApi } from './commands/api';
+import { STAGE_NAMES } from '../application/stages/stage-names';
 import { parseStageList } from '../application/stages/stage-names';
 import { LIFECYCLE_VARIABLES, loadLifecycleConfig } from './lifecycle-config';
 import { formatReplaySummary, runReplay } from './commands/replay-dlq';
@@ -102,6 +104,7 @@ const ENVIRONMENT = {
   ],
   adapters: ['ORDERFLOW_BUS', 'ORDERFLOW_ARCHIVE', 'DATA_DIR'],
   lifecycle: ['ORDERFLOW_STAGES', ...LIFECYCLE_VARIABLES],
+  api: ['ORDERFLOW_API_TOKENS', 'ORDERFLOW_API_SEND_TIMEOUT_MS', 'ORDERFLOW_API_MAX_WAITERS', 'ORDERFLOW_MAX_MESSAGE_BYTES', 'ORDERFLOW_STAGES', 'HTTP_HOST', 'HTTP_PORT'],
   consume: [
     'DLQ_TOPIC',
     'CONSUMER_GROUP',
@@ -202,6 +205,45 @@ export const buildCli = (): Command => {
       const config = configFor({ bus: 'kafka', archive: stages.includes('archive') ? 'cos' : 'memory' }, 'service');
       const code = await runStages({ ...config, lifecycle }, stages);
       // As consume: everything is committed and closed; exit rather than wait for a stray kafkajs timer.
+      process.exit(code);
+    });
+
+  program
+    .command('api')
+    .description('Serve the HTTP order API (place, update, get, list, wait; /openapi.json and /docs); without KAFKA_BROKERS every stage runs in this process too')
+    .option('--stages <list>', 'comma-separated stages to run here as well (default: every stage on the embedded default, none on Kafka)')
+    .addHelpText('after', environmentHelp(ENVIRONMENT.api, ENVIRONMENT.kafka, ENVIRONMENT.lifecycle, ENVIRONMENT.cos, ENVIRONMENT.adapters, ENVIRONMENT.logging))
+    .action(async (options: { stages?: string }) => {
+      const env = environmentWithDotEnv();
+      const onKafka = ['KAFKA_BROKERS', 'ES_BOOTSTRAP', 'EVENT_STREAMS_KAFKA_BROKERS_SASL'].some((name) => (env[name] ?? '').trim() !== '');
+      const listed = options.stages ?? env.ORDERFLOW_STAGES;
+      let stages;
+      let lifecycle;
+      try {
+        // On the embedded default nothing else would process the orders: every stage, unless told.
+        stages = listed === undefined || listed.trim() === '' ? (onKafka ? [] : STAGE_NAMES) : parseStageList(listed);
+        lifecycle = loadLifecycleConfig(env);
+      } catch (error) {
+        process.stderr.write(`orderflow: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(2);
+      }
+      const config = {
+        ...configFor({ bus: onKafka ? 'kafka' : 'memory', archive: onKafka && stages.includes('archive') ? 'cos' : 'memory' }, 'service'),
+        lifecycle,
+      };
+      const problem = apiStagesProblem(config, stages);
+      if (problem !== undefined) {
+        process.stderr.write(`orderflow: ${problem}\n`);
+        process.exit(2);
+      }
+      let code: number;
+      try {
+        code = await (await startOrderApi(config, stages)).done;
+      } catch (error) {
+        process.stderr.write(`orderflow api: ${error instanceof Error ? error.message : String(error)}\n`);
+        code = 1;
+      }
+      // As run: everything is committed and closed; exit rather than wait for a stray kafkajs timer.
       process.exit(code);
     });
 

@@ -92,9 +92,23 @@ export interface AppConfig {
   readonly kafka?: KafkaSettings;
   /** Present when archive is 'cos'. */
   readonly cos?: CosSettings;
+  /** `orderflow api`'s settings (ORDERFLOW_API_*); absent: DEFAULT_API_CONFIG. */
+  readonly api?: ApiConfig;
   /** The lifecycle stages' stores and rules (DATABASE_URL…); absent: in memory, with the defaults. */
   readonly lifecycle?: LifecycleConfig;
 }
+
+/** The HTTP order API's own settings (adr/0019). */
+export interface ApiConfig {
+  /** ORDERFLOW_API_TOKENS: bearer tokens, any of which lets a request in; none: no authentication. Secrets. */
+  readonly tokens: readonly string[];
+  /** ORDERFLOW_API_SEND_TIMEOUT_MS: how long POST and PUT wait for the broker's acknowledgement before a 503. */
+  readonly sendTimeoutMs: number;
+  /** ORDERFLOW_API_MAX_WAITERS: GET ?wait= requests waiting at once, at most; the next gets a 503. */
+  readonly maxWaiters: number;
+}
+
+export const DEFAULT_API_CONFIG: ApiConfig = { tokens: [], sendTimeoutMs: 5_000, maxWaiters: 1_000 };
 
 /** The embedded default: in-memory bus, filesystem archive under ./data, no servers needed. */
 export const EMBEDDED_DEFAULTS: AppConfig = {

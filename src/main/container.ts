@@ -41,6 +41,14 @@ import { lifecycleTopics } from '../application/stages/lifecycle-topics';
 import { DEFAULT_LIFECYCLE_CONFIG, DEFAULT_ORDER_VIEW_SETTINGS } from './lifecycle-config';
 import { Resources } from '../application/resources';
 import { RiskScorerRegistry } from '../domain/risk';
+import { randomUUID } from 'node:crypto';
+import { FastifyOrderApi } from '../adapters/fastify/fastify-order-api';
+import { InMemoryIdempotencyRecords, InMemoryOrderIdClaims } from '../adapters/memory/in-memory-api-requests';
+import { PostgresIdempotencyRecords, PostgresOrderIdClaims } from '../adapters/postgres/postgres-api-requests';
+import { OrderWaiters } from '../application/api/order-waiters';
+import { PlaceOrder } from '../application/api/place-order';
+import { SetOrderStatus } from '../application/api/set-order-status';
+import { DEFAULT_API_CONFIG } from './config';
 import { AppConfig, KafkaSettings } from './config';
 import { TOKENS } from './di-tokens';
 
@@ -170,6 +178,7 @@ export const buildContainer = (config: AppConfig, overrides: (container: Contain
     });
 
   bindLifecycle(container, config);
+  bindOrderApi(container, config);
   container
     .bind(TOKENS.TopicSetup)
     .toDynamicValue((ctx) => (config.bus === 'kafka' ? ctx.get(TOKENS.TopicAdmin) : (ctx.get(TOKENS.MessageBus) as InMemoryMessageBus)));
@@ -243,6 +252,49 @@ const bindLifecycle = (container: Container, config: AppConfig): void => {
       sweepMs: view.sweepMs,
     });
     return { ...stages, 'order-view': orderView, archive: ctx.get(TOKENS.ArchiveStage) };
+  });
+};
+
+/**
+ * The HTTP order API (adr/0019): its use cases on the bus, the order view and the request stores
+ * (PostgreSQL with DATABASE_URL, so that every instance shares claims and keys; memory otherwise).
+ */
+const bindOrderApi = (container: Container, config: AppConfig): void => {
+  const api = config.api ?? DEFAULT_API_CONFIG;
+  const postgres = (config.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG).postgres;
+  const pool = (ctx: ResolutionContext) => ctx.get(TOKENS.Postgres)!.pool;
+  container.bind(TOKENS.OrderIdClaims).toDynamicValue((ctx) => (postgres === undefined ? new InMemoryOrderIdClaims() : new PostgresOrderIdClaims(pool(ctx))));
+  container
+    .bind(TOKENS.IdempotencyRecords)
+    .toDynamicValue((ctx) => (postgres === undefined ? new InMemoryIdempotencyRecords() : new PostgresIdempotencyRecords(pool(ctx))));
+  container.bind(TOKENS.OrderApiFor).toDynamicValue((ctx) => (readiness) => {
+    const bus = ctx.get(TOKENS.MessageBus);
+    const view = ctx.get(TOKENS.OrderView);
+    const clock = ctx.get(TOKENS.Clock);
+    const logger = ctx.get(TOKENS.Logger);
+    const topics = ctx.get(TOKENS.LifecycleTopics);
+    const placeOrder = new PlaceOrder(
+      {
+        decoder: ctx.get(TOKENS.OrderDecoder),
+        encoder: ctx.get(TOKENS.OrderEncoder),
+        bus,
+        view,
+        claims: ctx.get(TOKENS.OrderIdClaims),
+        idempotency: ctx.get(TOKENS.IdempotencyRecords),
+        clock,
+        logger,
+        newId: randomUUID,
+      },
+      { ordersTopic: topics.orders, sendTimeoutMs: api.sendTimeoutMs },
+    );
+    const setOrderStatus = new SetOrderStatus(
+      { bus, view, encoder: ioTsLifecycleEventCodecs().statusUpdated, clock },
+      { statusTopic: topics.ordersStatus, sendTimeoutMs: api.sendTimeoutMs },
+    );
+    return new FastifyOrderApi(
+      { placeOrder, setOrderStatus, view, waiters: new OrderWaiters(view, api.maxWaiters), readiness, metrics: ctx.get(TOKENS.Prometheus), logger, ordersTopic: topics.orders },
+      { tokens: api.tokens, bodyLimit: config.maxMessageBytes },
+    );
   });
 };
 

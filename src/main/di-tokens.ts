@@ -1,4 +1,8 @@
 import type { ServiceIdentifier } from 'inversify';
+import type { FastifyOrderApi } from '../adapters/fastify/fastify-order-api';
+import type { ReadinessCheck } from '../application/ports/lifecycle.port';
+import type { OrderIdClaimsPort } from '../application/ports/order-id-claims.port';
+import type { IdempotencyRecordsPort } from '../application/ports/idempotency-records.port';
 import type { KafkaTopicAdmin } from '../adapters/kafka/kafka-topic-admin';
 import type { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
 import type { OrderStatistics } from '../application/order-statistics';
@@ -9,7 +13,7 @@ import type { LoggerPort } from '../application/ports/logger.port';
 import type { MessageBusPort } from '../application/ports/message-bus.port';
 import type { MetricsPort } from '../application/ports/metrics.port';
 import type { OrderArchivePort } from '../application/ports/order-archive.port';
-import type { OrderDecoderPort, OrderEncoderPort } from '../application/ports/order-decoder.port';
+import type { ExplainingOrderDecoderPort, OrderEncoderPort } from '../application/ports/order-decoder.port';
 import type { StageMetricsPort } from '../application/ports/stage-metrics.port';
 import type { Stage } from '../application/stages/stage';
 import type { StagePipeline } from '../application/stages/stage-pipeline';
@@ -36,7 +40,7 @@ export const TOKENS = {
   TopicAdmin: Symbol.for('orderflow.TopicAdmin') as ServiceIdentifier<KafkaTopicAdmin>,
   LatencyRecorder: Symbol.for('orderflow.LatencyRecorder') as ServiceIdentifier<LatencyRecorderPort>,
   Statistics: Symbol.for('orderflow.Statistics') as ServiceIdentifier<OrderStatistics>,
-  OrderDecoder: Symbol.for('orderflow.OrderDecoder') as ServiceIdentifier<OrderDecoderPort>,
+  OrderDecoder: Symbol.for('orderflow.OrderDecoder') as ServiceIdentifier<ExplainingOrderDecoderPort>,
   OrderEncoder: Symbol.for('orderflow.OrderEncoder') as ServiceIdentifier<OrderEncoderPort>,
   RiskScorers: Symbol.for('orderflow.RiskScorers') as ServiceIdentifier<RiskScorerRegistry>,
   MessageBus: Symbol.for('orderflow.MessageBus') as ServiceIdentifier<MessageBusPort>,
@@ -67,6 +71,11 @@ export const TOKENS = {
   LifecycleTopics: Symbol.for('orderflow.LifecycleTopics') as ServiceIdentifier<LifecycleTopics>,
   /** The five lifecycle stages by name, the order view and the archive: every stage `orderflow run` can run. */
   Stages: Symbol.for('orderflow.Stages') as ServiceIdentifier<Readonly<Record<StageName, Stage>>>,
+  /** POST /orders' claims on order ids and Idempotency-Key answers: PostgreSQL when DATABASE_URL is set, memory otherwise (adr/0019). */
+  OrderIdClaims: Symbol.for('orderflow.OrderIdClaims') as ServiceIdentifier<OrderIdClaimsPort>,
+  IdempotencyRecords: Symbol.for('orderflow.IdempotencyRecords') as ServiceIdentifier<IdempotencyRecordsPort>,
+  /** The HTTP order API, given what its /readyz asks (the supervisor's readiness). */
+  OrderApiFor: Symbol.for('orderflow.OrderApiFor') as ServiceIdentifier<(readiness: readonly ReadinessCheck[]) => FastifyOrderApi>,
   /** Every adapter the container built that has a lifecycle: started in dependency order, closed in reverse. */
   Resources: Symbol.for('orderflow.Resources') as ServiceIdentifier<Resources>,
 } as const;

@@ -5,7 +5,7 @@ import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
 import { displayEndpoint } from '../adapters/cos/cos-errors';
 import { isValidPrefix } from '../domain/hive-key';
-import { AppConfig, ArchiveKind, BusKind, CosSettings, EMBEDDED_DEFAULTS, KafkaSettings } from './config';
+import { AppConfig, ArchiveKind, BusKind, CosSettings, DEFAULT_API_CONFIG, EMBEDDED_DEFAULTS, KafkaSettings } from './config';
 
 /**
  * The service is configured from the environment (and a `.env` file beside it). Decoding
@@ -35,6 +35,7 @@ const SECRET_VARIABLES = new Set([
   'EVENT_STREAMS_PASSWORD',
   'COS_API_KEY',
   'COS_SECRET_ACCESS_KEY',
+  'ORDERFLOW_API_TOKENS',
 ]);
 
 const ALIASES: Readonly<Record<string, readonly string[]>> = {
@@ -105,6 +106,11 @@ const Prefix = fromString('path segments of [A-Za-z0-9._-] without leading or tr
   isValidPrefix(s) ? s : undefined,
 );
 const NonEmpty = fromString('a non-empty string', (s) => (s.length > 0 ? s : undefined));
+/** Bearer tokens: long enough to be secrets, of the characters a header carries without quoting. */
+const Tokens = fromString('comma-separated tokens of 16 or more characters of [A-Za-z0-9._~+/=-]', (s) => {
+  const tokens = s.split(',').map((token) => token.trim());
+  return tokens.length > 0 && tokens.every((token) => /^[A-Za-z0-9._~+/=-]{16,}$/.test(token)) ? tokens : undefined;
+});
 
 const Variables = t.partial({
   ORDERFLOW_BUS: OneOf(['memory', 'kafka'] as const),
@@ -130,6 +136,9 @@ const Variables = t.partial({
   ORDERFLOW_MAX_MESSAGE_BYTES: Int(1, 100 * 1024 * 1024),
   ORDERFLOW_SHUTDOWN_DEADLINE_MS: Int(0, 600_000),
   ORDERFLOW_TOP_K: Int(1, 10_000),
+  ORDERFLOW_API_TOKENS: Tokens,
+  ORDERFLOW_API_SEND_TIMEOUT_MS: Int(1, 600_000),
+  ORDERFLOW_API_MAX_WAITERS: Int(1, 1_000_000),
   KAFKA_BROKERS: Brokers,
   KAFKA_SASL_USERNAME: NonEmpty,
   KAFKA_SASL_PASSWORD: NonEmpty,
@@ -232,6 +241,11 @@ export const loadConfig = (env: Env, profile: CommandProfile): AppConfig => {
     maxMessageBytes: v.ORDERFLOW_MAX_MESSAGE_BYTES ?? EMBEDDED_DEFAULTS.maxMessageBytes,
     shutdownDeadlineMs: v.ORDERFLOW_SHUTDOWN_DEADLINE_MS ?? EMBEDDED_DEFAULTS.shutdownDeadlineMs,
     topK: v.ORDERFLOW_TOP_K ?? EMBEDDED_DEFAULTS.topK,
+    api: {
+      tokens: v.ORDERFLOW_API_TOKENS ?? DEFAULT_API_CONFIG.tokens,
+      sendTimeoutMs: v.ORDERFLOW_API_SEND_TIMEOUT_MS ?? DEFAULT_API_CONFIG.sendTimeoutMs,
+      maxWaiters: v.ORDERFLOW_API_MAX_WAITERS ?? DEFAULT_API_CONFIG.maxWaiters,
+    },
     ...(kafka === undefined ? {} : { kafka }),
     ...(cos === undefined ? {} : { cos }),
   };

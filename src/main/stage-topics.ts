@@ -24,11 +24,12 @@ const TOPIC_HEADROOM_BYTES = 64 * 1024;
 export const topicMaxMessageBytes = (maxMessageBytes: number): number => Math.max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytes + TOPIC_HEADROOM_BYTES);
 
 /**
- * Every topic the stages read or write, and the DLQs of what they read: sized and kept as the
- * event catalog says (a topic the catalog does not know, such as a renamed DLQ_TOPIC, gets the
+ * Every topic the stages read or write, the DLQs of what they read, and the topics the command
+ * writes itself (`alsoWrites`: the API's orders and status updates): sized and kept as the event
+ * catalog says (a topic the catalog does not know, such as a renamed DLQ_TOPIC, gets the
  * partitions and the broker's retention).
  */
-export const stageTopicSpecs = (config: AppConfig, stages: readonly Stage[], container: Container): TopicSpec[] => {
+export const stageTopicSpecs = (config: AppConfig, stages: readonly Stage[], container: Container, alsoWrites: readonly string[] = []): TopicSpec[] => {
   const partitions = config.kafka?.topicPartitions ?? DEFAULT_TOPIC_PARTITIONS;
   const catalog = new Map(eventCatalog(container.get(TOKENS.LifecycleTopics), { partitions }).map((entry) => [entry.topic, entry]));
   const topics = new Set<string>();
@@ -36,6 +37,7 @@ export const stageTopicSpecs = (config: AppConfig, stages: readonly Stage[], con
     for (const topic of inputTopicsOf(stage)) topics.add(topic).add(deadLetterTopicFor(config, topic));
     for (const topic of outputTopicsOf(stage)) topics.add(topic);
   }
+  for (const topic of alsoWrites) topics.add(topic);
   const maxMessageBytes = topicMaxMessageBytes(config.maxMessageBytes);
   return [...topics].map((topic) => {
     const entry = catalog.get(topic);
@@ -52,10 +54,10 @@ export const stageTopicSpecs = (config: AppConfig, stages: readonly Stage[], con
  * Creates the stages' missing topics when KAFKA_CREATE_TOPICS allows it, else checks that they
  * exist. Returns false, after logging why, when the stages cannot run.
  */
-export const ensureStageTopics = async (container: Container, config: AppConfig, stages: readonly Stage[]): Promise<boolean> => {
+export const ensureStageTopics = async (container: Container, config: AppConfig, stages: readonly Stage[], alsoWrites: readonly string[] = []): Promise<boolean> => {
   const logger = container.get(TOKENS.Logger);
   const admin = container.get(TOKENS.TopicSetup);
-  const specs = stageTopicSpecs(config, stages, container);
+  const specs = stageTopicSpecs(config, stages, container, alsoWrites);
   try {
     if (config.kafka?.createTopics !== false) {
       const result = await admin.ensureTopics(specs);

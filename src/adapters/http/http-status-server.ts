@@ -2,6 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { ReadinessCheck } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
+import { ReadinessRounds } from '../../application/readiness-rounds';
 
 // Defined with the lifecycle port, which adapters and the supervisor speak; kept importable from here.
 export type { ReadinessCheck };
@@ -44,15 +45,6 @@ export interface HttpStatusServerOptions {
   readonly connectionsCheckingIntervalMs?: number;
 }
 
-interface ReadinessReport {
-  readonly ready: boolean;
-  readonly checks: readonly CheckResult[];
-}
-
-type CheckResult =
-  | { readonly name: string; readonly ready: true }
-  | { readonly name: string; readonly ready: false; readonly error: string };
-
 type Route = (response: ServerResponse) => Promise<void>;
 
 /**
@@ -61,17 +53,17 @@ type Route = (response: ServerResponse) => Promise<void>;
  */
 export class HttpStatusServer {
   private readonly server: Server;
-  private readonly readinessTimeoutMs: number;
-  private readonly readinessCacheMs: number;
+  private readonly readiness: ReadinessRounds;
   private readonly routes: ReadonlyMap<string, Route>;
-  /** The last round of readiness checks (or the one running), and when it finished. */
-  private lastReadiness: { report: Promise<ReadinessReport>; settledAt: number | undefined } | undefined;
 
   constructor(
     private readonly deps: HttpStatusServerDeps,
     options: HttpStatusServerOptions = {},
   ) {
-    this.readinessTimeoutMs = options.readinessTimeoutMs ?? 2_000;
+    this.readiness = new ReadinessRounds(deps.readiness, {
+      ...(options.readinessTimeoutMs === undefined ? {} : { timeoutMs: options.readinessTimeoutMs }),
+      ...(options.readinessCacheMs === undefined ? {} : { cacheMs: options.readinessCacheMs }),
+    });
     this.routes = new Map<string, Route>([
       // Liveness answers without consulting anything: a failing dependency is a reason to stop
       // routing traffic here (readiness), not to restart a process that may be fine.
@@ -80,7 +72,6 @@ export class HttpStatusServer {
       ['/metrics', (response) => this.metrics(response)],
       ['/topk', async (response) => sendJson(response, 200, this.deps.topOrders())],
     ]);
-    this.readinessCacheMs = options.readinessCacheMs ?? 1_000;
     this.server = createServer(
       {
         headersTimeout: options.headersTimeoutMs ?? 10_000,
@@ -130,44 +121,8 @@ export class HttpStatusServer {
   }
 
   private async readyz(response: ServerResponse): Promise<void> {
-    const { ready, checks } = await this.readiness();
+    const { ready, checks } = await this.readiness.report();
     sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
-  }
-
-  /** The current round of checks, the last one while it is fresh, or a new one: never two at once. */
-  private readiness(): Promise<ReadinessReport> {
-    const last = this.lastReadiness;
-    if (last !== undefined && (last.settledAt === undefined || Date.now() - last.settledAt < this.readinessCacheMs)) return last.report;
-    const report = Promise.all(this.deps.readiness.map((readiness) => this.run(readiness))).then((checks) => ({
-      ready: checks.every((check) => check.ready),
-      checks,
-    }));
-    const round = { report, settledAt: undefined as number | undefined };
-    // run() never rejects, so neither does the round.
-    void report.then(() => {
-      round.settledAt = Date.now();
-    });
-    this.lastReadiness = round;
-    return report;
-  }
-
-  /** Never rejects: a throwing, rejecting or hanging check is a not-ready result. */
-  private async run(readiness: ReadinessCheck): Promise<CheckResult> {
-    const { name } = readiness;
-    const ms = this.readinessTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    });
-    try {
-      // Called inside the promise chain, so a check that throws synchronously is caught too.
-      await Promise.race([Promise.resolve().then(() => readiness.check()), timeout]);
-      return { name, ready: true };
-    } catch (error) {
-      return { name, ready: false, error: error instanceof Error ? error.message : String(error) };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private async metrics(response: ServerResponse): Promise<void> {

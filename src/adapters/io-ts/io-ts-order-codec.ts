@@ -1,7 +1,7 @@
 import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { OrderDecoderPort, OrderEncoderPort } from '../../application/ports/order-decoder.port';
-import { createOrder, Order, SHIPPING_ADDRESS_FIELDS, ShippingAddress } from '../../domain/order';
+import { ExplainedRejection, ExplainingOrderDecoderPort, InvalidField, OrderEncoderPort } from '../../application/ports/order-decoder.port';
+import { createOrder, Order, OrderFields, orderProblems, SHIPPING_ADDRESS_FIELDS, ShippingAddress } from '../../domain/order';
 import { rejection, Rejection, RejectionCode } from '../../domain/rejection';
 import { err, Result } from '../../domain/result';
 import { explain, IsoInstant, OrderIdCodec, parseJsonObject } from './io-ts-json';
@@ -41,18 +41,25 @@ const codeForField: ReadonlyMap<string, RejectionCode> = new Map([
  * io-ts schema, then the domain's smart constructor. Every failure is a Rejection whose message
  * says what is wrong, e.g. `Expecting number at total but instead got: "abc"`.
  */
-export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
+export class IoTsOrderCodec implements ExplainingOrderDecoderPort, OrderEncoderPort {
   decode(bytes: Buffer): Result<Rejection, Order> {
+    const result = this.decodeExplained(bytes);
+    if (result.ok) return result;
+    const { fields: _fields, ...plain } = result.error;
+    return err(plain);
+  }
+
+  decodeExplained(bytes: Buffer): Result<ExplainedRejection, Order> {
     const json = parseJsonObject(bytes, 'decode');
-    if (!json.ok) return json;
+    if (!json.ok) return err({ ...json.error, fields: [] });
     const decoded = OrderWireCodec.decode(json.value);
     if (isLeft(decoded)) {
       const field = decoded.left[0]?.context.find((entry) => codeForField.has(entry.key))?.key;
       const code = (field === undefined ? undefined : codeForField.get(field)) ?? 'ORDER.SCHEMA_VIOLATION';
-      return err(rejection(code, 'validate', explain(decoded).join('; ')));
+      return err({ ...rejection(code, 'validate', explain(decoded).join('; ')), fields: invalidFields(decoded.left) });
     }
     const wire = decoded.right;
-    return createOrder({
+    const fields: OrderFields = {
       id: wire.id,
       customer: wire.customer,
       total: wire.total,
@@ -61,7 +68,10 @@ export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
       ...(wire.items === undefined ? {} : { items: wire.items.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: line.unit_price })) }),
       ...(wire.currency === undefined ? {} : { currency: wire.currency }),
       ...(wire.shipping_address === undefined ? {} : { shippingAddress: wire.shipping_address }),
-    });
+    };
+    const order = createOrder(fields);
+    if (order.ok) return order;
+    return err({ ...order.error, fields: orderProblems(fields).map(({ field, message }) => ({ field, message })) });
   }
 
   encode(order: Order): Buffer {
@@ -79,3 +89,20 @@ export class IoTsOrderCodec implements OrderDecoderPort, OrderEncoderPort {
     );
   }
 }
+
+/**
+ * One entry per invalid field, by its wire path: the intersection's member index is left out
+ * (`total`, not `0.total`), array indexes are kept (`items.0.sku`). A field io-ts reports twice
+ * (both members of a union) is named once, with its first message.
+ */
+const invalidFields = (errors: t.Errors): InvalidField[] => {
+  const byField = new Map<string, string>();
+  for (const error of errors) {
+    const field = error.context
+      .filter((entry, index) => index > 0 && !(error.context[index - 1]!.type instanceof t.IntersectionType))
+      .map((entry) => entry.key)
+      .join('.');
+    if (!byField.has(field)) byField.set(field, explain({ _tag: 'Left', left: [error] })[0] ?? `Invalid ${field}`);
+  }
+  return [...byField].map(([field, message]) => ({ field, message }));
+};

@@ -15,6 +15,11 @@ const REDACTED_PATHS = [
   '*.password',
   '*.apiKey',
   '*.secretAccessKey',
+  // The HTTP API's bearer tokens, wherever a request's headers might be logged.
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  '*.headers.authorization',
 ];
 
 export const createPinoLogger = (level: string, destination?: pino.DestinationStream): Logger =>

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LoggerPort } from '../../application/ports/logger.port';
+import { HttpMetricsPort } from '../../application/ports/http-metrics.port';
 import { MetricsPort } from '../../application/ports/metrics.port';
 import { StageMetricsPort, StageTarget } from '../../application/ports/stage-metrics.port';
 import { RejectionCode } from '../../domain/rejection';
@@ -44,7 +45,7 @@ const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
  * Gauges that describe the outside world (throughput, consumer lag) are read at scrape time
  * rather than pushed, so they are never staler than the scrape that reports them.
  */
-export class PrometheusMetrics implements MetricsPort, StageMetricsPort {
+export class PrometheusMetrics implements MetricsPort, StageMetricsPort, HttpMetricsPort {
   private readonly registry = new Registry();
   private readonly channels: BoundedLabelValues;
   private readonly lagTimeoutMs: number;
@@ -61,6 +62,8 @@ export class PrometheusMetrics implements MetricsPort, StageMetricsPort {
   private readonly targetUp: Gauge<'stage' | 'target'>;
   private readonly throughput: Gauge;
   private readonly consumerLag: Gauge<'topic' | 'partition'>;
+  private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  private readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
   /** `<stage>/<target>` of every target whose last write failed. */
   private readonly failingTargets = new Set<string>();
 
@@ -149,6 +152,21 @@ export class PrometheusMetrics implements MetricsPort, StageMetricsPort {
       collect: () => this.collectConsumerLag(),
     });
 
+    // Labelled by route template (`/orders/:id`), never the raw path: one series per route, not per order.
+    this.httpRequests = new Counter({
+      name: 'orderflow_http_requests_total',
+      help: 'HTTP API requests answered, by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'orderflow_http_request_duration_seconds',
+      help: 'From a request to its answer, by route, method and status; long-polls (?wait=) included.',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+
     if (options.defaultMetrics === true) {
       // Unprefixed on purpose: process_* and nodejs_* are the names stock Node.js dashboards and
       // alerts expect; the scrape's job label already says which service they belong to.
@@ -203,6 +221,12 @@ export class PrometheusMetrics implements MetricsPort, StageMetricsPort {
     this.targetUp.set({ stage, target }, healthy ? 1 : 0);
     if (healthy) this.failingTargets.delete(`${stage}/${target}`);
     else this.failingTargets.add(`${stage}/${target}`);
+  }
+
+  httpRequest(route: string, method: string, status: number, durationSeconds: number): void {
+    const labels = { route, method, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, durationSeconds);
   }
 
   /** `<stage>/<target>` of every target whose writes are failing now; readiness reads it so an outage shows at once. */

@@ -77,7 +77,7 @@ export const runStages = async (config: AppConfig, names: readonly StageName[], 
 };
 
 /** A stage as a supervised unit; ready while none of its writes is failing. */
-const stageUnit = (stage: Stage, run: (stage: Stage) => Promise<RunningStage>): SupervisedUnit => {
+export const stageUnit = (stage: Stage, run: (stage: Stage) => Promise<RunningStage>): SupervisedUnit => {
   let running: RunningStage | undefined;
   const writes: ReadinessCheck = {
     name: 'writes',
@@ -97,13 +97,13 @@ const stageUnit = (stage: Stage, run: (stage: Stage) => Promise<RunningStage>): 
   };
 };
 
-const gaveUp = async (supervisor: Supervisor, code: number): Promise<number> => {
+export const gaveUp = async (supervisor: Supervisor, code: number): Promise<number> => {
   await supervisor.close();
   return code;
 };
 
 /** Migrations, then the stock file's SKUs the inventory does not know yet; nothing to do in memory but the seeding. */
-const prepareDatabase = async (container: Container, config: AppConfig, logger: LoggerPort): Promise<boolean> => {
+export const prepareDatabase = async (container: Container, config: AppConfig, logger: LoggerPort): Promise<boolean> => {
   const lifecycle = config.lifecycle ?? DEFAULT_LIFECYCLE_CONFIG;
   try {
     const postgres = container.get(TOKENS.Postgres);

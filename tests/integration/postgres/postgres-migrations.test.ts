@@ -11,8 +11,8 @@ import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv, REPO_ROOT } from '../../support/stack-env';
 
 const run = promisify(execFile);
-const EXPECTED_TABLES = ['order_view', 'order_view_held', 'payments', 'refunds', 'reservations', 'spend_judgements', 'stock'];
-const MIGRATIONS = ['1764547200000_stock-reservations-payments', '1764633600000_spend-judgements', '1764720000000_order-view'];
+const EXPECTED_TABLES = ['api_idempotency_records', 'api_order_claims', 'order_view', 'order_view_held', 'payments', 'refunds', 'reservations', 'spend_judgements', 'stock'];
+const MIGRATIONS = ['1764547200000_stock-reservations-payments', '1764633600000_spend-judgements', '1764720000000_order-view', '1764806400000_api-requests'];
 
 describe('migrate (node-pg-migrate, SQL files)', () => {
   const url = readStackEnv().databaseUrl;

@@ -1,0 +1,1 @@
+module.exports = require('./load')('@apidevtools/json-schema-ref-parser');
