@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppConfig, EMBEDDED_DEFAULTS } from '../../src/main/config';
+import { loadConfig } from '../../src/main/env-config';
+import { loadLifecycleConfig } from '../../src/main/lifecycle-config';
 import { readStackEnv } from './stack-env';
 
 /**
@@ -37,6 +39,35 @@ export const stackConfig = (overrides: Partial<AppConfig> = {}): AppConfig => {
     },
     ...overrides,
   };
+};
+
+/**
+ * `orderflow run` (or `api`) on the integration stack as its environment configures it: every
+ * topic and group under KAFKA_TOPIC_PREFIX `<run>.`, the archive under `<run>/orders`, the
+ * stack's PostgreSQL in a schema of the run's own, HTTP on a free port. `lifecycleEnv` gives the
+ * lifecycle's variables (ORDERFLOW_PAYMENT_LIMIT, ORDERFLOW_STOCK_FILE…), `env` the service's.
+ */
+export const lifecycleRunConfig = (run: string, schema: string, lifecycleEnv: Record<string, string>, env: Record<string, string> = {}): AppConfig => {
+  const stack = readStackEnv();
+  const base = loadConfig(
+    {
+      KAFKA_BROKERS: stack.kafkaBrokers,
+      KAFKA_CLIENT_ID: `orderflow-${run}`,
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      COS_ENDPOINT: stack.cosEndpoint,
+      COS_BUCKET: stack.cosBucket,
+      COS_ACCESS_KEY_ID: stack.cosAccessKeyId,
+      COS_SECRET_ACCESS_KEY: stack.cosSecretAccessKey,
+      COS_PREFIX: `${run}/orders`,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      ORDERFLOW_SHUTDOWN_DEADLINE_MS: '20000',
+      ...env,
+    },
+    { bus: 'kafka', archive: 'cos' },
+  );
+  const lifecycle = loadLifecycleConfig({ DATABASE_URL: stack.databaseUrl, ...lifecycleEnv });
+  return { ...base, lifecycle: { ...lifecycle, postgres: { ...lifecycle.postgres!, schema } } };
 };
 
 /** Polls until `probe` returns true, or fails with what it last saw. */

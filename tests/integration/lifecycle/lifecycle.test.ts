@@ -17,9 +17,7 @@ import { shippingCostOf } from '../../../src/domain/lifecycle/money';
 import { runStages } from '../../../src/main/commands/run';
 import { AppConfig } from '../../../src/main/config';
 import { TOKENS } from '../../../src/main/di-tokens';
-import { loadConfig } from '../../../src/main/env-config';
-import { loadLifecycleConfig } from '../../../src/main/lifecycle-config';
-import { eventually } from '../../support/integration-config';
+import { eventually, lifecycleRunConfig } from '../../support/integration-config';
 import { lifecycleLoad, PlannedOrder } from '../../support/lifecycle-load';
 import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv } from '../../support/stack-env';
@@ -102,34 +100,14 @@ class CommittedReader {
  * `orderflow run` with every stage as its environment configures it (KAFKA_TOPIC_PREFIX, the
  * lifecycle's variables), in this process; the stack's PostgreSQL in a schema of this run's own.
  */
-const configFor = (run: string, schema: string, stockFile: string): AppConfig => {
-  const stack = readStackEnv();
-  const base = loadConfig(
-    {
-      KAFKA_BROKERS: stack.kafkaBrokers,
-      KAFKA_CLIENT_ID: `orderflow-${run}`,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      COS_ENDPOINT: stack.cosEndpoint,
-      COS_BUCKET: stack.cosBucket,
-      COS_ACCESS_KEY_ID: stack.cosAccessKeyId,
-      COS_SECRET_ACCESS_KEY: stack.cosSecretAccessKey,
-      COS_PREFIX: `${run}/orders`,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      ORDERFLOW_SHUTDOWN_DEADLINE_MS: '20000',
-    },
-    { bus: 'kafka', archive: 'cos' },
-  );
-  const lifecycle = loadLifecycleConfig({
-    DATABASE_URL: stack.databaseUrl,
+const configFor = (run: string, schema: string, stockFile: string): AppConfig =>
+  lifecycleRunConfig(run, schema, {
     ORDERFLOW_PAYMENT_LIMIT: String(PAYMENT_LIMIT),
     ORDERFLOW_FRAUD_LIMIT: String(FRAUD_LIMIT),
     // About 150 of the charges and refunds time out once (some more than once): each is held and retried, never dead-lettered.
     ORDERFLOW_PAYMENT_TRANSIENT_FAILURE_RATE: '0.05',
     ORDERFLOW_STOCK_FILE: stockFile,
   });
-  return { ...base, lifecycle: { ...lifecycle, postgres: { ...lifecycle.postgres!, schema } } };
-};
 
 /** The topic each kind of final event is on; every order ends on exactly one of them. */
 const finalTopics = (topics: LifecycleTopics) => [topics.shipmentsCreated, topics.ordersRejected, topics.paymentsFailed, topics.inventoryInsufficient];

@@ -17,9 +17,7 @@ import { shippingCostOf } from '../../../src/domain/lifecycle/money';
 import { runStages } from '../../../src/main/commands/run';
 import { AppConfig } from '../../../src/main/config';
 import { TOKENS } from '../../../src/main/di-tokens';
-import { loadConfig } from '../../../src/main/env-config';
-import { loadLifecycleConfig } from '../../../src/main/lifecycle-config';
-import { eventually } from '../../support/integration-config';
+import { eventually, lifecycleRunConfig } from '../../support/integration-config';
 import { ExpectedOutcome, lifecycleLoad } from '../../support/lifecycle-load';
 import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv } from '../../support/stack-env';
@@ -43,34 +41,14 @@ const MIX = {
   scarceUnits: 6,
 };
 
-const configFor = (run: string, schema: string, stockFile: string): AppConfig => {
-  const stack = readStackEnv();
-  const base = loadConfig(
-    {
-      KAFKA_BROKERS: stack.kafkaBrokers,
-      KAFKA_CLIENT_ID: `orderflow-${run}`,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      COS_ENDPOINT: stack.cosEndpoint,
-      COS_BUCKET: stack.cosBucket,
-      COS_ACCESS_KEY_ID: stack.cosAccessKeyId,
-      COS_SECRET_ACCESS_KEY: stack.cosSecretAccessKey,
-      COS_PREFIX: `${run}/orders`,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      ORDERFLOW_SHUTDOWN_DEADLINE_MS: '20000',
-    },
-    { bus: 'kafka', archive: 'cos' },
-  );
-  const lifecycle = loadLifecycleConfig({
-    DATABASE_URL: stack.databaseUrl,
+const configFor = (run: string, schema: string, stockFile: string): AppConfig =>
+  lifecycleRunConfig(run, schema, {
     ORDERFLOW_PAYMENT_LIMIT: String(PAYMENT_LIMIT),
     ORDERFLOW_FRAUD_LIMIT: String(FRAUD_LIMIT),
     ORDERFLOW_STOCK_FILE: stockFile,
     ORDERFLOW_VIEW_HOLD_MAX_AGE_MS: String(HOLD_MAX_AGE_MS),
     ORDERFLOW_VIEW_HOLD_SWEEP_MS: '500',
   });
-  return { ...base, lifecycle: { ...lifecycle, postgres: { ...lifecycle.postgres!, schema } } };
-};
 
 /** The statuses an order of each kind may end in (a group's members split between two, by a race). */
 const finalStatuses = (expected: ExpectedOutcome): readonly OrderStatus[] => {
