@@ -28,8 +28,21 @@ export const assertHeldEventBounds = (bounds: HeldEventBounds): void => {
 export const expiredByAge = (orderId: string, heldAtMs: number, nowMs: number, bounds: HeldEventBounds): string =>
   `${VIEW_ORDER_UNKNOWN}: order ${orderId} did not arrive within ${bounds.maxAgeMs} ms (held for ${nowMs - heldAtMs} ms)`;
 
-export const expiredByCount = (orderId: string, bounds: HeldEventBounds): string =>
-  `${VIEW_ORDER_UNKNOWN}: order ${orderId} did not arrive before ${bounds.maxEvents} newer events were held (the oldest goes first)`;
+/**
+ * A hold refused because the view already holds as many events as its count bound allows: a
+ * transient failure, which the stage retries with backoff. Events of late orders are not pushed
+ * out (their orders are usually only behind, on a partition or a group that is catching up after
+ * a restart): the topics that run ahead wait for the placements instead.
+ */
+export class HeldEventsFullError extends Error {
+  constructor(orderId: string, bounds: HeldEventBounds) {
+    super(
+      `The order view holds ${bounds.maxEvents} events (ORDERFLOW_VIEW_HOLD_MAX_EVENTS) for orders it has not seen: ` +
+        `the event for order ${orderId} waits until placements free room, or held events expire after ${bounds.maxAgeMs} ms`,
+    );
+    this.name = 'HeldEventsFullError';
+  }
+}
 
 /** Where a page ends: the last row's sort key. */
 export interface ListPosition {

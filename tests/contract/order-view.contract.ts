@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClockPort } from '../../src/application/ports/clock.port';
 import { HeldEventBounds, OrderView, OrderViewQueries, OrderViewStore } from '../../src/application/ports/order-view.port';
+import { HeldEventsFullError } from '../../src/application/order-view';
 import { statusUpdateIdOf } from '../../src/domain/lifecycle/event-id';
 import { LifecycleEvent } from '../../src/domain/lifecycle/events';
 import { OrderStatus } from '../../src/domain/lifecycle/order-status';
@@ -286,20 +287,25 @@ export const describeOrderViewContract = (
       expect(await queries.get(x)).toMatchObject({ status: 'placed', version: 1 });
     });
 
-    it('expires the oldest held event when holding a new one would pass the count, and keeps the rest', async () => {
+    it('refuses a hold past the count as a transient failure, expiring nothing, and holds again once a placement frees room', async () => {
       const { store, queries } = await viewOf({ maxEvents: 3, maxAgeMs: 60_000 });
       const ids = ['a', 'b', 'c', 'd'].map(order);
-      for (const id of ids) {
+      for (const id of ids.slice(0, 3)) {
         await store.apply(aPaymentProcessed({ order_id: id }), 'payments.processed');
         clock.ms += 10;
       }
-      const expired = await store.expireHeld(clock.ms);
-      expect(expired.map((e) => [e.event.order_id, e.code])).toEqual([[ids[0], 'VIEW.ORDER_UNKNOWN']]);
-      expect(expired[0]?.message).toMatch(/before 3 newer events were held/);
+      const fourth = aPaymentProcessed({ order_id: ids[3]! });
+      await expect(store.apply(fourth, 'payments.processed')).rejects.toThrow(HeldEventsFullError);
+      await expect(store.apply(fourth, 'payments.processed')).rejects.toThrow(/holds 3 events \(ORDERFLOW_VIEW_HOLD_MAX_EVENTS\) for orders it has not seen/);
+      // A redelivery of an event already held is no new hold.
+      expect(await store.apply(aPaymentProcessed({ order_id: ids[0]! }), 'payments.processed')).toEqual({ kind: 'held' });
+      expect(await store.expireHeld(clock.ms)).toEqual([]);
+      // The first order arrives: its event is applied, which frees room for the fourth.
       await store.apply(anOrderPlaced({ order_id: ids[0]! }), 'orders.by-customer');
-      await store.apply(anOrderPlaced({ order_id: ids[1]! }), 'orders.by-customer');
-      expect(await statusOf(queries, ids[0]!)).toBe('placed');
-      expect(await statusOf(queries, ids[1]!)).toBe('paid');
+      expect(await statusOf(queries, ids[0]!)).toBe('paid');
+      expect(await store.apply(fourth, 'payments.processed')).toEqual({ kind: 'held' });
+      await store.apply(anOrderPlaced({ order_id: ids[3]! }), 'orders.by-customer');
+      expect(await statusOf(queries, ids[3]!)).toBe('paid');
     });
 
     it('lists by placement with status and customer filters, limits and cursors', async () => {

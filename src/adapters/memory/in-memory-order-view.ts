@@ -16,7 +16,7 @@ import {
   DEFAULT_HELD_EVENT_BOUNDS,
   encodeCursor,
   expiredByAge,
-  expiredByCount,
+  HeldEventsFullError,
   VIEW_ORDER_UNKNOWN,
 } from '../../application/order-view';
 import { LifecycleEvent } from '../../domain/lifecycle/events';
@@ -46,8 +46,6 @@ export class InMemoryOrderView implements OrderViewStore, OrderViewQueries {
   private readonly rows = new Map<string, OrderView>();
   /** By event id, in the order they were held (a Map keeps insertion order): the first is the oldest. */
   private readonly held = new Map<string, Held>();
-  /** Pushed out by the count bound, waiting for expireHeld to hand them to the stage. */
-  private expired: ExpiredHeldEvent[] = [];
   private readonly listeners = new Set<(orderId: string) => void>();
 
   constructor({ bounds = DEFAULT_HELD_EVENT_BOUNDS, clock = { now: () => Date.now() } }: InMemoryOrderViewOptions = {}) {
@@ -67,13 +65,12 @@ export class InMemoryOrderView implements OrderViewStore, OrderViewQueries {
   }
 
   async expireHeld(nowMs: number): Promise<readonly ExpiredHeldEvent[]> {
+    const expired: ExpiredHeldEvent[] = [];
     for (const [eventId, held] of this.held) {
       if (nowMs - held.heldAtMs < this.bounds.maxAgeMs) continue;
       this.held.delete(eventId);
-      this.expired.push(expiredOf(held, expiredByAge(held.event.order_id, held.heldAtMs, nowMs, this.bounds)));
+      expired.push(expiredOf(held, expiredByAge(held.event.order_id, held.heldAtMs, nowMs, this.bounds)));
     }
-    const expired = this.expired;
-    this.expired = [];
     return expired;
   }
 
@@ -121,12 +118,8 @@ export class InMemoryOrderView implements OrderViewStore, OrderViewQueries {
 
   private hold(event: LifecycleEvent, topic: string): ApplyOutcome {
     if (this.held.has(event.event_id)) return { kind: 'held' };
+    if (this.held.size >= this.bounds.maxEvents) throw new HeldEventsFullError(event.order_id, this.bounds);
     this.held.set(event.event_id, { event, topic, heldAtMs: this.clock.now() });
-    while (this.held.size > this.bounds.maxEvents) {
-      const [eventId, oldest] = this.held.entries().next().value as [string, Held];
-      this.held.delete(eventId);
-      this.expired.push(expiredOf(oldest, expiredByCount(oldest.event.order_id, this.bounds)));
-    }
     return { kind: 'held' };
   }
 

@@ -13,7 +13,7 @@ import {
   OrderViewQueries,
   OrderViewStore,
 } from '../../application/ports/order-view.port';
-import { assertHeldEventBounds, assertListQuery, DEFAULT_HELD_EVENT_BOUNDS, encodeCursor, expiredByAge, expiredByCount, VIEW_ORDER_UNKNOWN } from '../../application/order-view';
+import { assertHeldEventBounds, assertListQuery, DEFAULT_HELD_EVENT_BOUNDS, encodeCursor, expiredByAge, HeldEventsFullError, VIEW_ORDER_UNKNOWN } from '../../application/order-view';
 import { LifecycleEvent, OrderPlaced } from '../../domain/lifecycle/events';
 import { applyToView, byOccurrence, createView } from '../../domain/lifecycle/order-view';
 import { describeDatabaseUrl, explainPostgresError, pingPostgres, quoteIdentifier } from './postgres-connection';
@@ -46,7 +46,7 @@ interface HeldRow {
   event: LifecycleEvent;
   topic: string;
   held_at_ms: string;
-  expired: 'age' | 'count' | null;
+  expired: 'age' | null;
   seq: string;
 }
 
@@ -131,7 +131,7 @@ export class PostgresOrderView implements OrderViewStore, OrderViewQueries, Life
         event: row.event,
         topic: row.topic,
         code: VIEW_ORDER_UNKNOWN,
-        message: row.expired === 'count' ? expiredByCount(row.event.order_id, this.bounds) : expiredByAge(row.event.order_id, Number(row.held_at_ms), nowMs, this.bounds),
+        message: expiredByAge(row.event.order_id, Number(row.held_at_ms), nowMs, this.bounds),
       }));
   }
 
@@ -201,21 +201,19 @@ export class PostgresOrderView implements OrderViewStore, OrderViewQueries, Life
   }
 
   private async hold(client: PoolClient, event: LifecycleEvent, topic: string): Promise<ApplyOutcome> {
-    const inserted = await client.query(
+    // At the count bound the hold is refused (a transient failure, retried by the stage); holds
+    // racing in other transactions may each pass the check, so the bound can be passed by as many
+    // events as there are concurrent holds, never by more. A redelivered held event is not counted.
+    const full = await client.query<{ full: boolean }>(
+      `SELECT (SELECT count(*) FROM order_view_held WHERE expired IS NULL) >= $1::bigint
+              AND NOT EXISTS (SELECT 1 FROM order_view_held WHERE event_id = $2) AS full`,
+      [this.bounds.maxEvents, event.event_id],
+    );
+    if (full.rows[0]?.full === true) throw new HeldEventsFullError(event.order_id, this.bounds);
+    await client.query(
       `INSERT INTO order_view_held (event_id, order_id, topic, event, held_at_ms) VALUES ($1, $2, $3, $4, $5::bigint) ON CONFLICT (event_id) DO NOTHING`,
       [event.event_id, event.order_id, topic, JSON.stringify(event), this.clock.now()],
     );
-    if (inserted.rowCount === 1) {
-      // Past the count, the oldest waiting events expire; SKIP LOCKED lets two holds at once
-      // each expire different ones (together they may expire one too many, never one too few).
-      await client.query(
-        `UPDATE order_view_held SET expired = 'count' WHERE event_id IN (
-           SELECT event_id FROM order_view_held WHERE expired IS NULL ORDER BY seq
-            LIMIT greatest((SELECT count(*) FROM order_view_held WHERE expired IS NULL) - $1::bigint, 0)
-            FOR UPDATE SKIP LOCKED)`,
-        [this.bounds.maxEvents],
-      );
-    }
     return { kind: 'held' };
   }
 

@@ -21,7 +21,10 @@ export type ApplyOutcome =
   | { readonly kind: 'applied'; readonly view: OrderView }
   /** Its event id was applied before: nothing changed. */
   | { readonly kind: 'duplicate' }
-  /** Its order is not in the view yet: kept (durably) until the placed event arrives. */
+  /**
+   * Its order is not in the view yet: kept (durably) until the placed event arrives. When the
+   * count bound is reached, apply rejects with HeldEventsFullError instead (transient: retry later).
+   */
   | { readonly kind: 'held' }
   /**
    * The order is there, but the status machine forbids the move (an update after a terminal
@@ -34,14 +37,19 @@ export interface ExpiredHeldEvent {
   readonly event: LifecycleEvent;
   /** The topic it was read from: its dead letter goes to `<topic>.dlq`. */
   readonly topic: string;
-  /** VIEW.ORDER_UNKNOWN, with the bound that expired it (age or count) in the message. */
+  /** VIEW.ORDER_UNKNOWN, with the age bound that expired it in the message. */
   readonly code: string;
   readonly message: string;
 }
 
 /** How long and how many events the view holds for orders it has not seen. */
 export interface HeldEventBounds {
-  /** ORDERFLOW_VIEW_HOLD_MAX_EVENTS: held events in all; the oldest goes when a new one would pass it. */
+  /**
+   * ORDERFLOW_VIEW_HOLD_MAX_EVENTS: held events in all. A hold past it is refused as a transient
+   * failure (HeldEventsFullError): the stage retries that input later, once placements have freed
+   * room, so the bound pushes back on the topics that run ahead instead of dead-lettering events
+   * of orders that are merely late. Only the age bound dead-letters.
+   */
   readonly maxEvents: number;
   /** ORDERFLOW_VIEW_HOLD_MAX_AGE_MS: how long an event waits for its order, by the view's clock. */
   readonly maxAgeMs: number;

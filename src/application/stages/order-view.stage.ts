@@ -4,7 +4,7 @@ import { ClockPort } from '../ports/clock.port';
 import { LoggerPort } from '../ports/logger.port';
 import { InboundMessage } from '../ports/message-bus.port';
 import { ExpiredHeldEvent, OrderViewStore } from '../ports/order-view.port';
-import { VIEW_ORDER_UNKNOWN } from '../order-view';
+import { HeldEventsFullError, VIEW_ORDER_UNKNOWN } from '../order-view';
 import { Sleep, sleep as realSleep } from '../retry';
 import { LifecycleTopics, ORDER_VIEW_STAGE_NAME } from './lifecycle-topics';
 import { EventCodec, LifecycleEventCodecs } from './lifecycle/event-codecs';
@@ -12,6 +12,12 @@ import { emit, EventStage, StageCompanion, StageCompanionContext, StageInput } f
 
 /** ORDERFLOW_VIEW_HOLD_SWEEP_MS's default: how often expired held events are looked for. */
 export const DEFAULT_HOLD_SWEEP_MS = 5_000;
+
+/** While the view's held events are at their count bound, a hold is tried again after this, doubling up to FULL_RETRY_MAX_MS. */
+const FULL_RETRY_FIRST_MS = 50;
+const FULL_RETRY_MAX_MS = 2_000;
+/** At most one warning per this while holds wait for room. */
+const FULL_WARN_EVERY_MS = 10_000;
 
 export interface OrderViewStageDeps {
   readonly topics: LifecycleTopics;
@@ -38,13 +44,40 @@ const HOLD_STEP = 'hold';
  * order they were written: `shipped` then `delivered` is a delivery, the other way round a refusal.
  * Partitions, and so orders, still run side by side.
  *
- * An event whose order the view has not seen is held by the store; its companion sweeps the held
- * events past their bounds every `sweepMs` and dead-letters each to `<its topic>.dlq` with
+ * An event whose order the view has not seen is held by the store. At the count bound the store
+ * refuses to hold more, and that partition waits (backpressure on the topics that run ahead of
+ * the placements, which are then usually only late, after a restart); its companion sweeps the
+ * held events past their age every `sweepMs` and dead-letters each to `<its topic>.dlq` with
  * VIEW.ORDER_UNKNOWN, through the stage's own dead-letter gate, before it asks for more (the store
  * hands out again what a crash kept from being written: at least once).
  */
 export const orderViewStage = (deps: OrderViewStageDeps): EventStage<LifecycleEvent> => {
-  const { topics, codecs, view } = deps;
+  const { topics, codecs, view, clock, logger } = deps;
+  const sleep = deps.sleep ?? realSleep;
+  const stopping = new AbortController();
+  let warnedAt = -Infinity;
+
+  /**
+   * Applies the event; at the count bound of held events, waits on this partition alone (its
+   * chain) until placements free room. Going through the runner's gate instead would hold every
+   * input of the stage, the placements that free the room included.
+   */
+  const apply = async (event: LifecycleEvent, topic: string): Promise<void> => {
+    for (let delayMs = FULL_RETRY_FIRST_MS; ; delayMs = Math.min(FULL_RETRY_MAX_MS, delayMs * 2)) {
+      try {
+        await view.apply(event, topic);
+        return;
+      } catch (error) {
+        // At shutdown the event stays unacked, and is applied after the restart.
+        if (!(error instanceof HeldEventsFullError) || stopping.signal.aborted) throw error;
+        if (clock.now() - warnedAt >= FULL_WARN_EVERY_MS) {
+          warnedAt = clock.now();
+          logger.warn({ stage: ORDER_VIEW_STAGE_NAME, topic, err: error.message }, 'The order view holds as many events as it may; their topics wait for the placements');
+        }
+        await sleep(delayMs, stopping.signal);
+      }
+    }
+  };
   const input = <E extends LifecycleEvent>(topic: string, codec: EventCodec<E>): StageInput<LifecycleEvent> => ({ topic, codec });
   return {
     kind: 'event',
@@ -68,9 +101,10 @@ export const orderViewStage = (deps: OrderViewStageDeps): EventStage<LifecycleEv
     handle: async (event, context) => {
       // Every outcome (applied, duplicate, held, ignored) settles the input: an ignored event is in
       // the history, a held one in the store. Only an exception (the database) is retried.
-      await view.apply(event, context.topic);
+      await apply(event, context.topic);
       return emit();
     },
+    stop: () => stopping.abort(),
     companion: new HeldEventSweep(deps),
   };
 };

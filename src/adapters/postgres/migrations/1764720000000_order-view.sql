@@ -20,11 +20,11 @@ CREATE INDEX order_view_by_status ON order_view (status, placed_at, order_id);
 CREATE INDEX order_view_by_customer ON order_view (customer, placed_at, order_id);
 
 -- Events that arrived before their order, kept until it does (then applied and deleted), or until
--- a bound expires them: `expired` says which bound ('age' or 'count'), and the stage dead-letters
--- them. An expired row stays until the instance that claimed it (claimed_by, at claimed_at_ms)
--- confirms by its next sweep that the dead letter is written; a claim that lapses (a crash) is
--- taken again, so an expired event is dead-lettered at least once. `seq` orders them by arrival:
--- the count bound expires the oldest first.
+-- the age bound expires them (`expired` = 'age'), and the stage dead-letters them. (The count
+-- bound refuses new holds instead: it expires nothing.) An expired row stays until the instance
+-- that claimed it (claimed_by, at claimed_at_ms) confirms by its next sweep that the dead letter
+-- is written; a claim that lapses (a crash) is taken again, so an expired event is dead-lettered
+-- at least once. `seq` orders them by arrival.
 CREATE TABLE order_view_held (
   event_id      text PRIMARY KEY,
   order_id      text NOT NULL,
@@ -32,7 +32,7 @@ CREATE TABLE order_view_held (
   event         jsonb NOT NULL,
   seq           bigserial NOT NULL,
   held_at_ms    bigint NOT NULL,
-  expired       text CHECK (expired IN ('age', 'count')),
+  expired       text CHECK (expired IN ('age')),
   claimed_by    uuid,
   claimed_at_ms bigint
 );

@@ -145,6 +145,38 @@ describe('the order-view stage', () => {
     }
   });
 
+  it('at the count bound, makes the topics that run ahead wait for the placements, and dead-letters nothing', async () => {
+    const h = harness({ maxEvents: 2, maxAgeMs: 60_000 });
+    const running = await h.run();
+    try {
+      const ids = ['o-1', 'o-2', 'o-3', 'o-4', 'o-5'];
+      await h.write(TEST_TOPICS.paymentsProcessed, ...ids.map((id) => aPaymentProcessed({ order_id: id })));
+      await until(() => h.view.heldCount === 2, 'two events held');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(h.view.heldCount).toBe(2);
+      expect(h.logger.hasLogged(/holds as many events as it may/)).toBe(true);
+
+      await h.write(TEST_TOPICS.ordersByCustomer, ...ids.map((id) => anOrderPlaced({ order_id: id })));
+      await until(async () => (await Promise.all(ids.map((id) => h.view.get(id)))).every((row) => row?.status === 'paid'), 'every order paid');
+      expect(h.view.heldCount).toBe(0);
+      expect(h.bus.records(`${TEST_TOPICS.paymentsProcessed}.dlq`)).toEqual([]);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('ends a wait for room at shutdown, leaving the event unacked', async () => {
+    const h = harness({ maxEvents: 1, maxAgeMs: 60_000 });
+    const running = await h.run();
+    await h.write(TEST_TOPICS.paymentsProcessed, aPaymentProcessed({ order_id: 'o-1' }), aPaymentProcessed({ order_id: 'o-2' }));
+    await until(() => h.logger.hasLogged(/holds as many events as it may/), 'the wait for room');
+    await running.stop();
+    await expect(running.done).resolves.toBeUndefined();
+    expect(h.bus.records(`${TEST_TOPICS.paymentsProcessed}.dlq`)).toEqual([]);
+    // Of the two events, only what was held is committed: the waiting one is delivered again after a restart.
+    expect(h.bus.committed(stageGroupId('', 'order-view', TEST_TOPICS.paymentsProcessed, h.stage.inputs.length), TEST_TOPICS.paymentsProcessed).reduce((a, b) => a + b, 0)).toBeLessThan(2);
+  });
+
   it('stops its sweep with the stage', async () => {
     const h = harness();
     const running = await h.run();
