@@ -284,6 +284,8 @@ export class PostgresOrderView implements OrderViewStore, OrderViewQueries, Life
     try {
       return await work();
     } catch (error) {
+      // The view's own refusal is no database failure: the stage recognises it and waits for room.
+      if (error instanceof HeldEventsFullError) throw error;
       throw explainPostgresError(error, action, this.pool.options.connectionString ?? '');
     }
   }
