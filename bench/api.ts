@@ -312,6 +312,16 @@ const stopServer = async (child: RunningChild): Promise<ApiServerResult> => {
   return { cpuS: round2(result.cpuS), peakRssMb: round1(result.peakRssMb) };
 };
 
+/** After a failure: asks a server to stop (it may be gone already) and waits for it to exit. */
+const stopQuietly = async (child: RunningChild): Promise<void> => {
+  try {
+    child.send('stop');
+  } catch {
+    // Exited already: its IPC channel is closed.
+  }
+  await child.result.catch(() => undefined);
+};
+
 export interface ApiBenchOptions {
   readonly stack: BenchStack;
   readonly quick: boolean;
@@ -331,7 +341,10 @@ export const runApiBench = async ({ stack, quick, log }: ApiBenchOptions): Promi
   copyMigrations();
   log(`API: starting orderflow api (Kafka, PostgreSQL schema ${schema}) on :${HTTP_PORT_BASE} and the floor on :${HTTP_PORT_BASE + 1}`);
   const api = await startServer({ mode: 'orders', port: HTTP_PORT_BASE, kafkaBrokers: stack.kafkaBrokers, topicPrefix: `${runId}-`, databaseUrl, schema });
-  const floor = await startServer({ mode: 'floor', port: HTTP_PORT_BASE + 1 });
+  const floor = await startServer({ mode: 'floor', port: HTTP_PORT_BASE + 1 }).catch(async (error: unknown) => {
+    await stopQuietly(api.child);
+    throw error;
+  });
   const pool = createPostgresPool({ url: databaseUrl, schema, maxConnections: plan.fillConcurrency }, new PinoLogger(createPinoLogger('warn')));
   const apiMeter = () => cpuMeter(api.child.pid, stack.pids.kafka);
   const floorMeter = () => cpuMeter(floor.child.pid, stack.pids.kafka);
@@ -473,12 +486,7 @@ export const runApiBench = async ({ stack, quick, log }: ApiBenchOptions): Promi
       },
     };
   } finally {
-    if (processes === undefined) {
-      for (const child of [api.child, floor.child]) {
-        child.send('stop');
-        await child.result.catch(() => undefined);
-      }
-    }
+    if (processes === undefined) for (const child of [api.child, floor.child]) await stopQuietly(child);
     await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).catch((error: unknown) => log(`could not drop schema ${schema}: ${String(error)}`));
     await pool.end();
     await admin.deleteTopics(api.ready.topics).catch((error: unknown) => log(`could not delete topics ${api.ready.topics.join(', ')}: ${String(error)}`));
