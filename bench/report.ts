@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { apiSectionMarkdown } from './api-report';
 import type { BusFloorResult } from './bus-floor';
 import type { CoreResult } from './core';
 import type { ProfileSummary } from './cpu-profile';
@@ -106,7 +107,8 @@ export const renderReport = (results: BenchResults, repoRoot: string): void => {
   mkdirSync(docs, { recursive: true });
   const charts = renderCharts(results);
   for (const [file, svg] of Object.entries(charts)) writeFileSync(path.join(docs, file), svg);
-  writeFileSync(path.join(docs, 'performance.md'), markdown(results, new Set(Object.keys(charts))));
+  // The API scenario's section (bench/api.ts), from bench/results/api.json: it can be run on its own.
+  writeFileSync(path.join(docs, 'performance.md'), markdown(results, new Set(Object.keys(charts))) + apiSectionMarkdown(repoRoot));
 };
 
 const renderCharts = (r: BenchResults): Record<string, string> => {

@@ -10,6 +10,7 @@ import { processCpuSeconds, RunningChild, startChild } from './child';
 import type { BusFloorJob, BusFloorLoop, BusFloorResult } from './bus-floor';
 import type { CoreJob, CoreResult } from './core';
 import { summarizeProfile } from './cpu-profile';
+import { runApiBench, writeApiResults } from './api';
 import { openLoop, prefill } from './load';
 import { BenchResults, CpuShares, Details, renderReport, TARGETS } from './report';
 import type { SeedDesignJob, SeedDesignResult } from './seed-design';
@@ -347,6 +348,8 @@ const main = async (): Promise<void> => {
       details.b5 = main;
       details.latencyVsRate = points.map((p) => ({ rate: p.rate, ...p.latencyMs, ordersPerS: Math.round(p.ordersPerS), otherCores: p.cpu.other }));
     });
+
+    await attempt('API', async () => writeApiResults(await runApiBench({ stack, quick, log })));
 
     await attempt('profiles', async () => {
       log('profiling B1 (core), B3 (service, per-order) and B7 (service, batched) with node --cpu-prof');
