@@ -20,6 +20,8 @@ export interface StackEnv {
   readonly createBucket?: boolean;
   /** Whether scripts/stack/stack.sh started the servers (and so can stop and restart them). */
   readonly stackScript: boolean;
+  /** Where scripts/stack/stack.sh keeps the servers' state and pid files (STACK_DIR); set when stackScript is. */
+  readonly stackDir?: string;
 }
 
 export const readStackEnv = (): StackEnv => {

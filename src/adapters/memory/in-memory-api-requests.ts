@@ -26,7 +26,7 @@ export class InMemoryOrderIdClaims implements OrderIdClaimsPort {
     if (existing !== undefined && !takeOver) return { kind: 'taken', state: existing.state };
     const token = randomUUID();
     this.claims.set(orderId, { bodySha256, state: 'in-flight', token, claimedAtMs: nowMs });
-    return { kind: 'claimed', token };
+    return { kind: 'claimed', token, tookOver: existing !== undefined };
   }
 
   async settle(orderId: string, token: string, state: 'published' | 'uncertain'): Promise<void> {

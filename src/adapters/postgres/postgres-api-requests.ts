@@ -6,14 +6,15 @@ import { ClaimOutcome, ClaimRequest, ClaimState, OrderIdClaimsPort } from '../..
 /**
  * A new claim, or the takeover of an uncertain (or stale in-flight) claim of the same body, in one
  * statement: the row lock of ON CONFLICT makes it atomic between processes. The row comes back
- * only when this request holds the claim.
+ * only when this request holds the claim; `xmax` is 0 on a row the INSERT wrote, the id of the
+ * updating transaction on one it took over.
  */
 const CLAIM = `
   INSERT INTO api_order_claims (order_id, body_sha256, state, token, claimed_at_ms) VALUES ($1, $2, 'in-flight', $3, $4)
   ON CONFLICT (order_id) DO UPDATE SET state = 'in-flight', token = EXCLUDED.token, claimed_at_ms = EXCLUDED.claimed_at_ms
    WHERE api_order_claims.body_sha256 = EXCLUDED.body_sha256
      AND (api_order_claims.state = 'uncertain' OR (api_order_claims.state = 'in-flight' AND api_order_claims.claimed_at_ms < $5))
-  RETURNING token`;
+  RETURNING token, xmax::text <> '0' AS took_over`;
 
 /** Order id claims in PostgreSQL (table `api_order_claims`): shared by every API instance on the database. */
 export class PostgresOrderIdClaims implements OrderIdClaimsPort {
@@ -21,8 +22,9 @@ export class PostgresOrderIdClaims implements OrderIdClaimsPort {
 
   async claim({ orderId, bodySha256, nowMs, inFlightStaleBeforeMs }: ClaimRequest): Promise<ClaimOutcome> {
     const token = randomUUID();
-    const claimed = await this.pool.query<{ token: string }>(CLAIM, [orderId, bodySha256, token, nowMs, inFlightStaleBeforeMs]);
-    if (claimed.rows[0]?.token === token) return { kind: 'claimed', token };
+    const claimed = await this.pool.query<{ token: string; took_over: boolean }>(CLAIM, [orderId, bodySha256, token, nowMs, inFlightStaleBeforeMs]);
+    const row = claimed.rows[0];
+    if (row?.token === token) return { kind: 'claimed', token, tookOver: row.took_over };
     const existing = await this.pool.query<{ state: ClaimState }>('SELECT state FROM api_order_claims WHERE order_id = $1', [orderId]);
     // Pruned in between (24 h old): someone held it, which is what the caller needs to hear.
     return { kind: 'taken', state: existing.rows[0]?.state ?? 'in-flight' };

@@ -71,7 +71,9 @@ const isFinal = (result: PlaceOrder.Result): boolean => result.kind === 'placed'
  * request sits in a frozen broker's socket), so its claim becomes `uncertain` rather than free
  * (a different order could then take the id) or published (the order may never exist). Only the
  * same body may claim an uncertain id again, and publishes it again: a duplicate record on the
- * orders topic is harmless, every consumer being idempotent by order id and event id.
+ * orders topic is harmless, every consumer being idempotent by order id and event id. When the
+ * view shows the order by then (the broker did append it), the retry is answered 201 without
+ * publishing: it is the same order, not a duplicate of someone else's.
  */
 export class PlaceOrder {
   private lastPruneMs = Number.NEGATIVE_INFINITY;
@@ -121,10 +123,17 @@ export class PlaceOrder {
     const decoded = decoder.decodeExplained(body);
     if (!decoded.ok) return { kind: 'invalid', code: decoded.error.code, message: decoded.error.message, fields: decoded.error.fields };
     const order = decoded.value;
-    if ((await view.get(order.id)) !== undefined) return { kind: 'exists', orderId: order.id };
+    const inView = (await view.get(order.id)) !== undefined;
     const nowMs = clock.now();
     const claim = await claims.claim({ orderId: order.id, bodySha256: sha256(body), nowMs, inFlightStaleBeforeMs: nowMs - this.staleAfterMs() });
     if (claim.kind === 'taken') return { kind: 'exists', orderId: order.id };
+    if (inView) {
+      // The view has it and this body held the id, uncertain: the broker appended the record a
+      // 503 could not confirm, and this is the client's retry of it, so its order. Without that
+      // claim the id came some other way (straight to the topic, or claimed over 24 h ago).
+      await claims.settle(order.id, claim.token, 'published');
+      return claim.tookOver ? { kind: 'placed', orderId: order.id } : { kind: 'exists', orderId: order.id };
+    }
     const sent = await sendWithin(bus.publish(this.settings.ordersTopic, [{ key: order.id, value: encoder.encode(order) }]), this.settings.sendTimeoutMs);
     if (sent.kind === 'acked') {
       await claims.settle(order.id, claim.token, 'published');

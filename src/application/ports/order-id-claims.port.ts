@@ -27,8 +27,11 @@ export interface ClaimRequest {
 }
 
 export type ClaimOutcome =
-  /** The id is ours until settled: no claim existed, or an uncertain (or stale) claim of the same body was taken over. */
-  | { readonly kind: 'claimed'; readonly token: string }
+  /**
+   * The id is ours until settled: no claim existed (`tookOver` false), or an uncertain (or stale)
+   * claim of the same body was taken over (`tookOver` true: an earlier request may have written it).
+   */
+  | { readonly kind: 'claimed'; readonly token: string; readonly tookOver: boolean }
   /** Another request holds it, published it, or left it uncertain with another body. */
   | { readonly kind: 'taken'; readonly state: ClaimState };
 

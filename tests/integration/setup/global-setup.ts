@@ -105,6 +105,7 @@ const fromNativeStack = (): StackEnv => {
       caFile: get('LOCAL_KAFKA_SSL_CA_FILE'),
     },
     stackScript: true,
+    stackDir,
   };
 };
 

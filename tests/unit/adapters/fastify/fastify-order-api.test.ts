@@ -105,6 +105,23 @@ describe('FastifyOrderApi', () => {
       expect(f.memory.records(TOPICS.orders).map((r) => r.key?.toString())).toEqual(['o-frozen', 'o-frozen']);
     });
 
+    it('answers 201 to the retry of a 503 once the view shows the order the broker appended late, without publishing it again', async () => {
+      f.bus.freeze();
+      const order = aWireOrder({ id: 'o-late', customer: 'C-1', total: 100 });
+      expectProblem(await inject({ method: 'POST', url: '/orders', ...json(order) }), 503, 'BROKER_UNAVAILABLE');
+      // The broker resumes and appends the record it held; the stages carry it to the view before the client retries.
+      f.bus.thaw();
+      await new Promise((resolve) => setImmediate(resolve));
+      await place('o-late');
+      const retry = await inject({ method: 'POST', url: '/orders', ...json(order) });
+      expect(retry.statusCode).toBe(201);
+      expect(retry.headers.location).toBe('/orders/o-late');
+      expect(f.memory.records(TOPICS.orders)).toHaveLength(1);
+      // Placed now: the same body again is a duplicate, another body someone else's.
+      expectProblem(await inject({ method: 'POST', url: '/orders', ...json(order) }), 409, 'ORDER_EXISTS');
+      expectProblem(await inject({ method: 'POST', url: '/orders', ...json({ ...order, total: 5 }) }), 409, 'ORDER_EXISTS');
+    });
+
     it('answers 503 when the broker refuses the record, with the id uncertain as after a timeout', async () => {
       f.bus.refuse = new Error('NOT_ENOUGH_REPLICAS');
       expectProblem(await inject({ method: 'POST', url: '/orders', ...json(aWireOrder({ id: 'o-refused' })) }), 503, 'BROKER_UNAVAILABLE');
@@ -146,6 +163,18 @@ describe('FastifyOrderApi', () => {
       const retry = await inject(withKey('k-3', order));
       expect(retry.statusCode).toBe(201);
       expect((await inject(withKey('k-3', order))).statusCode).toBe(201);
+    });
+
+    it('answers the retry of a 503 with 201 when the view shows the order by then, and replays that', async () => {
+      f.bus.freeze();
+      const order = aWireOrder({ id: 'o-k-late' });
+      expectProblem(await inject(withKey('k-late', order)), 503, 'BROKER_UNAVAILABLE');
+      f.bus.thaw();
+      await new Promise((resolve) => setImmediate(resolve));
+      await place('o-k-late');
+      expect((await inject(withKey('k-late', order))).statusCode).toBe(201);
+      expect((await inject(withKey('k-late', order))).headers.location).toBe('/orders/o-k-late');
+      expect(f.memory.records(TOPICS.orders)).toHaveLength(1);
     });
 
     it('answers 409 IDEMPOTENCY_KEY_IN_PROGRESS while the first request with the key runs', async () => {
