@@ -214,7 +214,7 @@ export const renderReliabilityDoc = (results: readonly ScenarioResult[], run: { 
     '  `__connect.errors.exception.message` and the expected code in `orderflow.errors.code` ([ADR 9](../adr/0009-dead-letter-policy.md)).',
     '- **time to recover**: from the end of the fault (the kill, the broker or MinIO answering again) until the group committed',
     '  progress again on a partition the fault had stalled, from the group\'s committed offsets polled every 250 ms.',
-    '- **F8, the lifecycle** (`orderflow run` with every stage, the order view included): "orders sent" are placed orders of a known mix. **lost** counts',
+    '- **F8, the lifecycle** (`orderflow run` with all six stages): "orders sent" are placed orders of a known mix. **lost** counts',
     '  orders short of the final state their class calls for: every event of it (docs/events.md) on its topic, and the payment, refund,',
     '  reservation and stock rows in PostgreSQL to match, read directly. **duplicates** counts events on the output topics beyond the',
     '  first with the same `event_id`, as a read_committed consumer reads them, before any deduplication. **dead-lettered** counts records',
