@@ -16,7 +16,7 @@ describe('loadLifecycleConfig', () => {
     expect(loadLifecycleConfig({})).toEqual({
       payment: { limit: 5000, transientFailureRate: 0 },
       spendLimit: { windowMs: 3_600_000, limit: 10_000 },
-      view: { bounds: { maxEvents: 10_000, maxAgeMs: 300_000 }, sweepMs: 5_000 },
+      view: { bounds: { maxEvents: 10_000, maxAgeMs: 3_600_000 }, sweepMs: 5_000 },
     });
   });
 
@@ -62,7 +62,7 @@ describe('loadLifecycleConfig', () => {
       postgres: { url: 'postgresql://orderflow:pw@127.0.0.1:19432/orderflow', maxConnections: 8 },
       payment: { limit: 2500.5, transientFailureRate: 0.05 },
       spendLimit: { windowMs: 3_600_000, limit: 7500 },
-      view: { bounds: { maxEvents: 10_000, maxAgeMs: 300_000 }, sweepMs: 5_000 },
+      view: { bounds: { maxEvents: 10_000, maxAgeMs: 3_600_000 }, sweepMs: 5_000 },
       stockFile: 'stock.json',
     });
     expect(loadLifecycleConfig({ DATABASE_URL: 'postgres://u:p@db/x' }).postgres?.url).toBe('postgres://u:p@db/x');
@@ -98,7 +98,7 @@ describe('describeLifecycleConfig', () => {
     expect(describeLifecycleConfig(config)).toEqual({
       stockAndPayments: 'postgres orderflow@127.0.0.1:19432/orderflow',
       orderView: 'postgres',
-      viewHold: { bounds: { maxEvents: 10_000, maxAgeMs: 300_000 }, sweepMs: 5_000 },
+      viewHold: { bounds: { maxEvents: 10_000, maxAgeMs: 3_600_000 }, sweepMs: 5_000 },
       paymentLimit: 5000,
       paymentTransientFailureRate: 0,
       fraudLimit: 10_000,
