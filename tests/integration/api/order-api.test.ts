@@ -13,10 +13,8 @@ import { OrderStatus } from '../../../src/domain/lifecycle/order-status';
 import { OrderApiHandle, startOrderApi } from '../../../src/main/commands/api';
 import { AppConfig } from '../../../src/main/config';
 import { TOKENS } from '../../../src/main/di-tokens';
-import { loadConfig } from '../../../src/main/env-config';
-import { loadLifecycleConfig } from '../../../src/main/lifecycle-config';
 import { aWireOrder } from '../../support/builders';
-import { eventually } from '../../support/integration-config';
+import { eventually, lifecycleRunConfig } from '../../support/integration-config';
 import { ExpectedOutcome, lifecycleLoad, PlannedOrder } from '../../support/lifecycle-load';
 import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv, StackEnv } from '../../support/stack-env';
@@ -73,28 +71,14 @@ const finalStatuses = (expected: ExpectedOutcome): readonly OrderStatus[] => {
   }
 };
 
-const configFor = (stack: StackEnv, run: string, schema: string, stockFile: string, env: Record<string, string> = {}): AppConfig => {
-  const base = loadConfig(
-    {
-      KAFKA_BROKERS: stack.kafkaBrokers,
-      KAFKA_CLIENT_ID: `orderflow-${run}`,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'silent',
-      ORDERFLOW_SHUTDOWN_DEADLINE_MS: '20000',
-      ...env,
-    },
-    { bus: 'kafka', archive: 'memory' },
+/** The run's configuration on the stack (lifecycleRunConfig); the archive is not among the stages this test runs. */
+const configFor = (run: string, schema: string, stockFile: string, env: Record<string, string> = {}): AppConfig =>
+  lifecycleRunConfig(
+    run,
+    schema,
+    { ORDERFLOW_PAYMENT_LIMIT: String(PAYMENT_LIMIT), ORDERFLOW_FRAUD_LIMIT: String(FRAUD_LIMIT), ORDERFLOW_STOCK_FILE: stockFile },
+    { LOG_LEVEL: 'silent', ...env },
   );
-  const lifecycle = loadLifecycleConfig({
-    DATABASE_URL: stack.databaseUrl,
-    ORDERFLOW_PAYMENT_LIMIT: String(PAYMENT_LIMIT),
-    ORDERFLOW_FRAUD_LIMIT: String(FRAUD_LIMIT),
-    ORDERFLOW_STOCK_FILE: stockFile,
-  });
-  return { ...base, lifecycle: { ...lifecycle, postgres: { ...lifecycle.postgres!, schema } } };
-};
 
 interface Answer {
   readonly status: number;
@@ -191,12 +175,12 @@ describe('orderflow api on Kafka and PostgreSQL', () => {
     const started = performance.now();
     const stockFile = path.join(mkdtempSync(path.join(tmpdir(), 'orderflow-api-it-')), 'stock.json');
     writeFileSync(stockFile, JSON.stringify(load.stock));
-    api = await startOrderApi(configFor(stack, run, schema, stockFile), [...LIFECYCLE_STAGE_NAMES, ORDER_VIEW_STAGE_NAME], {
+    api = await startOrderApi(configFor(run, schema, stockFile), [...LIFECYCLE_STAGE_NAMES, ORDER_VIEW_STAGE_NAME], {
       exit: () => undefined,
       overrides: (c) => void c.rebindSync(TOKENS.Logger).toConstantValue(logger),
     });
     base = api.address.url;
-    frozenApi = await startOrderApi(configFor(stack, run, schema, stockFile, { KAFKA_CLIENT_ID: `orderflow-${run}-frozen`, ORDERFLOW_API_SEND_TIMEOUT_MS: String(FROZEN_SEND_TIMEOUT_MS) }), [], {
+    frozenApi = await startOrderApi(configFor(run, schema, stockFile, { KAFKA_CLIENT_ID: `orderflow-${run}-frozen`, ORDERFLOW_API_SEND_TIMEOUT_MS: String(FROZEN_SEND_TIMEOUT_MS) }), [], {
       exit: () => undefined,
       overrides: (c) => void c.rebindSync(TOKENS.Logger).toConstantValue(frozenLogger),
     });
