@@ -10,8 +10,8 @@ import { DLQ_HEADERS } from '../../../src/adapters/kafka/kafka-dead-letter-sink'
 import { KafkaMessageBus } from '../../../src/adapters/kafka/kafka-message-bus';
 import { closePostgresPool, quoteIdentifier } from '../../../src/adapters/postgres/postgres-connection';
 import { OutboundMessage } from '../../../src/application/ports/message-bus.port';
-import { LifecycleTopics, lifecycleTopics } from '../../../src/application/stages/lifecycle-topics';
-import { STAGE_NAMES } from '../../../src/application/stages/stage-names';
+import { LIFECYCLE_STAGE_NAMES, LifecycleTopics, lifecycleTopics } from '../../../src/application/stages/lifecycle-topics';
+import { ARCHIVE_STAGE } from '../../../src/application/stages/archive-deps';
 import { quantitiesBySku } from '../../../src/domain/lifecycle/order-lines';
 import { shippingCostOf } from '../../../src/domain/lifecycle/money';
 import { runStages } from '../../../src/main/commands/run';
@@ -137,7 +137,9 @@ describe('the order lifecycle on Kafka, PostgreSQL and MinIO', () => {
 
     const signals = new EventEmitter();
     const logger = new LoggerSpy();
-    const exitCode = runStages(config, STAGE_NAMES, {
+    // The lifecycle and the archive, which this test checks; the order view has suites of its own
+    // (order-view, order-api): beside these stages on 2 cores it only slows them down.
+    const exitCode = runStages(config, [...LIFECYCLE_STAGE_NAMES, ARCHIVE_STAGE], {
       signals: { on: (s, l) => signals.on(s, l), off: (s, l) => signals.off(s, l) },
       exit: () => undefined,
       overrides: (c) => {
