@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
 import { InboundMessage } from '../src/application/ports/message-bus.port';
 import { PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
 import { EMBEDDED_DEFAULTS } from '../src/main/config';
@@ -16,6 +17,11 @@ import { SigV4Signer } from './sigv4';
  * retries, no response parsing beyond the status). Nothing else runs in the process.
  */
 export interface PutFloorJob {
+  /**
+   * `node-http`: the floor itself; `cos-archive`: the same PUTs through CosOrderArchive (the SDK
+   * as the service configures it), to tell the SDK's share of B3's CPU from the rest of the service.
+   */
+  readonly client: 'node-http' | 'cos-archive';
   readonly endpoint: string;
   readonly bucket: string;
   readonly accessKeyId: string;
@@ -28,6 +34,7 @@ export interface PutFloorJob {
 }
 
 export interface PutFloorResult {
+  readonly client: PutFloorJob['client'];
   readonly puts: number;
   readonly elapsedS: number;
   readonly putsPerS: number;
@@ -42,7 +49,7 @@ const encodeSegment = (segment: string): string =>
   encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** The records the per-order sink would write for the bench's orders: keys and bodies exactly as it makes them. */
-const recordsOf = (job: PutFloorJob): Array<{ path: string; body: Buffer }> => {
+const recordsOf = (job: PutFloorJob): Array<{ key: string; path: string; body: Buffer }> => {
   const stage = buildContainer({ ...EMBEDDED_DEFAULTS, archive: 'memory', archivePrefix: job.prefix, logLevel: 'silent' }).get(TOKENS.ArchiveStage) as PerOrderArchiveStage;
   const factory = new OrderFactory('put-floor');
   const now = Date.now();
@@ -52,7 +59,7 @@ const recordsOf = (job: PutFloorJob): Array<{ path: string; body: Buffer }> => {
     const decoded = stage.inputs[0]!.codec.decode(message);
     if (decoded instanceof Promise || !decoded.ok) throw new Error('The bench could not evaluate its own order');
     const path = `/${encodeSegment(job.bucket)}/${decoded.value.key.split('/').map(encodeSegment).join('/')}`;
-    return { path, body: Buffer.from(JSON.stringify(decoded.value.record)) };
+    return { key: decoded.value.key, path, body: Buffer.from(JSON.stringify(decoded.value.record)) };
   });
 };
 
@@ -61,7 +68,19 @@ const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
   const url = new URL(job.endpoint);
   const signer = new SigV4Signer(job.accessKeyId, job.secretAccessKey, job.region);
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
-  const put = (record: { path: string; body: Buffer }): Promise<void> =>
+  const archive =
+    job.client === 'cos-archive'
+      ? new CosOrderArchive({
+          endpoint: job.endpoint,
+          bucket: job.bucket,
+          credentials: { kind: 'hmac', accessKeyId: job.accessKeyId, secretAccessKey: job.secretAccessKey },
+          maxConcurrency: job.concurrency,
+          region: job.region,
+        })
+      : undefined;
+  const put = (record: { key: string; path: string; body: Buffer }): Promise<void> =>
+    archive !== undefined ? archive.put(record.key, record.body, 'application/json') : bare(record);
+  const bare = (record: { path: string; body: Buffer }): Promise<void> =>
     new Promise((resolve, reject) => {
       const headers = signer.sign('PUT', url.host, record.path, record.body, new Date(), {
         'content-type': 'application/json',
@@ -91,8 +110,10 @@ const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
   const elapsedS = (performance.now() - started) / 1000;
   notifyParent('done');
   agent.destroy();
+  await archive?.close();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   return {
+    client: job.client,
     puts: records.length,
     elapsedS,
     putsPerS: records.length / elapsedS,

@@ -51,7 +51,7 @@ export interface Details {
   readonly putConcurrencySweep?: ReadonlyArray<{ concurrency: number; ordersPerS: number; peakRssMb: number; cpu: CpuShares }>;
   readonly latencyVsRate?: ReadonlyArray<LatencySummary & { rate: number; ordersPerS: number; otherCores: number | undefined }>;
   readonly batchSizeSweep?: ReadonlyArray<{ maxMessages: number; ordersPerS: number; peakRssMb: number; acked: number }>;
-  readonly profiles?: { core: ProfileSummary; e2e: ProfileSummary; batched?: ProfileSummary };
+  readonly profiles?: { core: ProfileSummary; nullArchive?: ProfileSummary; e2e: ProfileSummary; batched?: ProfileSummary };
 }
 
 /** bench/results/latest.json: each scenario against its same-run limit (issue 12) at the top, everything behind them below. */
@@ -513,6 +513,7 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
   }
   lines.push('### CPU profiles (`node --cpu-prof`, summarised from the .cpuprofile by the harness)', '');
   lines.push(...profileSection('B1 core', d.profiles?.core));
+  lines.push(...profileSection('B2 service process (null archive)', d.profiles?.nullArchive));
   lines.push(...profileSection('B3 service process', d.profiles?.e2e));
   lines.push(...profileSection('B7 service process (batched sink)', d.profiles?.batched));
   lines.push('The raw profiles are in `bench/results/profiles/` (not committed); open them in Chrome DevTools or VS Code.', '');

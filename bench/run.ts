@@ -164,8 +164,14 @@ const main = async (): Promise<void> => {
 
   const details: { -readonly [K in keyof Details]?: Details[K] } = {};
   const failures: Record<string, string> = {};
+  /**
+   * `--only B2,profiles`: run only these parts (names as logged), to iterate on one scenario; the
+   * results are written to bench/results/only.json, never over latest.json and the report.
+   */
+  const only = onlyArgument();
   /** A scenario that fails is reported as not measured, with its error; the others still run. */
   const attempt = async (name: string, scenario: () => Promise<void>): Promise<void> => {
+    if (only !== undefined && !only.has(name)) return;
     try {
       await scenario();
     } catch (error) {
@@ -314,6 +320,7 @@ const main = async (): Promise<void> => {
       details.b3 = { ...result, cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency };
       log(`B3's limit: bare signed PUTs of the same records with Node's http client (${plan.e2eSample.toLocaleString('en-US')})`);
       const floorJob: PutFloorJob = {
+        client: 'node-http',
         endpoint: stack.cosEndpoint,
         bucket,
         accessKeyId: stack.cosCredentials.accessKeyId,
@@ -393,8 +400,13 @@ const main = async (): Promise<void> => {
     }
 
     await attempt('profiles', async () => {
-      log('profiling B1 (core), B3 (service, per-order) and B7 (service, batched) with node --cpu-prof');
+      log('profiling B1 (core), B2 (service, null archive), B3 (service, per-order) and B7 (service, batched) with node --cpu-prof');
       await startChild(script('core'), { orders: plan.profileCoreOrders, rounds: 2, inFlight: service.maxInFlight } satisfies CoreJob, cpuProf('core')).result;
+      await startChild(
+        script('service'),
+        serviceJob({ topic: bulk, groupId: `${runId}-profile-b2`, prefix: 'profile-b2', archive: 'null', expect: plan.bulkOrders }),
+        cpuProf('null-archive'),
+      ).result;
       await startChild(
         script('service'),
         serviceJob({ topic: e2e, groupId: `${runId}-profile`, prefix: 'profile/orders', expect: plan.profileE2eSample }),
@@ -408,6 +420,7 @@ const main = async (): Promise<void> => {
       ).result;
       details.profiles = {
         core: summarizeProfile(path.join(PROFILES_DIR, 'core.cpuprofile')),
+        nullArchive: summarizeProfile(path.join(PROFILES_DIR, 'null-archive.cpuprofile')),
         e2e: summarizeProfile(path.join(PROFILES_DIR, 'e2e.cpuprofile')),
         batched: summarizeProfile(path.join(PROFILES_DIR, 'batched.cpuprofile')),
       };
@@ -450,10 +463,23 @@ const main = async (): Promise<void> => {
     failures,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
+  if (only !== undefined) {
+    writeFileSync(path.join(RESULTS_DIR, 'only.json'), `${JSON.stringify(output, null, 2)}\n`);
+    log(`done in ${output.duration_s} s: bench/results/only.json written (--only: latest.json and the report are left as they were)`);
+    return;
+  }
   writeFileSync(LATEST, `${JSON.stringify(output, null, 2)}\n`);
   renderReport(output, REPO_ROOT);
   log(`done in ${output.duration_s} s: bench/results/latest.json and docs/performance.md written`);
   if (Object.keys(failures).length > 0) process.exitCode = 1;
+};
+
+const onlyArgument = (): Set<string> | undefined => {
+  const index = process.argv.indexOf('--only');
+  if (index < 0) return undefined;
+  const list = process.argv[index + 1];
+  if (list === undefined || list.startsWith('--')) throw new Error('--only needs a comma-separated list of parts, e.g. --only B2,profiles');
+  return new Set(list.split(',').map((name) => name.trim()));
 };
 
 const withoutSamples = <T extends { rssSamples?: unknown }>(run: T): Omit<T, 'rssSamples'> => {

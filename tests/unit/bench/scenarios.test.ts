@@ -28,7 +28,7 @@ describe('bench scenarios: figures against same-run limits', () => {
 
   it('meets B3 only when both its CPU ratio and its rate against the CPU ceiling meet their targets', () => {
     const b3 = { ...served(500, 0.5, 1.2), maxInFlight: 256, cosMaxConcurrency: 64 };
-    const floor = { puts: 1, elapsedS: 1, putsPerS: 1_000, cpuS: 1, cpuUsPerPut: 400, bodyBytes: 200, peakRssMb: 90, cpu: cpu(0.4, 1), concurrency: 64 };
+    const floor = { client: 'node-http' as const, puts: 1, elapsedS: 1, putsPerS: 1_000, cpuS: 1, cpuUsPerPut: 400, bodyBytes: 200, peakRssMb: 90, cpu: cpu(0.4, 1), concurrency: 64 };
     const s = scenariosOf({ b3, b3Floor: floor }, 2);
     // 1,000 µs of service CPU per order against 400 µs per bare PUT; the cores allow 2 / 1.7 × 500 orders/s.
     expect(s.B3).toMatchObject({ figure: 1000, limit: 400, ratio: 2.5, met: false, service_cpu_us_per_order: 1000 });
