@@ -39,6 +39,8 @@ export interface Details {
   readonly b3?: Measured & { maxInFlight: number; cosMaxConcurrency: number };
   /** B3's limit: bare signed PUTs of the same records with Node's http client (bench/put-floor.ts). */
   readonly b3Floor?: PutFloorResult & { readonly cpu: CpuShares; readonly concurrency: number };
+  /** The same PUTs through CosOrderArchive alone: the object store client's share of B3. */
+  readonly b3Adapter?: PutFloorResult & { readonly cpu: CpuShares; readonly concurrency: number };
   readonly b4?: SeedDesignResult;
   readonly b6WithoutNodeFlags?: { orders: number; peakRssMb: number; ordersPerS: number };
   /** The open loop at 1,000 orders/s. */
@@ -340,7 +342,8 @@ const scenarioRows = (r: BenchResults): string[] => {
       b3 === undefined ? '—' : `${num(b3.figure)} µs of service CPU per order; ${num(b3.orders_per_s)} orders/s`,
       b3 === undefined
         ? '—'
-        : `bare signed PUTs, Node http: ${num(b3.limit)} µs per PUT; the cores allow ${num(b3Rate?.limit)} orders/s at the measured costs`,
+        : `bare signed PUTs, Node http: ${num(b3.limit)} µs per PUT (CosOrderArchive alone: ${num(b3.adapter_cpu_us_per_put)} µs, ${times(b3.adapter_ratio as number | null)}); ` +
+          `the cores allow ${num(b3Rate?.limit)} orders/s at the measured costs (${num((b3Rate as { limit_on_cores_left?: number } | undefined)?.limit_on_cores_left)} on the cores other work left)`,
       b3 === undefined ? '—' : `CPU ${times(b3.ratio)}; rate ${pct(b3Rate?.ratio)}`,
       `CPU ≤ ${RATIO_TARGETS.B3.max}×; rate ≥ ${RATIO_TARGETS.B3_rate.min * 100} %`,
       bound.cpu(d.b3, cores),
@@ -500,6 +503,16 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
         "with Node's own http client over keep-alive sockets and a minimal SigV4 signer (bench/put-floor.ts; the payload is hashed as the SDK does, no Content-MD5): " +
         `${n(f.putsPerS)} PUTs/s, ${n(f.cpuUsPerPut, 1)} µs of client CPU per PUT; MinIO spent ${n(cpuPerOrder(f.cpu.minio, f.putsPerS), 0)} µs per PUT meanwhile, ` +
         `other work took ${n(f.cpu.other, 2)} cores.`,
+      '',
+    );
+  }
+  if (d.b3Adapter !== undefined) {
+    const a = d.b3Adapter;
+    const ratio = d.b3Floor === undefined ? undefined : a.cpuUsPerPut / d.b3Floor.cpuUsPerPut;
+    lines.push(
+      `**The object store client alone** — the same ${n(a.puts)} PUTs through CosOrderArchive (ibm-cos-sdk as the service configures it, ${a.concurrency} at once): ` +
+        `${n(a.putsPerS)} PUTs/s, ${n(a.cpuUsPerPut, 1)} µs of client CPU per PUT${ratio === undefined ? '' : `, ${n(ratio, 2)}× the bare loop's`}; ` +
+        `other work took ${n(a.cpu.other, 2)} cores. The rest of B3's service CPU per order is Kafka, the stage runner and the core.`,
       '',
     );
   }

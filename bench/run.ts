@@ -31,6 +31,8 @@ interface Plan {
   readonly concurrencySweep: readonly number[];
   readonly sweepSample: number;
   readonly seedSample: number;
+  /** PUTs of B3's limit (the bare loop) and of the adapter beside it. */
+  readonly putFloorOrders: number;
   /** The open loop at 1,000 orders/s; B5 proper runs at half the B3 capacity for as long. */
   readonly latency: { readonly rate: number; readonly durationS: number; readonly warmupS: number; readonly drainS: number };
   /** B6's soak at half the B3 capacity. */
@@ -55,6 +57,7 @@ const FULL: Plan = {
   concurrencySweep: [4, 8, 16, 32, 64, 128],
   sweepSample: 6_000,
   seedSample: 2_000,
+  putFloorOrders: 10_000,
   latency: { rate: 1_000, durationS: 60, warmupS: 5, drainS: 240 },
   soakS: 600,
   soakIsB5: false,
@@ -75,6 +78,7 @@ const QUICK: Plan = {
   concurrencySweep: [],
   sweepSample: 2_000,
   seedSample: 300,
+  putFloorOrders: 6_000,
   latency: { rate: 1_000, durationS: 10, warmupS: 3, drainS: 30 },
   soakS: 60,
   soakIsB5: true,
@@ -318,7 +322,7 @@ const main = async (): Promise<void> => {
       log(`B3 Kafka → MinIO, one object per order: ${plan.e2eSample.toLocaleString('en-US')} of ${plan.e2eOrders.toLocaleString('en-US')} pre-filled`);
       const { result, cpu } = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b3`, prefix: 'b3/orders', expect: plan.e2eSample }));
       details.b3 = { ...result, cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency };
-      log(`B3's limit: bare signed PUTs of the same records with Node's http client (${plan.e2eSample.toLocaleString('en-US')})`);
+      log(`B3's limit: bare signed PUTs of the same records with Node's http client (${plan.putFloorOrders.toLocaleString('en-US')})`);
       const floorJob: PutFloorJob = {
         client: 'node-http',
         endpoint: stack.cosEndpoint,
@@ -328,12 +332,17 @@ const main = async (): Promise<void> => {
         // The adapter's signing region for HMAC (MinIO's default).
         region: 'us-east-1',
         prefix: 'b3-floor/orders',
-        orders: plan.e2eSample,
+        orders: plan.putFloorOrders,
         concurrency: cos.maxConcurrency,
       };
-      const floorChild = startChild(script('put-floor'), floorJob);
-      const [floor, floorCpu] = await Promise.all([floorChild.result as Promise<PutFloorResult>, accountCpu(stack, floorChild)]);
-      details.b3Floor = { ...floor, cpu: floorCpu, concurrency: floorJob.concurrency };
+      const putLoop = async (job: PutFloorJob) => {
+        const child = startChild(script('put-floor'), job);
+        const [result, cpu] = await Promise.all([child.result as Promise<PutFloorResult>, accountCpu(stack, child)]);
+        return { ...result, cpu, concurrency: job.concurrency };
+      };
+      details.b3Floor = await putLoop(floorJob);
+      log('B3 beside its limit: the same PUTs through CosOrderArchive (ibm-cos-sdk as the service configures it)');
+      details.b3Adapter = await putLoop({ ...floorJob, client: 'cos-archive', prefix: 'b3-adapter/orders' });
       log(`B6 for comparison: the same service without ${PER_ORDER_FLAGS.join(' ')} (${plan.sweepSample.toLocaleString('en-US')} orders)`);
       const uncapped = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b6`, prefix: 'b6/orders', expect: plan.sweepSample }), []);
       details.b6WithoutNodeFlags = { orders: plan.sweepSample, peakRssMb: Math.round(uncapped.result.peakRssMb), ordersPerS: Math.round(uncapped.result.ordersPerS) };

@@ -139,9 +139,14 @@ export const scenariosOf = (d: Details, cores: number): Scenarios => {
         ratio: rateRatio,
         target: RATIO_TARGETS.B3_rate,
         met: atLeast(rateRatio, RATIO_TARGETS.B3_rate.min),
+        // Beside it, not instead of it: the same ceiling on the cores other work left (the "other" share).
+        limit_on_cores_left: d.b3.cpu.other === undefined ? null : Math.round(cpuCeiling(d.b3.ordersPerS, d.b3.cpu, Math.max(0.01, cores - d.b3.cpu.other))),
       },
       minio_cpu_us_per_order: round(cpuUsPerOrder(d.b3.cpu.minio, d.b3.ordersPerS) ?? NaN, 1),
       limit_puts_per_s: d.b3Floor === undefined ? null : Math.round(d.b3Floor.putsPerS),
+      // The object store client's own share: the same PUTs through CosOrderArchive, beside the floor.
+      adapter_cpu_us_per_put: d.b3Adapter === undefined ? null : round(d.b3Adapter.cpuUsPerPut, 1),
+      adapter_ratio: ratioOf(d.b3Adapter?.cpuUsPerPut, putFloor),
     };
   }
   if (d.b4 !== undefined) {
