@@ -209,13 +209,15 @@ const main = async (): Promise<void> => {
    * ones, each stamped with its intended send time; the service records each measured order's
    * latency at its ack and waits for all of them (or the drain deadline).
    */
+  let openLoops = 0;
   const openLoopLatency = async (rate: number, durationS: number, warmupS: number, drainS: number, sampleRss = false) => {
-    const latencyTopic = await topic(`latency-${rate}`);
+    // A topic of its own per run: B6's soak offers the same rate as B5, and must not read B5's orders first.
+    const latencyTopic = await topic(`latency-${rate}-${++openLoops}`);
     const child = startChild(
       script('service'),
       serviceJob({
         topic: latencyTopic,
-        groupId: `${runId}-b5-${rate}`,
+        groupId: `${latencyTopic}-b5`,
         prefix: `b5-${rate}/orders`,
         latency: true,
         timeoutMs: drainS * 1000,
@@ -413,7 +415,7 @@ const main = async (): Promise<void> => {
       await startChild(script('core'), { orders: plan.profileCoreOrders, rounds: 2, inFlight: service.maxInFlight } satisfies CoreJob, cpuProf('core')).result;
       await startChild(
         script('service'),
-        serviceJob({ topic: bulk, groupId: `${runId}-profile-b2`, prefix: 'profile-b2', archive: 'null', expect: plan.bulkOrders }),
+        serviceJob({ topic: bulk, groupId: `${runId}-profile-b2`, prefix: 'profile-b2', archive: 'null', expect: Math.min(plan.bulkOrders, 100_000) }),
         cpuProf('null-archive'),
       ).result;
       await startChild(
