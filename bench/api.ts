@@ -13,7 +13,7 @@ import { OrderPlaced, SCHEMA_VERSION } from '../src/domain/lifecycle/events';
 import { readStackEnvFile } from '../scripts/stack/stack-env-file';
 import type { ApiServerJob, ApiServerReady, ApiServerResult } from './api-server';
 import { API_RESULTS_FILE, ApiPlan as Plan, MAX_REQUESTS_PER_SOCKET, ApiResults, CpuShares, OpenLoopPoint, Percentiles, Saturation } from './api-report';
-import { processCpuSeconds, RunningChild, startChild } from './child';
+import { machineBusySeconds, processCpuSeconds, RunningChild, startChild } from './child';
 import { OrderFactory } from './load';
 import { BenchStack, ensureStack, REPO_ROOT } from './stack';
 
@@ -60,16 +60,6 @@ const HTTP_PORT_BASE = ((): number => {
 
 // ---- CPU accounting, as the harness's accountCpu does it for the service ----
 
-/** Busy CPU seconds of the whole machine, from /proc/stat (Linux); undefined elsewhere. */
-const machineBusySeconds = (): number | undefined => {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) / 100;
-  } catch {
-    return undefined;
-  }
-};
 
 const cpuMeter = (serverPid: number, kafkaPid: number | undefined): (() => CpuShares) => {
   const take = () => ({

@@ -119,3 +119,15 @@ export const archiveOne = async (stage: PerOrderArchiveStage, message: InboundMe
   if (!result.ok) throw new Error(`The bench's order was rejected: ${result.error.code} ${result.error.message}`);
   await stage.handle(result.value);
 };
+
+/** Busy CPU seconds of the whole machine, from /proc/stat (Linux); undefined elsewhere. */
+export const machineBusySeconds = (): number | undefined => {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return undefined;
+  }
+};

@@ -6,18 +6,20 @@ import { KafkaTopicAdmin } from '../src/adapters/kafka/kafka-topic-admin';
 import { inFlightBudgetFor } from '../src/application/stages/batched-archive.stage';
 import { KafkaSettings, SinkKind } from '../src/main/config';
 import { loadConfig } from '../src/main/env-config';
-import { processCpuSeconds, RunningChild, startChild } from './child';
+import { machineBusySeconds, processCpuSeconds, RunningChild, startChild } from './child';
 import type { BusFloorJob, BusFloorLoop, BusFloorResult } from './bus-floor';
 import type { CoreJob, CoreResult } from './core';
 import { summarizeProfile } from './cpu-profile';
 import { runApiBench, writeApiResults } from './api';
 import { openLoop, prefill } from './load';
-import { BenchResults, CpuShares, Details, renderReport, TARGETS } from './report';
+import type { PutFloorJob, PutFloorResult } from './put-floor';
+import { BenchResults, CpuShares, Details, OpenLoopRun, renderReport } from './report';
+import { RATIO_TARGETS, scenariosOf } from './scenarios';
 import type { SeedDesignJob, SeedDesignResult } from './seed-design';
 import type { ServiceJob, ServiceResult } from './service';
 import { BenchStack, createBucket, deleteBucket, ensureStack, REPO_ROOT } from './stack';
 
-/** How much each scenario does; `--quick` keeps the whole run under three minutes on 2 cores. */
+/** How much each scenario does; `--quick` keeps the whole run under five minutes on 2 cores. */
 interface Plan {
   readonly coreOrders: number;
   readonly coreRounds: number;
@@ -30,7 +32,14 @@ interface Plan {
   readonly concurrencySweep: readonly number[];
   readonly sweepSample: number;
   readonly seedSample: number;
+  /** PUTs of B3's limit (the bare loop) and of the adapter beside it. */
+  readonly putFloorOrders: number;
+  /** The open loop at 1,000 orders/s; B5 proper runs at half the B3 capacity for as long. */
   readonly latency: { readonly rate: number; readonly durationS: number; readonly warmupS: number; readonly drainS: number };
+  /** B6's soak at half the B3 capacity. */
+  readonly soakS: number;
+  /** The soak is B5's half-capacity run (quick: one open loop serves both). */
+  readonly soakIsB5: boolean;
   /** Further offered rates for the latency chart, each for rateSweepS. */
   readonly rateSweep: readonly number[];
   readonly rateSweepS: number;
@@ -49,7 +58,10 @@ const FULL: Plan = {
   concurrencySweep: [4, 8, 16, 32, 64, 128],
   sweepSample: 6_000,
   seedSample: 2_000,
+  putFloorOrders: 10_000,
   latency: { rate: 1_000, durationS: 60, warmupS: 5, drainS: 240 },
+  soakS: 600,
+  soakIsB5: false,
   rateSweep: [100, 250, 500, 750],
   rateSweepS: 20,
   batchSweep: [100, 5_000],
@@ -58,15 +70,19 @@ const FULL: Plan = {
 };
 
 const QUICK: Plan = {
-  coreOrders: 200_000,
+  coreOrders: 100_000,
   coreRounds: 3,
   bulkOrders: 200_000,
   e2eOrders: 50_000,
   e2eSample: 8_000,
-  concurrencySweep: [8, 32, 64],
+  // Not a scenario: the full run draws it; the quick one keeps its minutes for B5 and B6's soak.
+  concurrencySweep: [],
   sweepSample: 2_000,
   seedSample: 300,
-  latency: { rate: 1_000, durationS: 20, warmupS: 3, drainS: 30 },
+  putFloorOrders: 6_000,
+  latency: { rate: 1_000, durationS: 10, warmupS: 3, drainS: 30 },
+  soakS: 60,
+  soakIsB5: true,
   rateSweep: [],
   rateSweepS: 0,
   batchSweep: [],
@@ -151,12 +167,16 @@ const main = async (): Promise<void> => {
   mkdirSync(PROFILES_DIR, { recursive: true });
   await createBucket(stack, bucket);
 
-  type Figure = 'core_orders_per_s' | 'kafka_consume_orders_per_s' | 'e2e_orders_per_s' | 'seed_design_orders_per_s' | 'speedup_vs_seed_design' | 'latency_ms' | 'peak_rss_mb' | 'batched_orders_per_s';
-  const results: { -readonly [K in Figure]?: BenchResults[K] } = {};
   const details: { -readonly [K in keyof Details]?: Details[K] } = {};
   const failures: Record<string, string> = {};
+  /**
+   * `--only B2,profiles`: run only these parts (names as logged), to iterate on one scenario; the
+   * results are written to bench/results/only.json, never over latest.json and the report.
+   */
+  const only = onlyArgument();
   /** A scenario that fails is reported as not measured, with its error; the others still run. */
   const attempt = async (name: string, scenario: () => Promise<void>): Promise<void> => {
+    if (only !== undefined && !only.has(name)) return;
     try {
       await scenario();
     } catch (error) {
@@ -190,11 +210,20 @@ const main = async (): Promise<void> => {
    * ones, each stamped with its intended send time; the service records each measured order's
    * latency at its ack and waits for all of them (or the drain deadline).
    */
-  const openLoopLatency = async (rate: number, durationS: number, warmupS: number, drainS: number) => {
-    const latencyTopic = await topic(`latency-${rate}`);
+  let openLoops = 0;
+  const openLoopLatency = async (rate: number, durationS: number, warmupS: number, drainS: number, sampleRss = false) => {
+    // A topic of its own per run: B6's soak offers the same rate as B5, and must not read B5's orders first.
+    const latencyTopic = await topic(`latency-${rate}-${++openLoops}`);
     const child = startChild(
       script('service'),
-      serviceJob({ topic: latencyTopic, groupId: `${runId}-b5-${rate}`, prefix: `b5-${rate}/orders`, latency: true, timeoutMs: drainS * 1000 }),
+      serviceJob({
+        topic: latencyTopic,
+        groupId: `${latencyTopic}-b5`,
+        prefix: `b5-${rate}/orders`,
+        latency: true,
+        timeoutMs: drainS * 1000,
+        ...(sampleRss ? { rssSampleMs: 1_000 } : {}),
+      }),
       PER_ORDER_FLAGS,
     );
     await child.next('ready');
@@ -217,6 +246,7 @@ const main = async (): Promise<void> => {
       worstSendDelayMs: load.worstSendDelayMs,
       peakRssMb: result.peakRssMb,
       cpu: shares,
+      rssSamples: result.rssSamples ?? [],
     };
   };
 
@@ -225,7 +255,6 @@ const main = async (): Promise<void> => {
       log(`B1 core: ${plan.coreRounds} rounds of ${plan.coreOrders.toLocaleString('en-US')} orders (the first warms up)`);
       const core = (await startChild(script('core'), { orders: plan.coreOrders, rounds: plan.coreRounds, inFlight: service.maxInFlight } satisfies CoreJob)
         .result) as CoreResult;
-      results.core_orders_per_s = Math.round(core.ordersPerS);
       details.b1 = core;
     });
 
@@ -239,7 +268,6 @@ const main = async (): Promise<void> => {
     await attempt('B2', async () => {
       log('B2 Kafka → decode → null archive');
       const { result, cpu } = await measured(serviceJob({ topic: bulk, groupId: `${runId}-b2`, prefix: 'b2', archive: 'null', expect: plan.bulkOrders }));
-      results.kafka_consume_orders_per_s = Math.round(result.ordersPerS);
       details.b2 = { ...result, cpu };
     });
 
@@ -279,7 +307,6 @@ const main = async (): Promise<void> => {
     await attempt('B7', async () => {
       log(`B7 batched sink, ${service.batch.maxMessages} messages per object`);
       const main = await batched(service.batch.maxMessages);
-      results.batched_orders_per_s = Math.round(main.ordersPerS);
       const sweep = [main];
       for (const size of plan.batchSweep) {
         log(`B7 sweep: ${size} messages per object`);
@@ -297,10 +324,28 @@ const main = async (): Promise<void> => {
     await attempt('B3', async () => {
       log(`B3 Kafka → MinIO, one object per order: ${plan.e2eSample.toLocaleString('en-US')} of ${plan.e2eOrders.toLocaleString('en-US')} pre-filled`);
       const { result, cpu } = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b3`, prefix: 'b3/orders', expect: plan.e2eSample }));
-      results.e2e_orders_per_s = Math.round(result.ordersPerS);
-      // One decimal: rounding must not turn 150.4 MB into a met target of 150.
-      results.peak_rss_mb = Math.round(result.peakRssMb * 10) / 10;
       details.b3 = { ...result, cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency };
+      log(`B3's limit: bare signed PUTs of the same records with Node's http client (${plan.putFloorOrders.toLocaleString('en-US')})`);
+      const floorJob: PutFloorJob = {
+        client: 'node-http',
+        endpoint: stack.cosEndpoint,
+        bucket,
+        accessKeyId: stack.cosCredentials.accessKeyId,
+        secretAccessKey: stack.cosCredentials.secretAccessKey,
+        // The adapter's signing region for HMAC (MinIO's default).
+        region: 'us-east-1',
+        prefix: 'b3-floor/orders',
+        orders: plan.putFloorOrders,
+        concurrency: cos.maxConcurrency,
+      };
+      const putLoop = async (job: PutFloorJob) => {
+        const child = startChild(script('put-floor'), job);
+        const [result, cpu] = await Promise.all([child.result as Promise<PutFloorResult>, accountCpu(stack, child)]);
+        return { ...result, cpu, concurrency: job.concurrency };
+      };
+      details.b3Floor = await putLoop(floorJob);
+      log('B3 beside its limit: the same PUTs through CosOrderArchive (ibm-cos-sdk as the service configures it)');
+      details.b3Adapter = await putLoop({ ...floorJob, client: 'cos-archive', prefix: 'b3-adapter/orders' });
       log(`B6 for comparison: the same service without ${PER_ORDER_FLAGS.join(' ')} (${plan.sweepSample.toLocaleString('en-US')} orders)`);
       const uncapped = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b6`, prefix: 'b6/orders', expect: plan.sweepSample }), []);
       details.b6WithoutNodeFlags = { orders: plan.sweepSample, peakRssMb: Math.round(uncapped.result.peakRssMb), ordersPerS: Math.round(uncapped.result.ordersPerS) };
@@ -330,30 +375,52 @@ const main = async (): Promise<void> => {
       log(`B4 the seed design (eachMessage, awaited PUT, commit per message): ${plan.seedSample} orders`);
       const job: SeedDesignJob = { kafkaBrokers: stack.kafkaBrokers, cos, topic: e2e, groupId: `${runId}-b4`, prefix: 'b4/orders', sample: plan.seedSample };
       const seed = (await startChild(script('seed-design'), job, PER_ORDER_FLAGS).result) as SeedDesignResult;
-      results.seed_design_orders_per_s = Math.round(seed.ordersPerS * 10) / 10;
       details.b4 = seed;
-      if (results.e2e_orders_per_s !== undefined) results.speedup_vs_seed_design = Math.round((results.e2e_orders_per_s / seed.ordersPerS) * 10) / 10;
     });
 
     await attempt('B5', async () => {
       const { rate, durationS, warmupS, drainS } = plan.latency;
-      const points = [];
+      if (details.b3 === undefined) throw new Error('B3 was not measured, so its capacity (B5 runs at half of it) is unknown');
+      const capacity = Math.round(details.b3.ordersPerS);
+      const half = Math.max(1, Math.round(capacity / 2));
+      const points: Array<OpenLoopRun & { rssSamples: ReadonlyArray<readonly [number, number]> }> = [];
+      const seconds = plan.soakIsB5 ? plan.soakS : durationS;
+      log(`B5 open loop at half the B3 capacity, ${half}/s, for ${seconds} s (+${warmupS} s warm-up)${plan.soakIsB5 ? '; RSS sampled: it is also B6\'s short soak' : ''}`);
+      const halfRun = await openLoopLatency(half, seconds, warmupS, drainS, plan.soakIsB5);
+      details.b5Half = { ...withoutSamples(halfRun), rate: half, capacity };
+      if (plan.soakIsB5) details.b6Soak = { ...withoutSamples(halfRun), rate: half, durationS: seconds, short: true, rssSamples: halfRun.rssSamples };
+      points.push({ ...halfRun, rate: half });
       for (const offered of [...plan.rateSweep, rate]) {
-        const seconds = offered === rate ? durationS : plan.rateSweepS;
-        log(`B5 open loop at ${offered}/s for ${seconds} s (+${warmupS} s warm-up)`);
-        points.push({ rate: offered, ...(await openLoopLatency(offered, seconds, warmupS, drainS)) });
+        const forS = offered === rate ? durationS : plan.rateSweepS;
+        log(`B5 open loop at ${offered}/s for ${forS} s (+${warmupS} s warm-up)`);
+        points.push({ rate: offered, ...(await openLoopLatency(offered, forS, warmupS, drainS)) });
       }
-      const main = points[points.length - 1]!;
-      results.latency_ms = { rate, p50: main.latencyMs.p50, p99: main.latencyMs.p99, p999: main.latencyMs.p999, max: main.latencyMs.max };
-      details.b5 = main;
-      details.latencyVsRate = points.map((p) => ({ rate: p.rate, ...p.latencyMs, ordersPerS: Math.round(p.ordersPerS), otherCores: p.cpu.other }));
+      details.b5 = withoutSamples(points[points.length - 1]!);
+      details.latencyVsRate = points
+        .sort((a, b) => a.rate - b.rate)
+        .map((p) => ({ rate: p.rate, ...p.latencyMs, ordersPerS: Math.round(p.ordersPerS), otherCores: p.cpu.other }));
     });
+
+    if (!plan.soakIsB5) {
+      await attempt('B6 soak', async () => {
+        if (details.b3 === undefined) throw new Error('B3 was not measured, so its capacity (the soak runs at half of it) is unknown');
+        const half = Math.max(1, Math.round(details.b3.ordersPerS / 2));
+        log(`B6 soak at half the B3 capacity, ${half}/s, for ${plan.soakS} s, RSS sampled every second`);
+        const soak = await openLoopLatency(half, plan.soakS, plan.latency.warmupS, plan.latency.drainS, true);
+        details.b6Soak = { ...withoutSamples(soak), rate: half, durationS: plan.soakS, short: false, rssSamples: soak.rssSamples };
+      });
+    }
 
     await attempt('API', async () => writeApiResults(await runApiBench({ stack, quick, log })));
 
     await attempt('profiles', async () => {
-      log('profiling B1 (core), B3 (service, per-order) and B7 (service, batched) with node --cpu-prof');
+      log('profiling B1 (core), B2 (service, null archive), B3 (service, per-order) and B7 (service, batched) with node --cpu-prof');
       await startChild(script('core'), { orders: plan.profileCoreOrders, rounds: 2, inFlight: service.maxInFlight } satisfies CoreJob, cpuProf('core')).result;
+      await startChild(
+        script('service'),
+        serviceJob({ topic: bulk, groupId: `${runId}-profile-b2`, prefix: 'profile-b2', archive: 'null', expect: Math.min(plan.bulkOrders, 100_000) }),
+        cpuProf('null-archive'),
+      ).result;
       await startChild(
         script('service'),
         serviceJob({ topic: e2e, groupId: `${runId}-profile`, prefix: 'profile/orders', expect: plan.profileE2eSample }),
@@ -367,6 +434,7 @@ const main = async (): Promise<void> => {
       ).result;
       details.profiles = {
         core: summarizeProfile(path.join(PROFILES_DIR, 'core.cpuprofile')),
+        nullArchive: summarizeProfile(path.join(PROFILES_DIR, 'null-archive.cpuprofile')),
         e2e: summarizeProfile(path.join(PROFILES_DIR, 'e2e.cpuprofile')),
         batched: summarizeProfile(path.join(PROFILES_DIR, 'batched.cpuprofile')),
       };
@@ -383,8 +451,8 @@ const main = async (): Promise<void> => {
     mode: quick ? 'quick' : 'full',
     started_at: new Date(started).toISOString(),
     duration_s: Math.round((Date.now() - started) / 1000),
-    ...results,
-    targets: TARGETS,
+    scenarios: scenariosOf(details, os.cpus().length),
+    targets: RATIO_TARGETS,
     machine: {
       cores: os.cpus().length,
       cpu_model: os.cpus()[0]?.model ?? 'unknown',
@@ -409,23 +477,30 @@ const main = async (): Promise<void> => {
     failures,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
+  if (only !== undefined) {
+    writeFileSync(path.join(RESULTS_DIR, 'only.json'), `${JSON.stringify(output, null, 2)}\n`);
+    log(`done in ${output.duration_s} s: bench/results/only.json written (--only: latest.json and the report are left as they were)`);
+    return;
+  }
   writeFileSync(LATEST, `${JSON.stringify(output, null, 2)}\n`);
   renderReport(output, REPO_ROOT);
   log(`done in ${output.duration_s} s: bench/results/latest.json and docs/performance.md written`);
   if (Object.keys(failures).length > 0) process.exitCode = 1;
 };
 
-/** Busy CPU seconds of the whole machine, from /proc/stat (Linux); undefined elsewhere. */
-const machineBusySeconds = (): number | undefined => {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) / 100;
-  } catch {
-    return undefined;
-  }
+const onlyArgument = (): Set<string> | undefined => {
+  const index = process.argv.indexOf('--only');
+  if (index < 0) return undefined;
+  const list = process.argv[index + 1];
+  if (list === undefined || list.startsWith('--')) throw new Error('--only needs a comma-separated list of parts, e.g. --only B2,profiles');
+  return new Set(list.split(',').map((name) => name.trim()));
 };
+
+const withoutSamples = <T extends { rssSamples?: unknown }>(run: T): Omit<T, 'rssSamples'> => {
+  const { rssSamples: _samples, ...rest } = run;
+  return rest;
+};
+
 
 interface CpuSnapshot {
   readonly at: number;

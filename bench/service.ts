@@ -28,6 +28,8 @@ export interface ServiceJob {
    * latencies, then for `expect` with the number of orders to wait for.
    */
   readonly latency?: boolean;
+  /** Sample the process's RSS this often (ms) from the first delivery on: B6's soak. */
+  readonly rssSampleMs?: number;
   readonly timeoutMs: number;
 }
 
@@ -52,6 +54,8 @@ export interface ServiceResult {
   /** CPU seconds this process used between the first delivery and the last ack. */
   readonly cpuS: number;
   readonly latencyMs?: LatencySummary;
+  /** [seconds since the first delivery, RSS in MiB], when the job asked for samples. */
+  readonly rssSamples?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** Latency in microseconds from an order's intended send time to its ack, for the open-loop scenario. */
@@ -122,6 +126,15 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
   const archive = container.get(TOKENS.Archive);
   await pipeline.start();
   const bus = metered!;
+  // From the start: an open loop's orders arrive while the parent is still sending them.
+  const rssSamples: Array<readonly [number, number]> = [];
+  const sampling =
+    job.rssSampleMs === undefined
+      ? undefined
+      : setInterval(() => {
+          if (bus.firstDeliveryAt === undefined) return;
+          rssSamples.push([Math.round(performance.now() - bus.firstDeliveryAt) / 1000, Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10]);
+        }, job.rssSampleMs);
   notifyParent('ready');
 
   if (latency !== undefined) latency.from = (await nextFromParent<{ from: number }>('measure')).payload!.from;
@@ -131,6 +144,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
   const done = (): boolean => (latency === undefined ? bus.acked >= expectation.count : latency.recorded >= expectation.count);
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   const cpu = process.cpuUsage(bus.cpuAtFirstDelivery);
+  if (sampling !== undefined) clearInterval(sampling);
   notifyParent('done');
 
   const elapsedS = bus.firstDeliveryAt === undefined ? 0 : (bus.lastAckAt - bus.firstDeliveryAt) / 1000;
@@ -142,6 +156,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
     peakRssMb: peakRssMb(),
     cpuS: (cpu.user + cpu.system) / 1e6,
     ...(latency === undefined ? {} : { latencyMs: latency.summary(expectation.count, expectation.lastIntendedAt) }),
+    ...(sampling === undefined ? {} : { rssSamples }),
   };
   await pipeline.stop(5_000);
   if (bus.inner instanceof KafkaMessageBus) await bus.inner.close({ deadlineMs: 5_000 });

@@ -13,6 +13,21 @@ export interface EnrichedOrder {
   readonly high_risk: boolean;
 }
 
+/**
+ * `toISOString` of an instant, remembering the last one: the orders of a batch are consumed within
+ * the same millisecond, and a producer's burst shares its produced_at, so most calls repeat the
+ * previous one. One per field, so that the two fields do not evict each other.
+ */
+const isoMemo = (): ((epochMs: number) => string) => {
+  let last = { ms: Number.NaN, text: '' };
+  return (epochMs) => {
+    if (epochMs !== last.ms) last = { ms: epochMs, text: new Date(epochMs).toISOString() };
+    return last.text;
+  };
+};
+const producedAtIso = isoMemo();
+const consumedAtIso = isoMemo();
+
 /** Event time: the producer's timestamp when it gave one, otherwise the broker's. */
 export const eventTimeOf = (order: Order, messageTimestampMs: number): number => order.producedAt ?? messageTimestampMs;
 
@@ -26,8 +41,8 @@ export const enrich = (
   customer: order.customer,
   total: order.total,
   channel: order.channel,
-  ...(order.producedAt === undefined ? {} : { produced_at: new Date(order.producedAt).toISOString() }),
-  consumed_at: new Date(consumedAtMs).toISOString(),
+  ...(order.producedAt === undefined ? {} : { produced_at: producedAtIso(order.producedAt) }),
+  consumed_at: consumedAtIso(consumedAtMs),
   // Clock skew between producer and consumer can make this negative; report it rather than hide it.
   latency_ms: consumedAtMs - eventTimeOf(order, messageTimestampMs),
   risk_score: riskScore,

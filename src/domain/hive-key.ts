@@ -6,8 +6,19 @@ export const DEFAULT_ARCHIVE_PREFIX = 'orders';
 export const isValidPrefix = (prefix: string): boolean =>
   /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix) && !prefix.split('/').some((s) => s === '.' || s === '..');
 
-/** `YYYY-MM-DD` of an instant, in UTC. */
-export const utcDate = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+/** The day last formatted: a partition's orders fall on one or two days, so nearly every key reuses it. */
+let lastDay = { day: Number.NaN, text: '' };
+
+/**
+ * `YYYY-MM-DD` of an instant, in UTC. Formatted once per day number, not per order; what `Date`
+ * cannot hold (NaN, beyond ±8.64e15) still throws RangeError, as toISOString does.
+ */
+export const utcDate = (epochMs: number): string => {
+  const day = Math.floor(epochMs / DAY_MS);
+  if (day !== lastDay.day) lastDay = { day, text: new Date(epochMs).toISOString().slice(0, 10) };
+  return lastDay.text;
+};
 
 /**
  * `orders/dt=YYYY-MM-DD/orderId=<id>.json`. `dt` is the UTC date of the order's event time,

@@ -16,16 +16,34 @@ interface OrderIdBrand {
 /** The brand reuses the domain's own predicate, so the edge and the core cannot disagree. */
 export const OrderIdCodec = t.brand(t.string, (s): s is t.Branded<string, OrderIdBrand> => isOrderId(s), 'OrderId');
 
-/** An ISO-8601 instant on the wire, epoch milliseconds inside; a date that does not round-trip is refused (parseIsoInstant). */
-export const IsoInstant = new t.Type<number, string, unknown>(
+/**
+ * An ISO-8601 instant kept as its wire text, refined by parseIsoInstant: a type that is its JSON
+ * value, so that `is` can check a parsed message without decoding it (see IoTsOrderCodec).
+ * `instantOf` gives its epoch milliseconds.
+ */
+export const IsoInstantText = new t.Type<string, string, unknown>(
   'ISO8601',
-  (u): u is number => typeof u === 'number',
-  (u, context) => {
-    const ms = typeof u === 'string' ? parseIsoInstant(u) : undefined;
-    return ms === undefined ? t.failure(u, context) : t.success(ms);
-  },
-  (ms) => new Date(ms).toISOString(),
+  (u): u is string => typeof u === 'string' && instantOfText(u) !== undefined,
+  (u, context) => (typeof u === 'string' && instantOfText(u) !== undefined ? t.success(u) : t.failure(u, context)),
+  t.identity,
 );
+
+/**
+ * The last text parsed, and its instant: the schema check and the mapping after it parse the same
+ * text one after the other, and only the first pays for the regular expression and Date.parse.
+ */
+let lastInstant: { readonly text: string; readonly ms: number | undefined } = { text: '', ms: undefined };
+const instantOfText = (text: string): number | undefined => {
+  if (lastInstant.text !== text) lastInstant = { text, ms: parseIsoInstant(text) };
+  return lastInstant.ms;
+};
+
+/** Epoch milliseconds of a text IsoInstantText accepted. */
+export const instantOf = (text: string): number => {
+  const ms = instantOfText(text);
+  if (ms === undefined) throw new Error(`Not an ISO-8601 instant: ${clip(JSON.stringify(text))}`);
+  return ms;
+};
 
 /** Longest quote of an offending value: a rejection reason is a log field and a DLQ header, not a copy of the payload. */
 const MAX_LINE_CHARS = 300;

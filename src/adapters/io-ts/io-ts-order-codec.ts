@@ -4,7 +4,7 @@ import { ExplainedRejection, ExplainingOrderDecoderPort, InvalidField, OrderEnco
 import { createOrder, Order, OrderFields, orderProblems, SHIPPING_ADDRESS_FIELDS, ShippingAddress } from '../../domain/order';
 import { rejection, Rejection, RejectionCode } from '../../domain/rejection';
 import { err, Result } from '../../domain/result';
-import { explain, IsoInstant, OrderIdCodec, parseJsonObject } from './io-ts-json';
+import { explain, instantOf, IsoInstantText, OrderIdCodec, parseJsonObject } from './io-ts-json';
 
 /**
  * A line on the wire. Only types are checked: a quantity of 0 or a negative price is a business
@@ -27,8 +27,9 @@ const ShippingAddressWire = t.partial(
 export const OrderWireCodec = t.intersection([
   // `total` is only typed here; its range (finite, >= 0) is the domain's rule, checked by createOrder.
   t.type({ id: OrderIdCodec, customer: t.string, total: t.number, channel: t.string }),
-  t.partial({ produced_at: IsoInstant, items: t.array(OrderLineWire), currency: t.string, shipping_address: ShippingAddressWire }),
+  t.partial({ produced_at: IsoInstantText, items: t.array(OrderLineWire), currency: t.string, shipping_address: ShippingAddressWire }),
 ]);
+type OrderWire = t.TypeOf<typeof OrderWireCodec>;
 
 const codeForField: ReadonlyMap<string, RejectionCode> = new Map([
   ['id', 'ORDER.INVALID_ID'],
@@ -40,6 +41,11 @@ const codeForField: ReadonlyMap<string, RejectionCode> = new Map([
  * The edge where untrusted bytes become a domain Order: strict UTF-8, JSON, an object, the
  * io-ts schema, then the domain's smart constructor. Every failure is a Rejection whose message
  * says what is wrong, e.g. `Expecting number at total but instead got: "abc"`.
+ *
+ * The schema is checked with io-ts's `is` first: the wire types are their JSON values (nothing is
+ * transformed), so a value `is` accepts is what `decode` would return, and `is` walks it without
+ * building an Either and a context per field. Only a value it refuses pays for `decode`, whose
+ * errors make the readable message; io-ts stays the one description of the wire format.
  */
 export class IoTsOrderCodec implements ExplainingOrderDecoderPort, OrderEncoderPort {
   decode(bytes: Buffer): Result<Rejection, Order> {
@@ -52,19 +58,24 @@ export class IoTsOrderCodec implements ExplainingOrderDecoderPort, OrderEncoderP
   decodeExplained(bytes: Buffer): Result<ExplainedRejection, Order> {
     const json = parseJsonObject(bytes, 'decode');
     if (!json.ok) return err({ ...json.error, fields: [] });
-    const decoded = OrderWireCodec.decode(json.value);
-    if (isLeft(decoded)) {
-      const field = decoded.left[0]?.context.find((entry) => codeForField.has(entry.key))?.key;
-      const code = (field === undefined ? undefined : codeForField.get(field)) ?? 'ORDER.SCHEMA_VIOLATION';
-      return err({ ...rejection(code, 'validate', explain(decoded).join('; ')), fields: invalidFields(decoded.left) });
+    let wire: OrderWire;
+    if (OrderWireCodec.is(json.value)) {
+      wire = json.value;
+    } else {
+      const decoded = OrderWireCodec.decode(json.value);
+      if (isLeft(decoded)) {
+        const field = decoded.left[0]?.context.find((entry) => codeForField.has(entry.key))?.key;
+        const code = (field === undefined ? undefined : codeForField.get(field)) ?? 'ORDER.SCHEMA_VIOLATION';
+        return err({ ...rejection(code, 'validate', explain(decoded).join('; ')), fields: invalidFields(decoded.left) });
+      }
+      wire = decoded.right;
     }
-    const wire = decoded.right;
     const fields: OrderFields = {
       id: wire.id,
       customer: wire.customer,
       total: wire.total,
       channel: wire.channel,
-      ...(wire.produced_at === undefined ? {} : { producedAt: wire.produced_at }),
+      ...(wire.produced_at === undefined ? {} : { producedAt: instantOf(wire.produced_at) }),
       ...(wire.items === undefined ? {} : { items: wire.items.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: line.unit_price })) }),
       ...(wire.currency === undefined ? {} : { currency: wire.currency }),
       ...(wire.shipping_address === undefined ? {} : { shippingAddress: wire.shipping_address }),

@@ -29,11 +29,21 @@ export const toKafkaHeaders = (headers: Headers = []): IHeaders => {
  * so such a header keeps exactly its bytes, and a hostile name can never throw here, where a
  * throw would fail kafkajs's batch and replay the partition forever.
  */
-export const fromKafkaHeaders = (headers: IHeaders = {}): Headers =>
-  Object.entries(headers).flatMap(([key, value]): Header[] => {
+export const fromKafkaHeaders = (headers: IHeaders = {}): Headers => {
+  // Most records carry no header: no arrays to build for them (this runs for every message consumed).
+  let empty = true;
+  for (const _key in headers) {
+    empty = false;
+    break;
+  }
+  if (empty) return NO_HEADERS;
+  return Object.entries(headers).flatMap(([key, value]): Header[] => {
     const values: unknown[] = Array.isArray(value) ? value : [value];
     return values.filter(isWireValue).map((one) => ({ key, value: asBuffer(one) }));
   });
+};
+
+const NO_HEADERS: Headers = Object.freeze([]);
 
 const isWireValue = (value: unknown): value is Buffer | string | null =>
   value === null || Buffer.isBuffer(value) || typeof value === 'string';

@@ -55,14 +55,17 @@ export class PerOrderArchiveStage implements EventStage<Archivable> {
     this.inputs = [{ topic: options.topic, codec }];
   }
 
-  readonly handle = async ({ key, record }: Archivable): Promise<StageOutcome> => {
-    await this.deps.archive.put(key, Buffer.from(JSON.stringify(record)), 'application/json');
+  /** One promise per order, the write's own: what follows it runs in its continuation, not in an async function's. */
+  readonly handle = ({ key, record }: Archivable): Promise<StageOutcome> =>
+    this.deps.archive.put(key, Buffer.from(JSON.stringify(record)), 'application/json').then(() => this.archived(key, record));
+
+  private archived(key: string, record: EnrichedOrder): StageOutcome {
     // Only rewrites this process saw are counted: what a killed predecessor wrote, it cannot know.
     if (this.archivedKeys.remember(key)) this.deps.metrics.orderDuplicate();
     this.deps.metrics.orderArchived(record.channel, record.latency_ms, record.high_risk);
     this.deps.statistics.recordArchived(record, this.deps.clock.now());
     return NO_OUTPUTS;
-  };
+  }
 
   /** The key too is computed here, before the retried write: a key that cannot be made is a dead letter, not an outage. */
   private evaluate(message: InboundMessage): Result<Rejection, Archivable> {

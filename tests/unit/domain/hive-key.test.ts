@@ -1,5 +1,5 @@
 import { enrich } from '../../../src/domain/enriched-order';
-import { hiveKey, isValidPrefix } from '../../../src/domain/hive-key';
+import { hiveKey, isValidPrefix, utcDate } from '../../../src/domain/hive-key';
 import { anOrder } from '../../support/builders';
 
 describe('Hive keys and enrichment', () => {
@@ -40,5 +40,23 @@ describe('Hive keys and enrichment', () => {
     const record = enrich({ ...fields }, 0.5, 2_000, 1_500);
     expect(record.latency_ms).toBe(500);
     expect(record).not.toHaveProperty('produced_at');
+  });
+});
+
+describe('Hive keys and enrichment formatted once per day and per instant', () => {
+  it('gives each instant its own date and ISO strings, whatever was formatted just before', () => {
+    const instants = ['2026-11-22T23:59:59.999Z', '2026-11-23T00:00:00.000Z', '2026-11-22T00:00:00.000Z', '1970-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z'];
+    for (const iso of [...instants, ...instants.reverse()]) {
+      const ms = Date.parse(iso);
+      expect(utcDate(ms)).toBe(iso.slice(0, 10));
+      const record = enrich(anOrder({ producedAt: ms }), 0.1, ms + 1, 0);
+      expect([record.produced_at, record.consumed_at]).toEqual([iso, new Date(ms + 1).toISOString()]);
+    }
+  });
+
+  it('still refuses an instant Date cannot hold, right after a valid one', () => {
+    utcDate(Date.parse('2026-11-22T10:00:00.000Z'));
+    expect(() => utcDate(Number.NaN)).toThrow(RangeError);
+    expect(() => utcDate(8.64e15 + 1)).toThrow(RangeError);
   });
 });

@@ -1,0 +1,130 @@
+import * as http from 'node:http';
+import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
+import { InboundMessage } from '../src/application/ports/message-bus.port';
+import { PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
+import { EMBEDDED_DEFAULTS } from '../src/main/config';
+import { buildContainer } from '../src/main/container';
+import { TOKENS } from '../src/main/di-tokens';
+import { finish, jobOf, notifyParent, peakRssMb } from './child';
+import { OrderFactory } from './load';
+import { SigV4Signer } from './sigv4';
+
+/**
+ * B3's limit: the least CPU a PUT of an archived order can cost a client on this machine. The
+ * same records the per-order sink writes (same keys, same JSON bodies, computed before the clock
+ * starts) are PUT to the same MinIO with Node's own http client over keep-alive sockets, signed
+ * with the small SigV4 signer below (the payload hashed, as the SDK does; no Content-MD5, no
+ * retries, no response parsing beyond the status). Nothing else runs in the process.
+ */
+export interface PutFloorJob {
+  /**
+   * `node-http`: the floor itself; `cos-archive`: the same PUTs through CosOrderArchive (the SDK
+   * as the service configures it), to tell the SDK's share of B3's CPU from the rest of the service.
+   */
+  readonly client: 'node-http' | 'cos-archive';
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+  readonly prefix: string;
+  readonly orders: number;
+  /** PUTs in flight at once, as COS_MAX_CONCURRENCY. */
+  readonly concurrency: number;
+}
+
+export interface PutFloorResult {
+  readonly client: PutFloorJob['client'];
+  readonly puts: number;
+  readonly elapsedS: number;
+  readonly putsPerS: number;
+  /** CPU seconds this process used from the first PUT to the last response. */
+  readonly cpuS: number;
+  readonly cpuUsPerPut: number;
+  readonly bodyBytes: number;
+  readonly peakRssMb: number;
+}
+
+const encodeSegment = (segment: string): string =>
+  encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** The records the per-order sink would write for the bench's orders: keys and bodies exactly as it makes them. */
+const recordsOf = (job: PutFloorJob): Array<{ key: string; path: string; body: Buffer }> => {
+  const stage = buildContainer({ ...EMBEDDED_DEFAULTS, archive: 'memory', archivePrefix: job.prefix, logLevel: 'silent' }).get(TOKENS.ArchiveStage) as PerOrderArchiveStage;
+  const factory = new OrderFactory('put-floor');
+  const now = Date.now();
+  return Array.from({ length: job.orders }, (_, i) => {
+    const { key, value } = factory.next(now);
+    const message: InboundMessage = { topic: 'orders.v1', partition: 0, offset: String(i), key: Buffer.from(key as string), value, headers: [], timestamp: now };
+    const decoded = stage.inputs[0]!.codec.decode(message);
+    if (decoded instanceof Promise || !decoded.ok) throw new Error('The bench could not evaluate its own order');
+    const path = `/${encodeSegment(job.bucket)}/${decoded.value.key.split('/').map(encodeSegment).join('/')}`;
+    return { key: decoded.value.key, path, body: Buffer.from(JSON.stringify(decoded.value.record)) };
+  });
+};
+
+const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
+  const records = recordsOf(job);
+  const url = new URL(job.endpoint);
+  const signer = new SigV4Signer(job.accessKeyId, job.secretAccessKey, job.region);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
+  const archive =
+    job.client === 'cos-archive'
+      ? new CosOrderArchive({
+          endpoint: job.endpoint,
+          bucket: job.bucket,
+          credentials: { kind: 'hmac', accessKeyId: job.accessKeyId, secretAccessKey: job.secretAccessKey },
+          maxConcurrency: job.concurrency,
+          region: job.region,
+        })
+      : undefined;
+  const put = (record: { key: string; path: string; body: Buffer }): Promise<void> =>
+    archive !== undefined ? archive.put(record.key, record.body, 'application/json') : bare(record);
+  const bare = (record: { path: string; body: Buffer }): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const headers = signer.sign('PUT', url.host, record.path, record.body, new Date(), {
+        'content-type': 'application/json',
+        'content-length': String(record.body.length),
+      });
+      const request = http.request({ host: url.hostname, port: url.port, method: 'PUT', path: record.path, headers, agent }, (response) => {
+        response.resume();
+        response.on('end', () =>
+          response.statusCode === 200 ? resolve() : reject(new Error(`PUT ${record.path} answered ${response.statusCode}`)),
+        );
+      });
+      request.on('error', reject);
+      request.end(record.body);
+    });
+
+  // One warm-up PUT opens a socket and lets the JIT see the path once; it is not counted.
+  await put(records[0]!);
+  notifyParent('first-delivery');
+  const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < records.length) await put(records[next++]!);
+  };
+  await Promise.all(Array.from({ length: job.concurrency }, worker));
+  const cpu = process.cpuUsage(cpuAtStart);
+  const elapsedS = (performance.now() - started) / 1000;
+  notifyParent('done');
+  agent.destroy();
+  await archive?.close();
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  return {
+    client: job.client,
+    puts: records.length,
+    elapsedS,
+    putsPerS: records.length / elapsedS,
+    cpuS,
+    cpuUsPerPut: (cpuS * 1e6) / records.length,
+    bodyBytes: Math.round(records.reduce((sum, r) => sum + r.body.length, 0) / records.length),
+    peakRssMb: peakRssMb(),
+  };
+};
+
+run(jobOf<PutFloorJob>()).then(finish, (error: unknown) => {
+  process.stderr.write(`bench put floor: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

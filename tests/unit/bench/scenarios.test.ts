@@ -1,0 +1,43 @@
+import { soakDeviation, scenariosOf } from '../../../bench/scenarios';
+import type { Details } from '../../../bench/report';
+
+const cpu = (service: number, minio = 0) => ({ service, minio, kafka: 0, harness: 0, other: 0 });
+const served = (ordersPerS: number, service: number, minio = 0) => ({
+  acked: 1,
+  complete: true,
+  elapsedS: 1,
+  ordersPerS,
+  peakRssMb: 140,
+  cpuS: service,
+  cpu: cpu(service, minio),
+});
+
+describe('bench scenarios: figures against same-run limits', () => {
+  it('compares B1 with its JSON limit as a cost ratio, B2 with the bare loop and B7 with B2 as rate ratios', () => {
+    const details: Details = {
+      b1: { roundsOrdersPerS: [], ordersPerS: 100_000, jsonRoundsOrdersPerS: [], jsonOrdersPerS: 250_000, peakRssMb: 100 },
+      b2: served(90_000, 1),
+      b2Floor: [{ loop: 'kafkajs', consumed: 1, complete: true, elapsedS: 1, ordersPerS: 100_000, cpuS: 0.5, peakRssMb: 80, cpu: cpu(0.5) }],
+      b7: { ...served(63_000, 1), maxMessages: 1000, inFlightBudget: 12_000 },
+    };
+    const s = scenariosOf(details, 2);
+    expect(s.B1).toMatchObject({ figure: 10, limit: 4, ratio: 2.5, met: false, orders_per_s: 100_000 });
+    expect(s.B2).toMatchObject({ figure: 90_000, limit: 100_000, ratio: 0.9, met: true });
+    expect(s.B7).toMatchObject({ figure: 63_000, limit: 90_000, ratio: 0.7, met: false });
+  });
+
+  it('meets B3 only when both its CPU ratio and its rate against the CPU ceiling meet their targets', () => {
+    const b3 = { ...served(500, 0.5, 1.2), maxInFlight: 256, cosMaxConcurrency: 64 };
+    const floor = { client: 'node-http' as const, puts: 1, elapsedS: 1, putsPerS: 1_000, cpuS: 1, cpuUsPerPut: 400, bodyBytes: 200, peakRssMb: 90, cpu: cpu(0.4, 1), concurrency: 64 };
+    const s = scenariosOf({ b3, b3Floor: floor }, 2);
+    // 1,000 µs of service CPU per order against 400 µs per bare PUT; the cores allow 2 / 1.7 × 500 orders/s.
+    expect(s.B3).toMatchObject({ figure: 1000, limit: 400, ratio: 2.5, met: false, service_cpu_us_per_order: 1000 });
+    expect(s.B3!.rate).toMatchObject({ limit: 588, ratio: 0.85, met: false });
+  });
+
+  it('measures the soak against its level after the warm-up fifth', () => {
+    const samples = Array.from({ length: 100 }, (_, t) => [t, t < 20 ? 50 + t : t === 90 ? 110 : 100] as const);
+    expect(soakDeviation(samples, 100)).toEqual({ referenceMb: 100, maxDeviationPct: 10 });
+    expect(soakDeviation([], 100)).toBeUndefined();
+  });
+});
