@@ -1,6 +1,7 @@
 import { seededRandom } from '../../src/application/order-generator';
 import { OutboundMessage } from '../../src/application/ports/message-bus.port';
 import { LifecycleReasonCode } from '../../src/domain/lifecycle/order-lines';
+import { OrderStatus } from '../../src/domain/lifecycle/order-status';
 
 /**
  * A generated load for the whole lifecycle with a known mix: every order carries the final state
@@ -25,6 +26,25 @@ export type ExpectedOutcome =
   | { readonly kind: 'spend-group'; readonly customer: string; readonly admitted: number }
   /** One of the orders for one unit each of a SKU with `units` in stock: that many ship, the others are insufficient. */
   | { readonly kind: 'scarce-group'; readonly sku: string; readonly units: number; readonly lines: readonly WireLine[] };
+
+/** The statuses in the order view an order of each kind may end in (a group's members split between two, by a race). */
+export const finalStatusesOf = (expected: ExpectedOutcome): readonly OrderStatus[] => {
+  switch (expected.kind) {
+    case 'shipped':
+    case 'shipped-seed':
+      return ['shipped'];
+    case 'rejected':
+      return ['rejected'];
+    case 'declined':
+      return ['payment_failed'];
+    case 'insufficient':
+      return ['out_of_stock'];
+    case 'spend-group':
+      return ['shipped', 'rejected'];
+    case 'scarce-group':
+      return ['shipped', 'out_of_stock'];
+  }
+};
 
 export interface WireLine {
   readonly sku: string;

@@ -15,7 +15,7 @@ import { AppConfig } from '../../../src/main/config';
 import { TOKENS } from '../../../src/main/di-tokens';
 import { aWireOrder } from '../../support/builders';
 import { eventually, lifecycleRunConfig } from '../../support/integration-config';
-import { ExpectedOutcome, lifecycleLoad, PlannedOrder } from '../../support/lifecycle-load';
+import { ExpectedOutcome, finalStatusesOf, lifecycleLoad, PlannedOrder } from '../../support/lifecycle-load';
 import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv, StackEnv } from '../../support/stack-env';
 
@@ -50,25 +50,6 @@ const MIX = {
   outOfStock: 30,
   scarceOrders: 40,
   scarceUnits: 20,
-};
-
-/** The statuses an order of each kind may end in (a group's members split between two, by a race), as in order-view.test.ts. */
-const finalStatuses = (expected: ExpectedOutcome): readonly OrderStatus[] => {
-  switch (expected.kind) {
-    case 'shipped':
-    case 'shipped-seed':
-      return ['shipped'];
-    case 'rejected':
-      return ['rejected'];
-    case 'declined':
-      return ['payment_failed'];
-    case 'insufficient':
-      return ['out_of_stock'];
-    case 'spend-group':
-      return ['shipped', 'rejected'];
-    case 'scarce-group':
-      return ['shipped', 'out_of_stock'];
-  }
 };
 
 /** The run's configuration on the stack (lifecycleRunConfig); the archive is not among the stages this test runs. */
@@ -214,7 +195,7 @@ describe('orderflow api on Kafka and PostgreSQL', () => {
     report(`every order at its final status ${Math.round(performance.now() - started)} ms after the first POST`);
     const wrong = answers
       .map((answer, i) => ({ answer, order: load.orders[i]! }))
-      .filter(({ answer, order }) => answer.status !== 200 || !finalStatuses(order.expected).includes(answer.body.status as OrderStatus))
+      .filter(({ answer, order }) => answer.status !== 200 || !finalStatusesOf(order.expected).includes(answer.body.status as OrderStatus))
       .map(({ answer, order }) => `${order.id} (${order.expected.kind}): ${answer.status} ${String(answer.body.status ?? answer.body.detail)}`);
     expect(wrong.slice(0, 5).join('\n') + (wrong.length === 0 ? '' : `\n${problems()}`)).toBe('');
 

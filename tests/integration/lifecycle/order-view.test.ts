@@ -18,7 +18,7 @@ import { runStages } from '../../../src/main/commands/run';
 import { AppConfig } from '../../../src/main/config';
 import { TOKENS } from '../../../src/main/di-tokens';
 import { eventually, lifecycleRunConfig } from '../../support/integration-config';
-import { ExpectedOutcome, lifecycleLoad } from '../../support/lifecycle-load';
+import { finalStatusesOf, lifecycleLoad } from '../../support/lifecycle-load';
 import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv } from '../../support/stack-env';
 
@@ -49,25 +49,6 @@ const configFor = (run: string, schema: string, stockFile: string): AppConfig =>
     ORDERFLOW_VIEW_HOLD_MAX_AGE_MS: String(HOLD_MAX_AGE_MS),
     ORDERFLOW_VIEW_HOLD_SWEEP_MS: '500',
   });
-
-/** The statuses an order of each kind may end in (a group's members split between two, by a race). */
-const finalStatuses = (expected: ExpectedOutcome): readonly OrderStatus[] => {
-  switch (expected.kind) {
-    case 'shipped':
-    case 'shipped-seed':
-      return ['shipped'];
-    case 'rejected':
-      return ['rejected'];
-    case 'declined':
-      return ['payment_failed'];
-    case 'insufficient':
-      return ['out_of_stock'];
-    case 'spend-group':
-      return ['shipped', 'rejected'];
-    case 'scarce-group':
-      return ['shipped', 'out_of_stock'];
-  }
-};
 
 const statusUpdate = (orderId: string, status: OrderStatus, reason: string): OrderStatusUpdated => ({
   event_id: statusUpdateIdOf(orderId, status),
@@ -137,7 +118,7 @@ describe('the order view on Kafka and PostgreSQL', () => {
         const seen = new Map(rows.rows.map((row) => [row.order_id, row.status]));
         return [...expected.values()].filter((order) => {
           const status = seen.get(order.id);
-          return status === undefined || (order.id === early.id ? status !== 'cancelled' : !finalStatuses(order.expected).includes(status));
+          return status === undefined || (order.id === early.id ? status !== 'cancelled' : !finalStatusesOf(order.expected).includes(status));
         }).map((order) => `${order.id} (${order.expected.kind}: ${seen.get(order.id) ?? 'no row'})`);
       };
       await eventually(
