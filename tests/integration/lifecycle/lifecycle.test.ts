@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +13,10 @@ import { LIFECYCLE_STAGE_NAMES, LifecycleTopics, lifecycleTopics } from '../../.
 import { ARCHIVE_STAGE } from '../../../src/application/stages/archive-deps';
 import { quantitiesBySku } from '../../../src/domain/lifecycle/order-lines';
 import { shippingCostOf } from '../../../src/domain/lifecycle/money';
-import { runStages } from '../../../src/main/commands/run';
 import { AppConfig } from '../../../src/main/config';
-import { TOKENS } from '../../../src/main/di-tokens';
 import { eventually, lifecycleRunConfig } from '../../support/integration-config';
+import { startRunInProcess } from '../../support/in-process-run';
 import { lifecycleLoad, PlannedOrder } from '../../support/lifecycle-load';
-import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv } from '../../support/stack-env';
 
 const ORDERS = 3_000;
@@ -135,31 +132,11 @@ describe('the order lifecycle on Kafka, PostgreSQL and MinIO', () => {
     expect(config.ordersTopic).toBe(topics.orders);
     expect(config.dlqTopic).toBe(`${run}.orders.v1.dlq`);
 
-    const signals = new EventEmitter();
-    const logger = new LoggerSpy();
     // The lifecycle and the archive, which this test checks; the order view has suites of its own
     // (order-view, order-api): beside these stages on 2 cores it only slows them down.
-    const exitCode = runStages(config, [...LIFECYCLE_STAGE_NAMES, ARCHIVE_STAGE], {
-      signals: { on: (s, l) => signals.on(s, l), off: (s, l) => signals.off(s, l) },
-      exit: () => undefined,
-      overrides: (c) => {
-        c.rebindSync(TOKENS.Logger).toConstantValue(logger);
-      },
-    });
-    const problems = (): string =>
-      logger.lines
-        .filter((line) => line.level === 'warn' || line.level === 'error')
-        .slice(-20)
-        .map((line) => `${line.level} ${line.message} ${JSON.stringify(line.fields).slice(0, 300)}`)
-        .join('\n');
-    // Every wait below gives up at once, with the log's complaints, should the run end by itself.
-    let endedWith: number | undefined;
-    void exitCode.then((code) => (endedWith = code));
-    const alive = (): void => {
-      if (endedWith !== undefined) throw new Error(`orderflow run ended early with ${endedWith}:\n${problems()}`);
-    };
-    await eventually(async () => (alive(), logger.hasLogged(/^Serving/)), () => 'orderflow run to serve', 60_000);
-    const port = logger.lines.find((line) => line.message.startsWith('Serving'))!.fields.port as number;
+    const service = await startRunInProcess(config, [...LIFECYCLE_STAGE_NAMES, ARCHIVE_STAGE]);
+    const { alive, exitCode, port } = service;
+    const problems = (): string => service.problems();
 
     const reader = new CommittedReader(config.kafka!.brokers, run);
     // What the stages write: every topic but the inputs from outside (the orders, the status updates).
@@ -205,7 +182,7 @@ describe('the order lifecycle on Kafka, PostgreSQL and MinIO', () => {
       const readyz = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
       expect(readyz.status).toBe(200);
 
-      signals.emit('SIGTERM', 'SIGTERM');
+      service.terminate();
       await expect(exitCode).resolves.toBe(0);
       // Nothing written after the drain: give the reader a moment to see anything late.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -222,7 +199,7 @@ describe('the order lifecycle on Kafka, PostgreSQL and MinIO', () => {
       expect(retries('payment')).toBeGreaterThan(0);
     } finally {
       // A no-op after a clean stop; after a failure above, the stages are drained all the same.
-      signals.emit('SIGTERM', 'SIGTERM');
+      service.terminate();
       await exitCode.catch(() => undefined);
       await reader.stop();
       await publisher.close();

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +13,9 @@ import { LIFECYCLE_STAGE_NAMES, lifecycleTopics, ORDER_VIEW_STAGE_NAME } from '.
 import { statusUpdateIdOf } from '../../../src/domain/lifecycle/event-id';
 import { OrderStatusUpdated, SCHEMA_VERSION } from '../../../src/domain/lifecycle/events';
 import { shippingCostOf } from '../../../src/domain/lifecycle/money';
-import { runStages } from '../../../src/main/commands/run';
 import { AppConfig } from '../../../src/main/config';
-import { TOKENS } from '../../../src/main/di-tokens';
 import { eventually, lifecycleRunConfig } from '../../support/integration-config';
+import { startRunInProcess } from '../../support/in-process-run';
 import { finalStatusesOf, lifecycleLoad } from '../../support/lifecycle-load';
 import { LoggerSpy } from '../../support/logger-spy';
 import { readStackEnv } from '../../support/stack-env';
@@ -73,27 +71,9 @@ describe('the order view on Kafka and PostgreSQL', () => {
     const topics = lifecycleTopics({ ordersTopic: 'orders.v1', prefix: `${run}.` });
     const codecs = ioTsLifecycleEventCodecs();
 
-    const signals = new EventEmitter();
-    const logger = new LoggerSpy();
-    const exitCode = runStages(config, [...LIFECYCLE_STAGE_NAMES, ORDER_VIEW_STAGE_NAME], {
-      signals: { on: (s, l) => signals.on(s, l), off: (s, l) => signals.off(s, l) },
-      exit: () => undefined,
-      overrides: (c) => {
-        c.rebindSync(TOKENS.Logger).toConstantValue(logger);
-      },
-    });
-    const problems = (): string =>
-      logger.lines
-        .filter((line) => line.level === 'warn' || line.level === 'error')
-        .slice(-10)
-        .map((line) => `${line.level} ${line.message} ${JSON.stringify(line.fields).slice(0, 300)}`)
-        .join('\n');
-    let endedWith: number | undefined;
-    void exitCode.then((code) => (endedWith = code));
-    const alive = (): void => {
-      if (endedWith !== undefined) throw new Error(`orderflow run ended early with ${endedWith}:\n${problems()}`);
-    };
-    await eventually(async () => (alive(), logger.hasLogged(/^Serving/)), () => 'orderflow run to serve', 60_000);
+    const service = await startRunInProcess(config, [...LIFECYCLE_STAGE_NAMES, ORDER_VIEW_STAGE_NAME]);
+    const { alive, exitCode } = service;
+    const problems = (): string => service.problems(10);
 
     const pool = createPostgresPool({ url: stack.databaseUrl, schema, maxConnections: 4 }, new LoggerSpy());
     const view = new PostgresOrderView(pool, { logger: new LoggerSpy() });
@@ -163,10 +143,10 @@ describe('the order view on Kafka and PostgreSQL', () => {
       expect(deadLetters).toEqual([{ key: ghost, code: 'VIEW.ORDER_UNKNOWN', message: expect.stringMatching(new RegExp(`^VIEW\\.ORDER_UNKNOWN: order ${ghost} did not arrive within ${HOLD_MAX_AGE_MS} ms`)) }]);
       expect((await pool.query('SELECT count(*)::int AS n FROM order_view_held WHERE expired IS NULL')).rows[0].n).toBe(0);
 
-      signals.emit('SIGTERM', 'SIGTERM');
+      service.terminate();
       await expect(exitCode).resolves.toBe(0);
     } finally {
-      signals.emit('SIGTERM', 'SIGTERM');
+      service.terminate();
       await exitCode.catch(() => undefined);
       await dlqReader.disconnect().catch(() => undefined);
       await publisher.close();
