@@ -13,7 +13,7 @@ import { OrderPlaced, SCHEMA_VERSION } from '../src/domain/lifecycle/events';
 import { readStackEnvFile } from '../scripts/stack/stack-env-file';
 import type { ApiServerJob, ApiServerReady, ApiServerResult } from './api-server';
 import { API_RESULTS_FILE, ApiPlan as Plan, MAX_REQUESTS_PER_SOCKET, ApiResults, CpuShares, OpenLoopPoint, Percentiles, Saturation } from './api-report';
-import { machineBusySeconds, processCpuSeconds, RunningChild, startChild } from './child';
+import { machineBusySeconds, machineDescription, processCpuSeconds, RunningChild, startChild } from './child';
 import { OrderFactory } from './load';
 import { BenchStack, ensureStack, REPO_ROOT } from './stack';
 
@@ -459,16 +459,7 @@ export const runApiBench = async ({ stack, quick, log }: ApiBenchOptions): Promi
         fill: { orders: plan.viewOrders, seconds: round1(fillS), per_s: Math.round(plan.viewOrders / fillS), concurrency: plan.fillConcurrency, rows_counted: counted },
         processes,
       },
-      machine: {
-        cores: os.cpus().length,
-        cpu_model: os.cpus()[0]?.model ?? 'unknown',
-        memory_gb: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-        platform: `${os.type()} ${os.release()}`,
-        load_avg_start: loadAtStart.map(round2),
-        load_avg_end: os.loadavg().map(round2),
-        stack: stack.source,
-      },
+      machine: machineDescription(loadAtStart, stack.source),
       settings: {
         plan,
         postgres_pool: `the API: DATABASE_URL with its default pool (${DEFAULT_MAX_CONNECTIONS} connections); the fill: a pool of its own (${plan.fillConcurrency})`,

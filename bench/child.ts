@@ -2,6 +2,7 @@ import { InboundMessage } from '../src/application/ports/message-bus.port';
 import { PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
 
 /**
  * The benchmark runs each measured part in a child process of its own: the service's RSS is then
@@ -130,4 +131,19 @@ export const machineBusySeconds = (): number | undefined => {
   } catch {
     return undefined;
   }
+};
+
+/** The machine a bench result was measured on, and how busy it was from `loadAtStart` to now. */
+export const machineDescription = (loadAtStart: readonly number[], stackSource: string) => {
+  const round2 = (x: number): number => Math.round(x * 100) / 100;
+  return {
+    cores: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    load_avg_start: loadAtStart.map(round2),
+    load_avg_end: os.loadavg().map(round2),
+    stack: stackSource,
+  };
 };

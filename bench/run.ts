@@ -6,7 +6,7 @@ import { KafkaTopicAdmin } from '../src/adapters/kafka/kafka-topic-admin';
 import { inFlightBudgetFor } from '../src/application/stages/batched-archive.stage';
 import { KafkaSettings, SinkKind } from '../src/main/config';
 import { loadConfig } from '../src/main/env-config';
-import { machineBusySeconds, processCpuSeconds, RunningChild, startChild } from './child';
+import { machineBusySeconds, machineDescription, processCpuSeconds, RunningChild, startChild } from './child';
 import type { BusFloorJob, BusFloorLoop, BusFloorResult } from './bus-floor';
 import type { CoreJob, CoreResult } from './core';
 import { summarizeProfile } from './cpu-profile';
@@ -453,16 +453,7 @@ const main = async (): Promise<void> => {
     duration_s: Math.round((Date.now() - started) / 1000),
     scenarios: scenariosOf(details, os.cpus().length),
     targets: RATIO_TARGETS,
-    machine: {
-      cores: os.cpus().length,
-      cpu_model: os.cpus()[0]?.model ?? 'unknown',
-      memory_gb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${os.type()} ${os.release()}`,
-      load_avg_start: loadAtStart.map((l) => Math.round(l * 100) / 100),
-      load_avg_end: os.loadavg().map((l) => Math.round(l * 100) / 100),
-      stack: stack.source,
-    },
+    machine: machineDescription(loadAtStart, stack.source),
     settings: {
       partitions: topicPartitions,
       compression,
