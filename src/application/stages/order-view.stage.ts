@@ -7,7 +7,7 @@ import { ExpiredHeldEvent, OrderViewStore } from '../ports/order-view.port';
 import { HeldEventsFullError, VIEW_ORDER_UNKNOWN } from '../order-view';
 import { Sleep, sleep as realSleep } from '../retry';
 import { LifecycleTopics, ORDER_VIEW_STAGE_NAME } from './lifecycle-topics';
-import { EventCodec, LifecycleEventCodecs } from './lifecycle/event-codecs';
+import { encodeLifecycleEvent, EventCodec, LifecycleEventCodecs } from './lifecycle/event-codecs';
 import { emit, EventStage, StageCompanion, StageCompanionContext, StageInput } from './stage';
 
 /** ORDERFLOW_VIEW_HOLD_SWEEP_MS's default: how often expired held events are looked for. */
@@ -146,7 +146,7 @@ class HeldEventSweep implements StageCompanion {
    * replay-dlq puts it back on its topic, where the view holds it again or applies it.
    */
   private recordOf(held: ExpiredHeldEvent): InboundMessage {
-    const encoded = encoderOf(this.deps.codecs, held.event);
+    const encoded = encodeLifecycleEvent(this.deps.codecs, held.event);
     return {
       topic: held.topic,
       partition: -1,
@@ -158,32 +158,3 @@ class HeldEventSweep implements StageCompanion {
     };
   }
 }
-
-const encoderOf = (codecs: LifecycleEventCodecs, event: LifecycleEvent) => {
-  switch (event.event_type) {
-    case 'placed':
-      return codecs.placed.encode(event);
-    case 'validated':
-      return codecs.validated.encode(event);
-    case 'rejected':
-      return codecs.rejected.encode(event);
-    case 'payment-processed':
-      return codecs.paymentProcessed.encode(event);
-    case 'payment-failed':
-      return codecs.paymentFailed.encode(event);
-    case 'payment-refunded':
-      return codecs.paymentRefunded.encode(event);
-    case 'inventory-reserved':
-      return codecs.inventoryReserved.encode(event);
-    case 'inventory-insufficient':
-      return codecs.inventoryInsufficient.encode(event);
-    case 'picklist-created':
-      return codecs.picklistCreated.encode(event);
-    case 'shipment-created':
-      return codecs.shipmentCreated.encode(event);
-    case 'notification':
-      return codecs.notification.encode(event);
-    case 'status-updated':
-      return codecs.statusUpdated.encode(event);
-  }
-};

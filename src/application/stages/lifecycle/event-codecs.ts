@@ -2,6 +2,7 @@ import {
   CustomerNotification,
   InventoryInsufficient,
   InventoryReserved,
+  LifecycleEvent,
   OrderPlaced,
   OrderRejected,
   OrderStatusUpdated,
@@ -12,7 +13,7 @@ import {
   PicklistCreated,
   ShipmentCreated,
 } from '../../../domain/lifecycle/events';
-import { InputCodec, OutputEncoder } from '../stage';
+import { EncodedEvent, InputCodec, OutputEncoder } from '../stage';
 
 /** Both directions of one event type: the stage that writes it encodes, the stages that read it decode. */
 export interface EventCodec<E> extends InputCodec<E>, OutputEncoder<E> {}
@@ -37,3 +38,33 @@ export interface LifecycleEventCodecs {
   readonly notification: EventCodec<CustomerNotification>;
   readonly statusUpdated: EventCodec<OrderStatusUpdated>;
 }
+
+/** Any lifecycle event as its type's codec writes it (the view re-encodes the held events it dead-letters). */
+export const encodeLifecycleEvent = (codecs: LifecycleEventCodecs, event: LifecycleEvent): EncodedEvent => {
+  switch (event.event_type) {
+    case 'placed':
+      return codecs.placed.encode(event);
+    case 'validated':
+      return codecs.validated.encode(event);
+    case 'rejected':
+      return codecs.rejected.encode(event);
+    case 'payment-processed':
+      return codecs.paymentProcessed.encode(event);
+    case 'payment-failed':
+      return codecs.paymentFailed.encode(event);
+    case 'payment-refunded':
+      return codecs.paymentRefunded.encode(event);
+    case 'inventory-reserved':
+      return codecs.inventoryReserved.encode(event);
+    case 'inventory-insufficient':
+      return codecs.inventoryInsufficient.encode(event);
+    case 'picklist-created':
+      return codecs.picklistCreated.encode(event);
+    case 'shipment-created':
+      return codecs.shipmentCreated.encode(event);
+    case 'notification':
+      return codecs.notification.encode(event);
+    case 'status-updated':
+      return codecs.statusUpdated.encode(event);
+  }
+};

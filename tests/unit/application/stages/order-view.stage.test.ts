@@ -5,6 +5,7 @@ import { InMemoryMetrics } from '../../../../src/adapters/memory/in-memory-metri
 import { InMemoryOrderView } from '../../../../src/adapters/memory/in-memory-order-view';
 import { headerText } from '../../../../src/application/ports/message-bus.port';
 import { HeldEventBounds } from '../../../../src/application/ports/order-view.port';
+import { encodeLifecycleEvent } from '../../../../src/application/stages/lifecycle/event-codecs';
 import { orderViewStage } from '../../../../src/application/stages/order-view.stage';
 import { stageGroupId, StageRunner } from '../../../../src/application/stages/stage-runner';
 import { statusUpdateIdOf } from '../../../../src/domain/lifecycle/event-id';
@@ -30,29 +31,12 @@ const harness = (bounds: HeldEventBounds = { maxEvents: 100, maxAgeMs: 60_000 })
     bus.publish(
       topic,
       events.map((event) => {
-        const encoded = encoderFor(event);
+        const encoded = encodeLifecycleEvent(codecs, event);
         return { key: encoded.key, value: encoded.value };
       }),
     );
   const caughtUp = (topic: string) => bus.caughtUp(groupOf(topic), topic);
   return { bus, clock, view, metrics, logger, stage, run, write, caughtUp };
-};
-
-const encoderFor = (event: LifecycleEvent) => {
-  switch (event.event_type) {
-    case 'placed':
-      return codecs.placed.encode(event);
-    case 'validated':
-      return codecs.validated.encode(event);
-    case 'payment-processed':
-      return codecs.paymentProcessed.encode(event);
-    case 'shipment-created':
-      return codecs.shipmentCreated.encode(event);
-    case 'status-updated':
-      return codecs.statusUpdated.encode(event);
-    default:
-      throw new Error(`no encoder in this test for ${event.event_type}`);
-  }
 };
 
 const until = async (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> => {
