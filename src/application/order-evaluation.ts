@@ -63,7 +63,9 @@ const evaluate = (message: InboundMessage, deps: OrderEvaluationDeps, maxMessage
   const decoded = deps.decoder.decode(value);
   if (!decoded.ok) return decoded;
   const order = decoded.value;
-  const eventTime = chooseEventTime({ ...(order.producedAt === undefined ? {} : { producedAt: order.producedAt }), recordTimestampMs: message.timestamp });
+  // A plain literal, not a conditional spread: a spread clones an object per order, and this is
+  // the hot path (0.7 µs of B1's 14 µs per order went to that one spread; adr/0020).
+  const eventTime = chooseEventTime({ producedAt: order.producedAt, recordTimestampMs: message.timestamp });
   if (!eventTime.ok) return eventTime;
   const score = deps.scorers.score(order);
   if (!score.ok) return score;

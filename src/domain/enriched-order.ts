@@ -36,15 +36,24 @@ export const enrich = (
   riskScore: number,
   consumedAtMs: number,
   messageTimestampMs: number,
-): EnrichedOrder => ({
-  id: order.id,
-  customer: order.customer,
-  total: order.total,
-  channel: order.channel,
-  ...(order.producedAt === undefined ? {} : { produced_at: producedAtIso(order.producedAt) }),
-  consumed_at: consumedAtIso(consumedAtMs),
+): EnrichedOrder => {
   // Clock skew between producer and consumer can make this negative; report it rather than hide it.
-  latency_ms: consumedAtMs - eventTimeOf(order, messageTimestampMs),
-  risk_score: riskScore,
-  high_risk: isHighRisk(order),
-});
+  const latencyMs = consumedAtMs - eventTimeOf(order, messageTimestampMs);
+  const consumedAt = consumedAtIso(consumedAtMs);
+  const highRisk = isHighRisk(order);
+  // Two literals of one key order, not a conditional spread: every order of the archive passes
+  // here, and a spread clones an object per call; a literal also stringifies on V8's fast path.
+  return order.producedAt === undefined
+    ? { id: order.id, customer: order.customer, total: order.total, channel: order.channel, consumed_at: consumedAt, latency_ms: latencyMs, risk_score: riskScore, high_risk: highRisk }
+    : {
+        id: order.id,
+        customer: order.customer,
+        total: order.total,
+        channel: order.channel,
+        produced_at: producedAtIso(order.producedAt),
+        consumed_at: consumedAt,
+        latency_ms: latencyMs,
+        risk_score: riskScore,
+        high_risk: highRisk,
+      };
+};

@@ -70,16 +70,12 @@ export class IoTsOrderCodec implements ExplainingOrderDecoderPort, OrderEncoderP
       }
       wire = decoded.right;
     }
-    const fields: OrderFields = {
-      id: wire.id,
-      customer: wire.customer,
-      total: wire.total,
-      channel: wire.channel,
-      ...(wire.produced_at === undefined ? {} : { producedAt: instantOf(wire.produced_at) }),
-      ...(wire.items === undefined ? {} : { items: wire.items.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: line.unit_price })) }),
-      ...(wire.currency === undefined ? {} : { currency: wire.currency }),
-      ...(wire.shipping_address === undefined ? {} : { shippingAddress: wire.shipping_address }),
-    };
+    // Built up, not spread together: a conditional spread clones an object per field, per order.
+    const fields: { -readonly [K in keyof OrderFields]: OrderFields[K] } = { id: wire.id, customer: wire.customer, total: wire.total, channel: wire.channel };
+    if (wire.produced_at !== undefined) fields.producedAt = instantOf(wire.produced_at);
+    if (wire.items !== undefined) fields.items = wire.items.map((line) => ({ sku: line.sku, quantity: line.quantity, unitPrice: line.unit_price }));
+    if (wire.currency !== undefined) fields.currency = wire.currency;
+    if (wire.shipping_address !== undefined) fields.shippingAddress = wire.shipping_address;
     const order = createOrder(fields);
     if (order.ok) return order;
     return err({ ...order.error, fields: orderProblems(fields).map(({ field, message }) => ({ field, message })) });

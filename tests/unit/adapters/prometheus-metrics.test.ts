@@ -35,6 +35,24 @@ describe('PrometheusMetrics', () => {
     expect(sampleOf(text, 'orderflow_orders_high_risk_total{channel="partner"}')).toBe(1);
   });
 
+  it('adds the orders archived between scrapes to what earlier scrapes reported, never counting one twice', async () => {
+    const { metrics } = aPrometheusMetrics();
+    metrics.orderArchived('web', 10, true);
+    const first = await metrics.metrics();
+    expect(sampleOf(first, 'orderflow_orders_archived_total{channel="web"}')).toBe(1);
+    // No high-risk order on this channel yet: no series, as a counter that was never incremented.
+    metrics.orderArchived('store', 10, false);
+    const second = await metrics.metrics();
+    expect(sampleOf(second, 'orderflow_orders_archived_total{channel="web"}')).toBe(1);
+    expect(sampleOf(second, 'orderflow_orders_archived_total{channel="store"}')).toBe(1);
+    expect(sampleOf(second, 'orderflow_orders_high_risk_total{channel="store"}')).toBeUndefined();
+    metrics.orderArchived('web', 10, true);
+    metrics.orderArchived('web', 10, false);
+    const third = await metrics.metrics();
+    expect(sampleOf(third, 'orderflow_orders_archived_total{channel="web"}')).toBe(3);
+    expect(sampleOf(third, 'orderflow_orders_high_risk_total{channel="web"}')).toBe(2);
+  });
+
   it("counts every stage's consumed, emitted, dead-lettered, retried and failed writes under its name, and duplicates", async () => {
     const { metrics } = aPrometheusMetrics();
     metrics.stageConsumed('payment', 5);
