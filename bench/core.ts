@@ -1,4 +1,5 @@
 import { BatchHandler, DeliveryBatch, InboundMessage, MessageBusPort, Subscription } from '../src/application/ports/message-bus.port';
+import { Archivable, PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
 import { EMBEDDED_DEFAULTS } from '../src/main/config';
 import { buildContainer } from '../src/main/container';
 import { TOKENS } from '../src/main/di-tokens';
@@ -24,6 +25,15 @@ export interface CoreResult {
    */
   readonly jsonRoundsOrdersPerS: readonly number[];
   readonly jsonOrdersPerS: number;
+  /**
+   * Where the figure's µs per order go, from rounds of the core's own steps run alone on the same
+   * messages, alternating with the others (medians): the order codec (UTF-8, JSON.parse, the io-ts
+   * check, the domain's constructor), the whole evaluation before the write (the codec, event
+   * time, risk, enrichment, the Hive key), and the record's serialisation (JSON.stringify into a
+   * Buffer). What the figure spends beyond the evaluation and the serialisation is the runner, the
+   * write to the in-memory archive and the bookkeeping after it (metrics, statistics, duplicates).
+   */
+  readonly steps: { readonly decodeUs: number; readonly evaluateUs: number; readonly serialiseUs: number };
   readonly peakRssMb: number;
 }
 
@@ -82,12 +92,32 @@ const run = async (job: CoreJob): Promise<CoreResult> => {
 
   const rates: number[] = [];
   const jsonRates: number[] = [];
+  const steps = { decode: [] as number[], evaluate: [] as number[], serialise: [] as number[] };
   let sink = 0;
+  /** µs per message of one pass of `step` over the messages. */
+  const perMessageUs = (step: (message: InboundMessage) => number): number => {
+    const started = performance.now();
+    for (const message of messages) sink += step(message);
+    return ((performance.now() - started) * 1000) / messages.length;
+  };
+  const stepsContainer = buildContainer({ ...EMBEDDED_DEFAULTS, archive: 'memory', logLevel: 'silent' });
+  const decoder = stepsContainer.get(TOKENS.OrderDecoder);
+  const stage = stepsContainer.get(TOKENS.ArchiveStage) as PerOrderArchiveStage;
+  const evaluated = (message: InboundMessage): Archivable => {
+    const result = stage.inputs[0]!.codec.decode(message);
+    if (result instanceof Promise || !result.ok) throw new Error('The bench could not evaluate its own order');
+    return result.value;
+  };
+  const records = messages.map((message) => evaluated(message).record);
   for (let round = 0; round < job.rounds; round++) {
     // The limit's round first, alternating with the core's, so that both see the same machine.
     const jsonStarted = performance.now();
     for (const message of messages) sink += JSON.stringify(JSON.parse(message.value!.toString('utf8'))).length;
     jsonRates.push(messages.length / ((performance.now() - jsonStarted) / 1000));
+    steps.decode.push(perMessageUs((message) => (decoder.decode(message.value!).ok ? 1 : 0)));
+    steps.evaluate.push(perMessageUs((message) => evaluated(message).key.length));
+    let index = 0;
+    steps.serialise.push(perMessageUs(() => Buffer.from(JSON.stringify(records[index++ % records.length])).length));
 
     // A fresh container per round: the in-memory archive keeps every object, and a round must
     // not pay for the garbage of the last one.
@@ -116,6 +146,11 @@ const run = async (job: CoreJob): Promise<CoreResult> => {
     ordersPerS: median(rates.slice(1)),
     jsonRoundsOrdersPerS: jsonRates,
     jsonOrdersPerS: median(jsonRates.slice(1)),
+    steps: {
+      decodeUs: median(steps.decode.slice(1)),
+      evaluateUs: median(steps.evaluate.slice(1)),
+      serialiseUs: median(steps.serialise.slice(1)),
+    },
     peakRssMb: peakRssMb(),
   };
 };

@@ -526,6 +526,22 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
         `(rounds: ${d.b1.jsonRoundsOrdersPerS.map((x) => n(x)).join(', ')} messages/s).`,
       '',
     );
+    const steps = r.scenarios.B1?.['steps'] as Record<string, number | null> | undefined;
+    if (steps !== undefined) {
+      lines.push(
+        `Where B1's ${n(1e6 / d.b1.ordersPerS, 2)} µs per order go (each step run alone on the same messages, in rounds alternating with the others):`,
+        '',
+        '| step | µs per order |',
+        '|---|---|',
+        `| the order codec: UTF-8, JSON.parse, the io-ts check, the domain's constructor | ${n(steps['decode_us'] ?? 0, 2)} |`,
+        `| the rest of the evaluation: event time, risk, enrichment, the Hive key | ${n(steps['evaluate_beyond_decode_us'] ?? 0, 2)} |`,
+        `| the record's serialisation: JSON.stringify into a Buffer | ${n(steps['serialise_us'] ?? 0, 2)} |`,
+        `| the rest: the stage runner, the write to the in-memory archive, metrics, statistics, duplicates | ${n(steps['runner_write_bookkeeping_us'] ?? 0, 2)} |`,
+        '',
+        `Decoding and serialising alone cost ${times(steps['floor_ratio'] ?? undefined)} the limit.`,
+        '',
+      );
+    }
   }
   lines.push('### CPU profiles (`node --cpu-prof`, summarised from the .cpuprofile by the harness)', '');
   lines.push(...profileSection('B1 core', d.profiles?.core));

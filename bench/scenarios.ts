@@ -74,6 +74,19 @@ export const soakDeviation = (samples: ReadonlyArray<readonly [number, number]>,
   return { referenceMb: round(referenceMb, 1), maxDeviationPct: round(maxDeviationPct, 1) };
 };
 
+/**
+ * B1's µs per order by step, each measured alone in the same process (bench/core.ts). `floor_ratio`
+ * is what decoding and serialising alone cost against the limit: the part of the figure that no
+ * runner or bookkeeping change can remove.
+ */
+export const b1Steps = (steps: NonNullable<Details['b1']>['steps'], figure: number, limit: number): Readonly<Record<string, number | null>> => ({
+  decode_us: round(steps.decodeUs, 2),
+  evaluate_beyond_decode_us: round(steps.evaluateUs - steps.decodeUs, 2),
+  serialise_us: round(steps.serialiseUs, 2),
+  runner_write_bookkeeping_us: round(figure - steps.evaluateUs - steps.serialiseUs, 2),
+  floor_ratio: ratioOf(steps.evaluateUs + steps.serialiseUs, limit),
+});
+
 /** Every scenario's figure, limit, ratio and verdict, from the run's details: the report and latest.json share it. */
 export const scenariosOf = (d: Details, cores: number): Scenarios => {
   const s: { -readonly [K in ScenarioId]?: Scenario } = {};
@@ -92,6 +105,7 @@ export const scenariosOf = (d: Details, cores: number): Scenarios => {
       met: atMost(ratio, RATIO_TARGETS.B1.max),
       orders_per_s: Math.round(d.b1.ordersPerS),
       limit_messages_per_s: Math.round(d.b1.jsonOrdersPerS),
+      ...(d.b1.steps === undefined ? {} : { steps: b1Steps(d.b1.steps, figure, limit) }),
     };
   }
   const bare = d.b2Floor?.find((f) => f.loop === 'kafkajs');
