@@ -1,6 +1,7 @@
 import { createKafka, registerSnappyCodec } from '../src/adapters/kafka/kafka-connection';
 import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
 import { finish, jobOf, notifyParent, peakRssMb } from './child';
+import { loadCkjs } from './ckjs';
 
 /**
  * B2's floor: how fast messages can be consumed at all, without decoding or archiving anything.
@@ -8,8 +9,15 @@ import { finish, jobOf, notifyParent, peakRssMb } from './child';
  * own interval); `port-batch` is KafkaMessageBus with a batch handler that only acks its batch;
  * `port-delivery` the same with a per-message handler that only acks. The gaps between them are
  * the port's own cost per message, in each shape, against the client it wraps.
+ *
+ * The `ckjs-*` loops are the same bare loop on @confluentinc/kafka-javascript's KafkaJS-compatible
+ * API (librdkafka underneath; installed on demand, bench/ckjs-install.ts), for the Kafka client
+ * comparison: `ckjs-batch` with its default of at most 32 messages per `eachBatch` call,
+ * `ckjs-batch-unbounded` with `js.consumer.max.batch.size: -1` (all a partition has fetched, as
+ * kafkajs hands over), `ckjs-message` with `eachMessage`. Process CPU includes librdkafka's threads.
  */
-export type BusFloorLoop = 'kafkajs' | 'port-batch' | 'port-delivery';
+export type BusFloorLoop = 'kafkajs' | 'port-batch' | 'port-delivery' | CkjsFloorLoop;
+export type CkjsFloorLoop = 'ckjs-batch' | 'ckjs-batch-unbounded' | 'ckjs-message';
 
 export interface BusFloorJob {
   readonly loop: BusFloorLoop;
@@ -21,6 +29,8 @@ export interface BusFloorJob {
   readonly maxBytesPerPartition?: number;
   readonly expect: number;
   readonly timeoutMs: number;
+  /** Where the ckjs loops load the package from (the install's modulePath). */
+  readonly ckjsModule?: string;
 }
 
 export interface BusFloorResult {
@@ -65,6 +75,33 @@ const run = async (job: BusFloorJob): Promise<BusFloorResult> => {
         counted(batch.messages.length);
       },
     });
+    stop = () => consumer.disconnect();
+  } else if (job.loop === 'ckjs-batch' || job.loop === 'ckjs-batch-unbounded' || job.loop === 'ckjs-message') {
+    if (job.ckjsModule === undefined) throw new Error(`${job.loop} needs ckjsModule, the path of the installed @confluentinc/kafka-javascript`);
+    const { Kafka, logLevel } = loadCkjs(job.ckjsModule);
+    const kafka = new Kafka({ kafkaJS: { brokers: [...job.kafkaBrokers], clientId: 'orderflow-bench-floor', logLevel: logLevel.WARN } });
+    const consumer = kafka.consumer({
+      // fromBeginning belongs to the consumer's config here, not to subscribe().
+      kafkaJS: { groupId: job.groupId, fromBeginning: true, ...fetching },
+      ...(job.loop === 'ckjs-batch-unbounded' ? { 'js.consumer.max.batch.size': -1 } : {}),
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [job.topic] });
+    await consumer.run(
+      job.loop === 'ckjs-message'
+        ? {
+            eachMessage: async () => {
+              started();
+              counted(1);
+            },
+          }
+        : {
+            eachBatch: async ({ batch }) => {
+              started();
+              counted(batch.messages.length);
+            },
+          },
+    );
     stop = () => consumer.disconnect();
   } else {
     const bus = new KafkaMessageBus({ brokers: job.kafkaBrokers, clientId: 'orderflow-bench-floor' }, { consuming: fetching });

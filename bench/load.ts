@@ -31,12 +31,27 @@ export class OrderFactory {
 export const prefill = async (bus: MessageBusPort, topic: string, count: number, runId: string): Promise<number> => {
   const factory = new OrderFactory(runId);
   const producedAt = Date.now();
+  return publishInChunks(
+    count,
+    (size) => Array.from({ length: size }, () => factory.next(producedAt)),
+    (messages) => bus.publish(topic, messages),
+  );
+};
+
+/**
+ * The pre-fill's pattern, shared with the producer comparison (bench/produce-floor.ts): chunks of
+ * 2,000, a few in flight. Returns messages/s.
+ */
+export const publishInChunks = async (
+  count: number,
+  chunkOf: (size: number, from: number) => readonly OutboundMessage[],
+  send: (messages: readonly OutboundMessage[]) => Promise<unknown>,
+): Promise<number> => {
   const started = performance.now();
-  const pending = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
   const chunk = 2_000;
   for (let sent = 0; sent < count; sent += chunk) {
-    const messages = Array.from({ length: Math.min(chunk, count - sent) }, () => factory.next(producedAt));
-    const publishing = bus.publish(topic, messages);
+    const publishing = send(chunkOf(Math.min(chunk, count - sent), sent));
     const tracked = publishing.finally(() => pending.delete(tracked));
     pending.add(tracked);
     // A few publishes in flight let the publisher fill its batches while the broker answers.

@@ -4,6 +4,7 @@ import { apiSectionMarkdown } from './api-report';
 import type { BusFloorResult } from './bus-floor';
 import type { CoreResult } from './core';
 import type { ProfileSummary } from './cpu-profile';
+import { FLOOR_LOOPS, kafkaClientsOf, kafkaClientsSection, type KafkaClientsDetails } from './kafka-clients';
 import type { SeedDesignResult } from './seed-design';
 import type { PutFloorResult } from './put-floor';
 import { cpuCeiling, RATIO_TARGETS, Scenario, ScenarioId, Scenarios, scenariosOf, soakDeviation } from './scenarios';
@@ -55,6 +56,8 @@ export interface Details {
   readonly latencyVsRate?: ReadonlyArray<LatencySummary & { rate: number; ordersPerS: number; otherCores: number | undefined }>;
   readonly batchSizeSweep?: ReadonlyArray<{ maxMessages: number; ordersPerS: number; peakRssMb: number; acked: number }>;
   readonly profiles?: { core: ProfileSummary; nullArchive?: ProfileSummary; e2e: ProfileSummary; batched?: ProfileSummary };
+  /** The Kafka client comparison (bench/kafka-clients.ts), summarised at the top as `kafka_clients`. */
+  readonly kafkaClients?: KafkaClientsDetails;
 }
 
 /** bench/results/latest.json: each scenario against its same-run limit (issue 12) at the top, everything behind them below. */
@@ -86,6 +89,8 @@ export interface BenchResults {
     /** The run's sizes (run.ts Plan). */
     plan: object;
   };
+  /** kafkajs beside @confluentinc/kafka-javascript on the same pre-filled topic (absent when not run). */
+  readonly kafka_clients?: ReturnType<typeof kafkaClientsOf>;
   readonly details: Details;
   readonly failures: Record<string, string>;
 }
@@ -263,11 +268,6 @@ const cpuTable = (title: string, m: Measured | undefined, cores: number): string
   ];
 };
 
-const FLOOR_LOOPS: Record<BusFloorResult['loop'], string> = {
-  kafkajs: 'kafkajs `eachBatch`, nothing else (the client alone)',
-  'port-batch': 'KafkaMessageBus, a batch handler that only calls `ackThrough(last)`',
-  'port-delivery': 'KafkaMessageBus, a per-message handler that only calls `ack()`',
-};
 
 /** B2's floor: what consuming costs before any decoding, for the bare client and for the port's two handler shapes. */
 const floorSection = (floor: Details['b2Floor']): string[] => {
@@ -549,6 +549,7 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
   lines.push(...profileSection('B3 service process', d.profiles?.e2e));
   lines.push(...profileSection('B7 service process (batched sink)', d.profiles?.batched));
   lines.push('The raw profiles are in `bench/results/profiles/` (not committed); open them in Chrome DevTools or VS Code.', '');
+  lines.push(...kafkaClientsSection(d.kafkaClients));
 
   if (d.b4 !== undefined) {
     lines.push(

@@ -8,10 +8,13 @@ import { KafkaSettings, SinkKind } from '../src/main/config';
 import { loadConfig } from '../src/main/env-config';
 import { machineBusySeconds, machineDescription, processCpuSeconds, RunningChild, startChild } from './child';
 import type { BusFloorJob, BusFloorLoop, BusFloorResult } from './bus-floor';
+import { ckjsInstalled, installCkjs } from './ckjs-install';
 import type { CoreJob, CoreResult } from './core';
 import { summarizeProfile } from './cpu-profile';
 import { runApiBench, writeApiResults } from './api';
+import { kafkaClientsOf, type ConsumeRound, type ProduceRun } from './kafka-clients';
 import { openLoop, prefill } from './load';
+import type { ProduceFloorClient, ProduceFloorJob, ProduceFloorResult } from './produce-floor';
 import type { PutFloorJob, PutFloorResult } from './put-floor';
 import { BenchResults, CpuShares, Details, OpenLoopRun, renderReport } from './report';
 import { RATIO_TARGETS, scenariosOf } from './scenarios';
@@ -47,6 +50,11 @@ interface Plan {
   readonly batchSweep: readonly number[];
   readonly profileCoreOrders: number;
   readonly profileE2eSample: number;
+  /** Kafka clients: rounds of these loops on the B2 topic, alternating; these producers, each publishing produceOrders. */
+  readonly kafkaClientRounds: number;
+  readonly kafkaClientLoops: readonly BusFloorLoop[];
+  readonly kafkaClientProducers: readonly ProduceFloorClient[];
+  readonly produceOrders: number;
 }
 
 const FULL: Plan = {
@@ -67,6 +75,10 @@ const FULL: Plan = {
   batchSweep: [100, 5_000],
   profileCoreOrders: 100_000,
   profileE2eSample: 8_000,
+  kafkaClientRounds: 2,
+  kafkaClientLoops: ['kafkajs', 'ckjs-batch-unbounded', 'ckjs-batch', 'ckjs-message'],
+  kafkaClientProducers: ['kafkajs', 'port', 'ckjs'],
+  produceOrders: 200_000,
 };
 
 const QUICK: Plan = {
@@ -88,6 +100,11 @@ const QUICK: Plan = {
   batchSweep: [],
   profileCoreOrders: 100_000,
   profileE2eSample: 2_000,
+  kafkaClientRounds: 1,
+  // Each loop is a group join and a few seconds more: quick keeps the pair the decision rests on.
+  kafkaClientLoops: ['kafkajs', 'ckjs-batch-unbounded'],
+  kafkaClientProducers: ['kafkajs', 'ckjs'],
+  produceOrders: 100_000,
 };
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
@@ -152,10 +169,8 @@ const main = async (): Promise<void> => {
   const admin = new KafkaTopicAdmin({ brokers: stack.kafkaBrokers, clientId: 'orderflow-bench-admin' });
   // The load generator's producer: the service's own publisher, with a 2 ms linger so that the
   // open-loop latency is the service's rather than the generator's batching.
-  const producer = new KafkaMessageBus(
-    { brokers: stack.kafkaBrokers, clientId: 'orderflow-bench-load' },
-    { publishing: { lingerMs: 2, maxBatchMessages: 5_000, maxBatchBytes: 1024 * 1024, compression } },
-  );
+  const publishing = { lingerMs: 2, maxBatchMessages: 5_000, maxBatchBytes: 1024 * 1024, compression };
+  const producer = new KafkaMessageBus({ brokers: stack.kafkaBrokers, clientId: 'orderflow-bench-load' }, { publishing });
   const topics: string[] = [];
   const topic = async (name: string): Promise<string> => {
     const full = `${runId}-${name}`;
@@ -271,26 +286,68 @@ const main = async (): Promise<void> => {
       details.b2 = { ...result, cpu };
     });
 
+    /** One bare loop over the whole B2 topic, on a consumer group of its own. */
+    const floorLoop = async (loop: BusFloorLoop, group: string, ckjsModule?: string): Promise<BusFloorResult & { cpu: CpuShares }> => {
+      const job: BusFloorJob = {
+        loop,
+        kafkaBrokers: stack.kafkaBrokers,
+        topic: bulk,
+        groupId: `${runId}-${group}`,
+        maxInFlight: service.maxInFlight,
+        ...(maxPartitionFetchBytes === undefined ? {} : { maxBytesPerPartition: maxPartitionFetchBytes }),
+        expect: plan.bulkOrders,
+        timeoutMs: 10 * 60_000,
+        ...(ckjsModule === undefined ? {} : { ckjsModule }),
+      };
+      const child = startChild(script('bus-floor'), job);
+      const [result, cpu] = await Promise.all([child.result as Promise<BusFloorResult>, accountCpu(stack, child)]);
+      if (!result.complete) throw new Error(`${loop}: only ${result.consumed} of ${job.expect} orders within ${job.timeoutMs / 1000} s`);
+      return { ...result, cpu };
+    };
+
     await attempt('B2 floor', async () => {
       const floor = [];
       for (const loop of ['kafkajs', 'port-batch', 'port-delivery'] satisfies BusFloorLoop[]) {
         log(`B2 floor: ${loop}, only acking`);
-        const job: BusFloorJob = {
-          loop,
-          kafkaBrokers: stack.kafkaBrokers,
-          topic: bulk,
-          groupId: `${runId}-b2-${loop}`,
-          maxInFlight: service.maxInFlight,
-          ...(maxPartitionFetchBytes === undefined ? {} : { maxBytesPerPartition: maxPartitionFetchBytes }),
-          expect: plan.bulkOrders,
-          timeoutMs: 10 * 60_000,
-        };
-        const child = startChild(script('bus-floor'), job);
-        const [result, cpu] = await Promise.all([child.result as Promise<BusFloorResult>, accountCpu(stack, child)]);
-        if (!result.complete) throw new Error(`${loop}: only ${result.consumed} of ${job.expect} orders within ${job.timeoutMs / 1000} s`);
-        floor.push({ ...result, cpu });
+        floor.push(await floorLoop(loop, `b2-${loop}`));
       }
       details.b2Floor = floor;
+    });
+
+    await attempt('ckjs', async () => {
+      // A full run builds it on demand (minutes, once per machine); the quick run stays within its five minutes.
+      const cached = ckjsInstalled();
+      if (quick && cached === undefined) {
+        const reason = 'not installed (run `npm run bench -- --only ckjs` once)';
+        log(`Kafka clients: confluent-kafka-javascript not measured: ${reason}`);
+        details.kafkaClients = { notMeasured: reason, consume: [], produce: [] };
+        return;
+      }
+      const install = cached ?? (await installCkjs(log));
+      const consume: ConsumeRound[] = [];
+      for (let round = 1; round <= plan.kafkaClientRounds; round++) {
+        for (const loop of plan.kafkaClientLoops) {
+          log(`Kafka clients, round ${round} of ${plan.kafkaClientRounds}: ${loop}, only counting`);
+          consume.push({ ...(await floorLoop(loop, `clients-${loop}-${round}`, install.modulePath)), round });
+        }
+      }
+      const produce: ProduceRun[] = [];
+      for (const client of plan.kafkaClientProducers) {
+        log(`Kafka clients: ${client} producer, ${plan.produceOrders.toLocaleString('en-US')} orders`);
+        const job: ProduceFloorJob = {
+          client,
+          kafkaBrokers: stack.kafkaBrokers,
+          topic: await topic(`produce-${client}`),
+          messages: plan.produceOrders,
+          runId: `${runId}-produce`,
+          publishing,
+          ckjsModule: install.modulePath,
+        };
+        const child = startChild(script('produce-floor'), job);
+        const [result, cpu] = await Promise.all([child.result as Promise<ProduceFloorResult>, accountCpu(stack, child)]);
+        produce.push({ ...result, cpu, publishing });
+      }
+      details.kafkaClients = { install, consume, produce };
     });
 
     const endOffsets = (await admin.consumerLag(`${runId}-none`, bulk)).partitions.map((p) => p.end);
@@ -453,6 +510,7 @@ const main = async (): Promise<void> => {
     duration_s: Math.round((Date.now() - started) / 1000),
     scenarios: scenariosOf(details, os.cpus().length),
     targets: RATIO_TARGETS,
+    ...(details.kafkaClients === undefined ? {} : { kafka_clients: kafkaClientsOf(details.kafkaClients) }),
     machine: machineDescription(loadAtStart, stack.source),
     settings: {
       partitions: topicPartitions,
