@@ -15,13 +15,28 @@ const served = (ordersPerS: number, service: number, minio = 0) => ({
 describe('bench scenarios: figures against same-run limits', () => {
   it('compares B1 with its JSON limit as a cost ratio, B2 with the bare loop and B7 with B2 as rate ratios', () => {
     const details: Details = {
-      b1: { roundsOrdersPerS: [], ordersPerS: 100_000, jsonRoundsOrdersPerS: [], jsonOrdersPerS: 250_000, peakRssMb: 100 },
+      b1: {
+        roundsOrdersPerS: [],
+        ordersPerS: 100_000,
+        jsonRoundsOrdersPerS: [],
+        jsonOrdersPerS: 250_000,
+        steps: { decodeUs: 3, evaluateUs: 4, serialiseUs: 1.5 },
+        peakRssMb: 100,
+      },
       b2: served(90_000, 1),
       b2Floor: [{ loop: 'kafkajs', consumed: 1, complete: true, elapsedS: 1, ordersPerS: 100_000, cpuS: 0.5, peakRssMb: 80, cpu: cpu(0.5) }],
       b7: { ...served(63_000, 1), maxMessages: 1000, inFlightBudget: 12_000 },
     };
     const s = scenariosOf(details, 2);
     expect(s.B1).toMatchObject({ figure: 10, limit: 4, ratio: 2.5, met: false, orders_per_s: 100_000 });
+    // 10 µs per order: 4 evaluating (3 of them the codec), 1.5 serialising, 4.5 the rest; decoding and serialising alone are 1.375× the limit.
+    expect(s.B1!['steps']).toEqual({
+      decode_us: 3,
+      evaluate_beyond_decode_us: 1,
+      serialise_us: 1.5,
+      runner_write_bookkeeping_us: 4.5,
+      floor_ratio: 1.375,
+    });
     expect(s.B2).toMatchObject({ figure: 90_000, limit: 100_000, ratio: 0.9, met: true });
     expect(s.B7).toMatchObject({ figure: 63_000, limit: 90_000, ratio: 0.7, met: false });
   });
