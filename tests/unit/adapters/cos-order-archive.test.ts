@@ -1,9 +1,10 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CosArchiveOptions, CosOrderArchive } from '../../../src/adapters/cos/cos-order-archive';
+import { COS_CLIENTS } from '../../../src/adapters/cos/s3-calls';
 
 /**
- * The retry loop against real HTTP, through the real SDK. A real S3 server cannot be told to
+ * The retry loop against real HTTP, through each real client (signed HTTP and ibm-cos-sdk). A real S3 server cannot be told to
  * answer SlowDown or 500 on cue, so a scripted responder plays those statuses; everything that a
  * real server can show (credentials, buckets, keep-alive) is tested against MinIO instead.
  */
@@ -35,7 +36,7 @@ const aScriptedStore = async (script: Array<[number, string]>): Promise<Scripted
   };
 };
 
-const optionsFor = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> = {}): CosArchiveOptions => ({
+const scriptedOptions = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> = {}): CosArchiveOptions => ({
   endpoint: store.endpoint,
   bucket: 'orderflow',
   credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' },
@@ -46,7 +47,7 @@ const optionsFor = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> 
 const KEY = 'orders/dt=2026-11-22/orderId=o-1001.json';
 const BODY = Buffer.from('{"id":"o-1001"}');
 
-describe('CosOrderArchive retries', () => {
+describe.each(COS_CLIENTS)('CosOrderArchive retries, client %s', (client) => {
   let store: ScriptedStore;
   let archive: CosOrderArchive;
 
@@ -55,6 +56,8 @@ describe('CosOrderArchive retries', () => {
     archive.close();
     await store.close();
   });
+
+  const optionsFor = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> = {}): CosArchiveOptions => scriptedOptions(store, { client, ...overrides });
 
   it('retries SlowDown until the store takes the write', async () => {
     store = await aScriptedStore([
@@ -66,7 +69,7 @@ describe('CosOrderArchive retries', () => {
     expect(store.requests).toEqual(Array.from({ length: 3 }, () => ({ method: 'PUT', contentType: 'application/json' })));
   });
 
-  it('gives up after its own attempts, the SDK adding no retries of its own', async () => {
+  it('gives up after its own attempts, the client adding no retries of its own', async () => {
     store = await aScriptedStore(Array.from({ length: 10 }, () => [500, 'InternalError'] as [number, string]));
     archive = new CosOrderArchive(optionsFor(store, { backoff: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } }));
     await expect(archive.put(KEY, BODY, 'application/json')).rejects.toMatchObject({ kind: 'server', code: 'InternalError', attempts: 2 });
@@ -116,7 +119,7 @@ describe('CosOrderArchive configuration', () => {
   });
 });
 
-describe('CosOrderArchive readiness probes', () => {
+describe.each(COS_CLIENTS)('CosOrderArchive readiness probes, client %s', (client) => {
   it('answers headBucket while every write slot is held by a write the store has not answered', async () => {
     const heldPuts: http.ServerResponse[] = [];
     const server = http.createServer((req, res) => {
@@ -133,6 +136,7 @@ describe('CosOrderArchive readiness probes', () => {
       bucket: 'orderflow',
       credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' },
       maxConcurrency: 1,
+      client,
     });
     const answerPuts = (): void => void heldPuts.splice(0).forEach((res) => res.writeHead(200, { ETag: '"etag"' }).end());
     // Should the probe queue behind the write, the write is answered after a while and the probe after it.
