@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CosArchiveOptions, CosOrderArchive } from '../../../src/adapters/cos/cos-order-archive';
@@ -96,6 +97,52 @@ describe.each(COS_CLIENTS)('CosOrderArchive retries, client %s', (client) => {
     await expect(archive.put(KEY, BODY, 'application/json')).rejects.toMatchObject({ kind: 'throttled', code: 'SlowDown', attempts: 1 });
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     await expect(archive.put(KEY, BODY, 'application/json')).rejects.toThrow('CosOrderArchive is closed');
+  });
+});
+
+describe('CosOrderArchive with the http client: addressing', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends virtual-host requests to bucket.host with the key as the path, and path-style ones to host/bucket/key', async () => {
+    const seen: Array<{ host: string | undefined; url: string | undefined; auth: boolean; sha256: string | undefined }> = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ host: req.headers.host, url: req.url, auth: /^AWS4-HMAC-SHA256 Credential=test-key\//.test(req.headers.authorization ?? ''), sha256: req.headers['x-amz-content-sha256'] as string | undefined });
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // No resolver knows orderflow.127.0.0.1: the agent's connection goes to the server, the Host header stays as sent.
+    const connect = http.Agent.prototype.createConnection;
+    jest.spyOn(http.Agent.prototype, 'createConnection').mockImplementation(function (this: http.Agent, options, callback) {
+      return connect.call(this, { ...options, host: '127.0.0.1' }, callback);
+    } as typeof connect);
+    const archive = (forcePathStyle: boolean): CosOrderArchive =>
+      new CosOrderArchive({ endpoint: `http://127.0.0.1:${port}`, bucket: 'orderflow', credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' }, forcePathStyle, client: 'http' });
+    const [virtual, pathStyle] = [archive(false), archive(true)];
+    try {
+      await virtual.put('orders/a b+é.json', BODY, 'application/json');
+      await pathStyle.put('orders/a b+é.json', BODY, 'application/json');
+      const bodyHash = createHash('sha256').update(BODY).digest('hex');
+      expect(seen).toEqual([
+        { host: `orderflow.127.0.0.1:${port}`, url: '/orders/a%20b%2B%C3%A9.json', auth: true, sha256: bodyHash },
+        { host: `127.0.0.1:${port}`, url: '/orderflow/orders/a%20b%2B%C3%A9.json', auth: true, sha256: bodyHash },
+      ]);
+    } finally {
+      virtual.close();
+      pathStyle.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses IAM credentials, which only ibm-cos-sdk can use', () => {
+    const make = (): CosOrderArchive =>
+      new CosOrderArchive({ endpoint: 'https://s3.example.com', bucket: 'b', credentials: { kind: 'iam', apiKey: 'iam-api-key-123', serviceInstanceId: 'crn' }, client: 'http' });
+    expect(make).toThrow('The http COS client signs with HMAC keys; IAM API keys need the ibm-cos-sdk client');
+    expect(make).not.toThrow(/iam-api-key-123/);
+    expect(new CosOrderArchive({ endpoint: 'https://s3.example.com', bucket: 'b', credentials: { kind: 'iam', apiKey: 'k', serviceInstanceId: 'crn' } }).client).toBe('ibm-cos-sdk');
+    expect(new CosOrderArchive({ endpoint: 'https://s3.example.com', bucket: 'b', credentials: { kind: 'hmac', accessKeyId: 'k', secretAccessKey: 's' } }).client).toBe('http');
   });
 });
 
