@@ -1,4 +1,6 @@
 import * as http from 'node:http';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
 import { InboundMessage } from '../src/application/ports/message-bus.port';
 import { PerOrderArchiveStage } from '../src/application/stages/per-order-archive.stage';
@@ -18,10 +20,13 @@ import { SigV4Signer } from './sigv4';
  */
 export interface PutFloorJob {
   /**
-   * `node-http`: the floor itself; `cos-archive`: the same PUTs through CosOrderArchive (the SDK
-   * as the service configures it), to tell the SDK's share of B3's CPU from the rest of the service.
+   * `node-http`: the floor itself. The others PUT the same records through a client, to tell its
+   * share of B3's CPU from the rest of the service: `cos-archive-ibm` and `cos-archive-http`
+   * through CosOrderArchive with COS_CLIENT ibm-cos-sdk or http (as the service configures it);
+   * `aws-sdk-v3` through a bare @aws-sdk/client-s3 PutObjectCommand loop (no archive around it:
+   * a client we did not adopt, measured as the lightest it can be configured, adr/0021).
    */
-  readonly client: 'node-http' | 'cos-archive';
+  readonly client: PutFloorClient;
   readonly endpoint: string;
   readonly bucket: string;
   readonly accessKeyId: string;
@@ -32,6 +37,8 @@ export interface PutFloorJob {
   /** PUTs in flight at once, as COS_MAX_CONCURRENCY. */
   readonly concurrency: number;
 }
+
+export type PutFloorClient = 'node-http' | 'cos-archive-ibm' | 'cos-archive-http' | 'aws-sdk-v3';
 
 export interface PutFloorResult {
   readonly client: PutFloorJob['client'];
@@ -69,17 +76,36 @@ const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
   const signer = new SigV4Signer(job.accessKeyId, job.secretAccessKey, job.region);
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
   const archive =
-    job.client === 'cos-archive'
+    job.client === 'cos-archive-ibm' || job.client === 'cos-archive-http'
       ? new CosOrderArchive({
           endpoint: job.endpoint,
           bucket: job.bucket,
           credentials: { kind: 'hmac', accessKeyId: job.accessKeyId, secretAccessKey: job.secretAccessKey },
           maxConcurrency: job.concurrency,
           region: job.region,
+          client: job.client === 'cos-archive-ibm' ? 'ibm-cos-sdk' : 'http',
         })
       : undefined;
-  const put = (record: { key: string; path: string; body: Buffer }): Promise<void> =>
-    archive !== undefined ? archive.put(record.key, record.body, 'application/json') : bare(record);
+  // v3 as light as it goes: one attempt (no retry middleware at work), no CRC32 of every body
+  // (its default since 2025), our keep-alive agent.
+  const v3 =
+    job.client === 'aws-sdk-v3'
+      ? new S3Client({
+          endpoint: job.endpoint,
+          region: job.region,
+          forcePathStyle: true,
+          credentials: { accessKeyId: job.accessKeyId, secretAccessKey: job.secretAccessKey },
+          maxAttempts: 1,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+          requestHandler: new NodeHttpHandler({ httpAgent: agent }),
+        })
+      : undefined;
+  const put = (record: { key: string; path: string; body: Buffer }): Promise<void> => {
+    if (archive !== undefined) return archive.put(record.key, record.body, 'application/json');
+    if (v3 !== undefined) return v3.send(new PutObjectCommand({ Bucket: job.bucket, Key: record.key, Body: record.body, ContentType: 'application/json' })).then(() => undefined);
+    return bare(record);
+  };
   const bare = (record: { path: string; body: Buffer }): Promise<void> =>
     new Promise((resolve, reject) => {
       const headers = signer.sign('PUT', url.host, record.path, record.body, new Date(), {
@@ -111,6 +137,7 @@ const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
   notifyParent('done');
   agent.destroy();
   await archive?.close();
+  v3?.destroy();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   return {
     client: job.client,

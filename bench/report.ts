@@ -6,6 +6,7 @@ import type { CoreResult } from './core';
 import type { ProfileSummary } from './cpu-profile';
 import { FLOOR_LOOPS, kafkaClientsOf, kafkaClientsSection, type KafkaClientsDetails } from './kafka-clients';
 import type { SeedDesignResult } from './seed-design';
+import type { CosClient } from '../src/adapters/cos/s3-calls';
 import type { PutFloorResult } from './put-floor';
 import { cpuCeiling, RATIO_TARGETS, Scenario, ScenarioId, Scenarios, scenariosOf, soakDeviation } from './scenarios';
 import type { LatencySummary, ServiceResult } from './service';
@@ -32,17 +33,26 @@ export interface OpenLoopRun {
   readonly cpu: CpuShares;
 }
 
+export type B3ClientName = 'ibm-cos-sdk' | 'http' | 'aws-sdk-v3';
+export type PutLoopRun = PutFloorResult & { readonly cpu: CpuShares; readonly concurrency: number };
+type B3Run = Measured & { maxInFlight: number; cosMaxConcurrency: number; cosClient?: CosClient };
+
 export interface Details {
   readonly b1?: CoreResult;
   readonly prefill?: { bulkOrders: number; e2eOrders: number; ordersPerS: number };
   readonly b2?: Measured;
   /** B2's floor: the same topic consumed by loops that only ack (bench/bus-floor.ts). */
   readonly b2Floor?: ReadonlyArray<BusFloorResult & { readonly cpu: CpuShares }>;
-  readonly b3?: Measured & { maxInFlight: number; cosMaxConcurrency: number };
+  /** cosClient: COS_CLIENT as the service ran (absent in runs before adr/0021: ibm-cos-sdk). */
+  readonly b3?: B3Run;
+  /** B3 again with COS_CLIENT=ibm-cos-sdk (full run only, when the configured client is another). */
+  readonly b3IbmCosSdk?: B3Run;
   /** B3's limit: bare signed PUTs of the same records with Node's http client (bench/put-floor.ts). */
-  readonly b3Floor?: PutFloorResult & { readonly cpu: CpuShares; readonly concurrency: number };
-  /** The same PUTs through CosOrderArchive alone: the object store client's share of B3. */
-  readonly b3Adapter?: PutFloorResult & { readonly cpu: CpuShares; readonly concurrency: number };
+  readonly b3Floor?: PutLoopRun;
+  /** The same PUTs through CosOrderArchive alone, with the configured client: its share of B3. */
+  readonly b3Adapter?: PutLoopRun;
+  /** The same PUTs through each client alone, in the same run (adr/0021). */
+  readonly b3Clients?: Partial<Record<B3ClientName, PutLoopRun>>;
   readonly b4?: SeedDesignResult;
   readonly b6WithoutNodeFlags?: { orders: number; peakRssMb: number; ordersPerS: number };
   /** The open loop at 1,000 orders/s. */
@@ -85,6 +95,8 @@ export interface BenchResults {
     service_node_flags: Readonly<Record<'per-order' | 'batched', readonly string[]>>;
     max_in_flight: number;
     cos_max_concurrency: number;
+    /** COS_CLIENT as the service ran (absent in runs before adr/0021). */
+    cos_client?: CosClient;
     batch: { maxMessages: number; maxSpanMs: number };
     /** The run's sizes (run.ts Plan). */
     plan: object;
@@ -345,7 +357,7 @@ const scenarioRows = (r: BenchResults): string[] => {
       b3 === undefined ? '—' : `${num(b3.figure)} µs of service CPU per order; ${num(b3.orders_per_s)} orders/s`,
       b3 === undefined
         ? '—'
-        : `bare signed PUTs, Node http: ${num(b3.limit)} µs per PUT (CosOrderArchive alone: ${num(b3.adapter_cpu_us_per_put)} µs, ${times(b3.adapter_ratio as number | null)}); ` +
+        : `bare signed PUTs, Node http: ${num(b3.limit)} µs per PUT (CosOrderArchive alone, COS_CLIENT ${String(b3.cos_client)}: ${num(b3.adapter_cpu_us_per_put)} µs, ${times(b3.adapter_ratio as number | null)}); ` +
           `the cores allow ${num(b3Rate?.limit)} orders/s at the measured costs (${num((b3Rate as { limit_on_cores_left?: number } | undefined)?.limit_on_cores_left)} on the cores other work left)`,
       b3 === undefined ? '—' : `CPU ${times(b3.ratio)}; rate ${pct(b3Rate?.ratio)}`,
       `CPU ≤ ${RATIO_TARGETS.B3.max}×; rate ≥ ${RATIO_TARGETS.B3_rate.min * 100} %`,
@@ -509,16 +521,7 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
       '',
     );
   }
-  if (d.b3Adapter !== undefined) {
-    const a = d.b3Adapter;
-    const ratio = d.b3Floor === undefined ? undefined : a.cpuUsPerPut / d.b3Floor.cpuUsPerPut;
-    lines.push(
-      `**The object store client alone** — the same ${n(a.puts)} PUTs through CosOrderArchive (ibm-cos-sdk as the service configures it, ${a.concurrency} at once): ` +
-        `${n(a.putsPerS)} PUTs/s, ${n(a.cpuUsPerPut, 1)} µs of client CPU per PUT${ratio === undefined ? '' : `, ${n(ratio, 2)}× the bare loop's`}; ` +
-        `other work took ${n(a.cpu.other, 2)} cores. The rest of B3's service CPU per order is Kafka, the stage runner and the core.`,
-      '',
-    );
-  }
+  lines.push(...clientsSection(d, r.scenarios.B3));
   if (d.b1 !== undefined) {
     lines.push(
       `**B1, core on one core**: ${n(1e6 / d.b1.ordersPerS, 2)} µs per order (rounds: ${d.b1.roundsOrdersPerS.map((x) => n(x)).join(', ')} orders/s, the first a warm-up); ` +
@@ -586,4 +589,41 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
     );
   }
   return `${lines.join('\n')}\n`;
+};
+
+const CLIENT_LABELS: Readonly<Record<B3ClientName, string>> = {
+  http: 'CosOrderArchive, COS_CLIENT=http (aws4 + Node http)',
+  'ibm-cos-sdk': 'CosOrderArchive, COS_CLIENT=ibm-cos-sdk',
+  'aws-sdk-v3': '@aws-sdk/client-s3 v3 alone (bare PutObjectCommand loop; not adopted)',
+};
+
+/** The object store clients side by side: the same PUTs of the same run, each against the bare loop (adr/0021). */
+const clientsSection = (d: Details, b3: Scenario | undefined): string[] => {
+  const clients = d.b3Clients ?? {};
+  const names = (Object.keys(CLIENT_LABELS) as B3ClientName[]).filter((name) => clients[name] !== undefined);
+  if (names.length === 0 || d.b3Floor === undefined) return [];
+  const floor = d.b3Floor;
+  const lines = [
+    `**The object store clients alone** — the same ${n(floor.puts)} PUTs, ${floor.concurrency} at once, one client after the other in this run ` +
+      `(the service ran B3 with COS_CLIENT=${String(b3?.cos_client ?? '?')}):`,
+    '',
+    '| client | PUTs/s | client CPU per PUT | × the bare loop | other work (cores) |',
+    '|---|---|---|---|---|',
+    `| bare signed PUTs, Node http (the limit) | ${n(floor.putsPerS)} | ${n(floor.cpuUsPerPut, 1)} µs | 1.00× | ${n(floor.cpu.other, 2)} |`,
+    ...names.map((name) => {
+      const run = clients[name]!;
+      return `| ${CLIENT_LABELS[name]} | ${n(run.putsPerS)} | ${n(run.cpuUsPerPut, 1)} µs | ${n(run.cpuUsPerPut / floor.cpuUsPerPut, 2)}× | ${n(run.cpu.other, 2)} |`;
+    }),
+    '',
+  ];
+  const ibm = b3?.service_with_ibm_cos_sdk as { cpu_us_per_order: number | null; ratio: number | null; orders_per_s: number } | undefined;
+  if (ibm !== undefined) {
+    lines.push(
+      `B3 once more with COS_CLIENT=ibm-cos-sdk: ${n(ibm.cpu_us_per_order ?? NaN, 1)} µs of service CPU per order (${n(ibm.ratio ?? NaN, 2)}× the bare loop), ` +
+        `${n(ibm.orders_per_s)} orders/s, against ${n(b3?.figure as number, 1)} µs with ${String(b3?.cos_client)}.`,
+      '',
+    );
+  }
+  lines.push('The rest of B3\'s service CPU per order is Kafka, the stage runner and the core.', '');
+  return lines;
 };

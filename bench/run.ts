@@ -15,8 +15,8 @@ import { runApiBench, writeApiResults } from './api';
 import { kafkaClientsOf, type ConsumeRound, type ProduceRun } from './kafka-clients';
 import { openLoop, prefill } from './load';
 import type { ProduceFloorClient, ProduceFloorJob, ProduceFloorResult } from './produce-floor';
-import type { PutFloorJob, PutFloorResult } from './put-floor';
-import { BenchResults, CpuShares, Details, OpenLoopRun, renderReport } from './report';
+import type { PutFloorClient, PutFloorJob, PutFloorResult } from './put-floor';
+import { B3ClientName, BenchResults, CpuShares, Details, OpenLoopRun, PutLoopRun, renderReport } from './report';
 import { RATIO_TARGETS, scenariosOf } from './scenarios';
 import type { SeedDesignJob, SeedDesignResult } from './seed-design';
 import type { ServiceJob, ServiceResult } from './service';
@@ -381,7 +381,7 @@ const main = async (): Promise<void> => {
     await attempt('B3', async () => {
       log(`B3 Kafka → MinIO, one object per order: ${plan.e2eSample.toLocaleString('en-US')} of ${plan.e2eOrders.toLocaleString('en-US')} pre-filled`);
       const { result, cpu } = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b3`, prefix: 'b3/orders', expect: plan.e2eSample }));
-      details.b3 = { ...result, cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency };
+      details.b3 = { ...result, cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency, cosClient: cos.client };
       log(`B3's limit: bare signed PUTs of the same records with Node's http client (${plan.putFloorOrders.toLocaleString('en-US')})`);
       const floorJob: PutFloorJob = {
         client: 'node-http',
@@ -401,8 +401,25 @@ const main = async (): Promise<void> => {
         return { ...result, cpu, concurrency: job.concurrency };
       };
       details.b3Floor = await putLoop(floorJob);
-      log('B3 beside its limit: the same PUTs through CosOrderArchive (ibm-cos-sdk as the service configures it)');
-      details.b3Adapter = await putLoop({ ...floorJob, client: 'cos-archive', prefix: 'b3-adapter/orders' });
+      // Each client alone, the same PUTs, one after the other in this run (adr/0021).
+      const clients: ReadonlyArray<readonly [B3ClientName, PutFloorClient, string]> = [
+        ['http', 'cos-archive-http', 'CosOrderArchive with COS_CLIENT=http (aws4 + Node http)'],
+        ['ibm-cos-sdk', 'cos-archive-ibm', 'CosOrderArchive with COS_CLIENT=ibm-cos-sdk'],
+        ['aws-sdk-v3', 'aws-sdk-v3', 'a bare @aws-sdk/client-s3 v3 PutObjectCommand loop'],
+      ];
+      const b3Clients: { -readonly [K in B3ClientName]?: PutLoopRun } = {};
+      for (const [name, client, what] of clients) {
+        log(`B3 beside its limit: the same PUTs through ${what}`);
+        b3Clients[name] = await putLoop({ ...floorJob, client, prefix: `b3-${client}/orders` });
+      }
+      details.b3Clients = b3Clients;
+      // The configured client's, under the name earlier runs used for it.
+      details.b3Adapter = b3Clients[cos.client];
+      if (!quick && cos.client !== 'ibm-cos-sdk') {
+        log(`B3 once more with COS_CLIENT=ibm-cos-sdk, side by side (${plan.e2eSample.toLocaleString('en-US')} orders)`);
+        const again = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b3-ibm`, prefix: 'b3-ibm/orders', cos: { ...cos, client: 'ibm-cos-sdk' }, expect: plan.e2eSample }));
+        details.b3IbmCosSdk = { ...again.result, cpu: again.cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency, cosClient: 'ibm-cos-sdk' };
+      }
       log(`B6 for comparison: the same service without ${PER_ORDER_FLAGS.join(' ')} (${plan.sweepSample.toLocaleString('en-US')} orders)`);
       const uncapped = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b6`, prefix: 'b6/orders', expect: plan.sweepSample }), []);
       details.b6WithoutNodeFlags = { orders: plan.sweepSample, peakRssMb: Math.round(uncapped.result.peakRssMb), ordersPerS: Math.round(uncapped.result.ordersPerS) };
@@ -519,6 +536,7 @@ const main = async (): Promise<void> => {
       service_node_flags: SERVICE_NODE_FLAGS,
       max_in_flight: service.maxInFlight,
       cos_max_concurrency: cos.maxConcurrency,
+      cos_client: cos.client,
       batch: service.batch,
       plan,
     },

@@ -135,6 +135,9 @@ export const scenariosOf = (d: Details, cores: number): Scenarios => {
     const ratio = ratioOf(service, putFloor);
     const ceiling = cpuCeiling(d.b3.ordersPerS, d.b3.cpu, cores);
     const rateRatio = ratioOf(d.b3.ordersPerS, ceiling);
+    // Runs before adr/0021 had ibm-cos-sdk alone, and no cosClient.
+    const cosClient = d.b3.cosClient ?? 'ibm-cos-sdk';
+    const adapter = d.b3Clients?.[cosClient] ?? d.b3Adapter;
     s.B3 = {
       figure: round(service ?? NaN, 1),
       unit: 'µs of service CPU per archived order',
@@ -158,9 +161,23 @@ export const scenariosOf = (d: Details, cores: number): Scenarios => {
       },
       minio_cpu_us_per_order: round(cpuUsPerOrder(d.b3.cpu.minio, d.b3.ordersPerS) ?? NaN, 1),
       limit_puts_per_s: d.b3Floor === undefined ? null : Math.round(d.b3Floor.putsPerS),
-      // The object store client's own share: the same PUTs through CosOrderArchive, beside the floor.
-      adapter_cpu_us_per_put: d.b3Adapter === undefined ? null : round(d.b3Adapter.cpuUsPerPut, 1),
-      adapter_ratio: ratioOf(d.b3Adapter?.cpuUsPerPut, putFloor),
+      // The object store client's own share: the same PUTs through CosOrderArchive with the
+      // configured client, beside the floor; then every client measured in the run (adr/0021).
+      cos_client: cosClient,
+      adapter_cpu_us_per_put: adapter === undefined ? null : round(adapter.cpuUsPerPut, 1),
+      adapter_ratio: ratioOf(adapter?.cpuUsPerPut, putFloor),
+      clients: Object.fromEntries(
+        Object.entries(d.b3Clients ?? {}).map(([name, run]) => [name, { cpu_us_per_put: round(run.cpuUsPerPut, 1), ratio: ratioOf(run.cpuUsPerPut, putFloor) }]),
+      ),
+      ...(d.b3IbmCosSdk === undefined || d.b3IbmCosSdk.ordersPerS <= 0
+        ? {}
+        : {
+            service_with_ibm_cos_sdk: {
+              cpu_us_per_order: round(cpuUsPerOrder(d.b3IbmCosSdk.cpu.service, d.b3IbmCosSdk.ordersPerS) ?? NaN, 1),
+              ratio: ratioOf(cpuUsPerOrder(d.b3IbmCosSdk.cpu.service, d.b3IbmCosSdk.ordersPerS), putFloor),
+              orders_per_s: Math.round(d.b3IbmCosSdk.ordersPerS),
+            },
+          }),
     };
   }
   if (d.b4 !== undefined) {

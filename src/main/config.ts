@@ -1,4 +1,4 @@
-import type { CosCredentials } from '../adapters/cos/cos-order-archive';
+import type { CosClient, CosCredentials } from '../adapters/cos/cos-order-archive';
 import type { SimulatedPaymentSettings } from '../adapters/payment/simulated-payment-gateway';
 import type { PostgresSettings } from '../adapters/postgres/postgres-connection';
 import type { SpendLimitSettings } from '../application/spend-limit';
@@ -45,6 +45,8 @@ export interface CosSettings {
   readonly credentials: CosCredentials;
   readonly forcePathStyle: boolean;
   readonly maxConcurrency: number;
+  /** COS_CLIENT: who makes the S3 requests (adr/0021); `http` only with HMAC keys. */
+  readonly client: CosClient;
 }
 
 /** Everything the composition root needs to choose and build adapters. */

@@ -356,6 +356,7 @@ const bindArchive = (container: Container, config: AppConfig): void => {
             credentials: cos.credentials,
             forcePathStyle: cos.forcePathStyle,
             maxConcurrency: cos.maxConcurrency,
+            client: cos.client,
           }),
       );
       return;

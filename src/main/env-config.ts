@@ -4,6 +4,7 @@ import { isLeft } from 'fp-ts/Either';
 import * as t from 'io-ts';
 import reporter from 'io-ts-reporters';
 import { displayEndpoint } from '../adapters/cos/cos-errors';
+import { COS_CLIENTS, defaultCosClient } from '../adapters/cos/s3-calls';
 import { isValidPrefix } from '../domain/hive-key';
 import { AppConfig, ArchiveKind, BusKind, CosSettings, DEFAULT_API_CONFIG, EMBEDDED_DEFAULTS, KafkaSettings } from './config';
 
@@ -162,6 +163,7 @@ const Variables = t.partial({
   COS_SECRET_ACCESS_KEY: NonEmpty,
   COS_FORCE_PATH_STYLE: Bool,
   COS_MAX_CONCURRENCY: Int(1, 1_024),
+  COS_CLIENT: OneOf(COS_CLIENTS),
 });
 type Variables = t.TypeOf<typeof Variables>;
 
@@ -317,10 +319,16 @@ const cosSettings = (v: Variables, problems: string[], invalid: ReadonlySet<stri
         ? { kind: 'hmac' as const, accessKeyId: v.COS_ACCESS_KEY_ID, secretAccessKey: v.COS_SECRET_ACCESS_KEY }
         : undefined;
   if (credentials === undefined) return undefined;
+  if (v.COS_CLIENT === 'http' && credentials.kind === 'iam') {
+    problems.push('COS_CLIENT=http signs with HMAC keys (COS_ACCESS_KEY_ID, COS_SECRET_ACCESS_KEY); IAM API keys need COS_CLIENT=ibm-cos-sdk (or COS_CLIENT unset)');
+    return undefined;
+  }
   return {
     endpoint: v.COS_ENDPOINT,
     bucket: v.COS_BUCKET,
     credentials,
+    // The lighter client where it can sign; only ibm-cos-sdk trades IAM API keys for tokens (adr/0021).
+    client: v.COS_CLIENT ?? defaultCosClient(credentials),
     // MinIO needs path-style addressing, and IBM COS accepts it too; virtual-host style is opt-in.
     forcePathStyle: v.COS_FORCE_PATH_STYLE ?? true,
     maxConcurrency: v.COS_MAX_CONCURRENCY ?? 64,
@@ -394,5 +402,5 @@ export const describeConfig = (config: AppConfig): Record<string, unknown> => ({
       }),
   ...(config.cos === undefined
     ? {}
-    : { cos: { endpoint: displayEndpoint(config.cos.endpoint), bucket: config.cos.bucket, auth: config.cos.credentials.kind } }),
+    : { cos: { endpoint: displayEndpoint(config.cos.endpoint), bucket: config.cos.bucket, auth: config.cos.credentials.kind, client: config.cos.client } }),
 });

@@ -36,6 +36,8 @@ export const stackConfig = (overrides: Partial<AppConfig> = {}): AppConfig => {
       credentials: { kind: 'hmac', accessKeyId: env.cosAccessKeyId, secretAccessKey: env.cosSecretAccessKey },
       forcePathStyle: true,
       maxConcurrency: 64,
+      // What loadConfig chooses for HMAC keys (COS_CLIENT unset).
+      client: 'http',
     },
     ...overrides,
   };

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import S3 from 'ibm-cos-sdk/clients/s3';
 import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { ReadableOrderArchivePort } from '../../application/ports/order-archive.port';
 import { backoffDelay, BackoffPolicy, sleep } from '../../application/retry';
 import { ConcurrencyLimit, limitConcurrency } from './concurrency-limit';
 import { classifyCosError, CosArchiveError, displayEndpoint } from './cos-errors';
+import { IbmCosSdkCalls } from './ibm-cos-sdk-calls';
+import { CosClient, CosCredentials, defaultCosClient, S3Calls } from './s3-calls';
+import { SignedHttpCalls } from './signed-http-calls';
 
-export type CosCredentials =
-  /** HMAC keys: MinIO, or COS service credentials created with `{"HMAC": true}`. */
-  | { readonly kind: 'hmac'; readonly accessKeyId: string; readonly secretAccessKey: string }
-  /** An IBM Cloud API key; the SDK trades it for IAM bearer tokens and refreshes them. */
-  | { readonly kind: 'iam'; readonly apiKey: string; readonly serviceInstanceId: string; readonly authEndpoint?: string };
+export type { CosClient, CosCredentials } from './s3-calls';
 
 export interface CosArchiveOptions {
   /** e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud or http://127.0.0.1:19000 */
@@ -34,6 +32,8 @@ export interface CosArchiveOptions {
   readonly connectTimeoutMs?: number;
   /** The SigV4 signing region for HMAC; MinIO's default is us-east-1. */
   readonly region?: string;
+  /** Who makes the requests (adr/0021); default: `http` for HMAC keys, `ibm-cos-sdk` for IAM, the only one that handles them. */
+  readonly client?: CosClient;
 }
 
 /**
@@ -59,19 +59,23 @@ export const CHECK_PREFIX = '_orderflow-check/';
 /**
  * The archive in IBM Cloud Object Storage, or any S3 server (MinIO in the tests).
  *
- * One SDK client and one keep-alive agent serve the archive's whole life: the seed built a client
- * per write, and the SDK's default agent opens a connection (and a TLS handshake) per request.
- * The retry policy is ours, not the SDK's: it retries only what can succeed on another attempt,
- * and reports everything else at once, naming the cause and never a secret.
+ * One client and one keep-alive agent serve the archive's whole life: the seed built a client per
+ * write, and the SDK's default agent opens a connection (and a TLS handshake) per request. The
+ * client is one of two behind S3Calls (signed HTTP for HMAC keys, ibm-cos-sdk for IAM: adr/0021);
+ * everything else is here, once, for both. The retry policy is ours, not the client's: it retries
+ * only what can succeed on another attempt, and reports everything else at once, naming the cause
+ * and never a secret.
  *
  * There is nothing to open ahead (sockets open with the first request); readiness is a HEAD of the
  * bucket, verify() a write and delete of a probe. Once closed, it stays closed.
  */
 export class CosOrderArchive implements ReadableOrderArchivePort, LifecyclePort {
-  private readonly client: S3;
+  /** Which client makes the requests: `orderflow check` and the startup log say so. */
+  readonly client: CosClient;
+  private readonly calls: S3Calls;
   private readonly agent: http.Agent;
   /** Readiness probes: their own client, socket and slot, so writes filling the limit never hold a probe. */
-  private readonly probeClient: S3;
+  private readonly probeCalls: S3Calls;
   private readonly probeAgent: http.Agent;
   private readonly probeLimit: ConcurrencyLimit = limitConcurrency(1);
   private readonly bucket: string;
@@ -94,54 +98,40 @@ export class CosOrderArchive implements ReadableOrderArchivePort, LifecyclePort 
     this.backoff = options.backoff ?? DEFAULT_COS_BACKOFF;
     this.limit = limitConcurrency(maxConcurrency);
     this.secrets = credentials.kind === 'hmac' ? [credentials.secretAccessKey] : [credentials.apiKey];
+    this.client = options.client ?? defaultCosClient(credentials);
+    if (this.client === 'http' && credentials.kind === 'iam') {
+      throw new Error('The http COS client signs with HMAC keys; IAM API keys need the ibm-cos-sdk client');
+    }
     // The limit already bounds requests; matching maxSockets keeps the agent from queueing unseen.
-    const agentOptions = { maxSockets: maxConcurrency };
     const newAgent = (maxSockets: number): http.Agent =>
       scheme === 'https:' ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
-    const newClient = (agent: http.Agent): S3 =>
-      new S3({
+    const newCalls = (agent: http.Agent): S3Calls => {
+      const common = {
         endpoint,
-        s3ForcePathStyle: options.forcePathStyle ?? DEFAULTS.forcePathStyle,
+        bucket,
+        forcePathStyle: options.forcePathStyle ?? DEFAULTS.forcePathStyle,
         region: options.region ?? DEFAULTS.region,
-        maxRetries: 0,
-        httpOptions: {
-          agent,
-          timeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-          connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-        },
-        ...(credentials.kind === 'hmac'
-          ? { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, signatureVersion: 'v4' }
-          : {
-              apiKeyId: credentials.apiKey,
-              serviceInstanceId: credentials.serviceInstanceId,
-              signatureVersion: 'iam',
-              ...(credentials.authEndpoint === undefined ? {} : { ibmAuthEndpoint: credentials.authEndpoint }),
-            }),
-      });
-    this.agent = newAgent(agentOptions.maxSockets);
-    this.client = newClient(this.agent);
+        requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+        connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        agent,
+      };
+      return credentials.kind === 'hmac' && this.client === 'http'
+        ? new SignedHttpCalls({ ...common, credentials })
+        : new IbmCosSdkCalls({ ...common, credentials });
+    };
+    this.agent = newAgent(maxConcurrency);
+    this.calls = newCalls(this.agent);
     this.probeAgent = newAgent(1);
-    this.probeClient = newClient(this.probeAgent);
+    this.probeCalls = newCalls(this.probeAgent);
   }
 
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
-    await this.request('PutObject', key, () =>
-      this.client.putObject({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }).promise(),
-    );
+    await this.request('PutObject', key, () => this.calls.putObject(key, body, contentType));
   }
 
   async get(key: string): Promise<Buffer | undefined> {
-    return this.request('GetObject', key, async () => {
-      try {
-        const { Body } = await this.client.getObject({ Bucket: this.bucket, Key: key }).promise();
-        // The Node SDK buffers GetObject bodies whole; the union type covers browsers and streams.
-        return Body as Buffer;
-      } catch (error) {
-        // Absence is an answer, not a failure to retry.
-        if ((error as { code?: unknown }).code === 'NoSuchKey') return undefined;
-        throw error;
-      }
-    });
+    // Absence is an answer (undefined), not a failure to retry.
+    return this.request('GetObject', key, () => this.calls.getObject(key));
   }
 
   /** Sorted as the sibling adapters sort (UTF-16), not in S3's UTF-8 byte order. */
@@ -149,10 +139,10 @@ export class CosOrderArchive implements ReadableOrderArchivePort, LifecyclePort 
     const keys: string[] = [];
     let continuationToken: string | undefined;
     do {
-      const params = { Bucket: this.bucket, Prefix: prefix, ContinuationToken: continuationToken };
-      const page = await this.request('ListObjectsV2', prefix, () => this.client.listObjectsV2(params).promise());
-      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
-      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+      const from = continuationToken;
+      const page = await this.request('ListObjectsV2', prefix, () => this.calls.listObjectsPage(prefix, from));
+      keys.push(...page.keys);
+      continuationToken = page.nextContinuationToken;
     } while (continuationToken !== undefined);
     return keys.sort();
   }
@@ -173,14 +163,14 @@ export class CosOrderArchive implements ReadableOrderArchivePort, LifecyclePort 
   async headBucket(): Promise<void> {
     // Outside the write limit: 64 writes held by a slow store must not make the probe time out,
     // and probes must not take slots from writes (the status server also caches its answer).
-    await this.request('HeadBucket', undefined, () => this.probeClient.headBucket({ Bucket: this.bucket }).promise(), this.probeLimit);
+    await this.request('HeadBucket', undefined, () => this.probeCalls.headBucket(), this.probeLimit);
   }
 
   /** Proves the credentials may write (and delete) here, by writing and deleting a small probe. */
   async checkWritable(): Promise<void> {
     const key = `${CHECK_PREFIX}${randomUUID()}.json`;
     await this.put(key, Buffer.from(JSON.stringify({ checkedAt: new Date().toISOString() })), 'application/json');
-    await this.request('DeleteObject', key, () => this.client.deleteObject({ Bucket: this.bucket, Key: key }).promise());
+    await this.request('DeleteObject', key, () => this.calls.deleteObject(key));
   }
 
   /** Ends retry waits and frees the sockets. Call it once the pipeline has drained. */

@@ -125,7 +125,7 @@ const verified = (resource: LifecyclePort): Promise<void> => (resource.verify ==
 const archiveDetail = (config: AppConfig): string => {
   switch (config.archive) {
     case 'cos':
-      return `bucket "${config.cos!.bucket}" at ${displayEndpoint(config.cos!.endpoint)} is reachable and writable`;
+      return `bucket "${config.cos!.bucket}" at ${displayEndpoint(config.cos!.endpoint)} is reachable and writable (COS_CLIENT ${config.cos!.client})`;
     case 'fs':
       return `directory ${config.dataDir} is writable`;
     case 'memory':

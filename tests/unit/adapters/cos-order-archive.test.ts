@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CosArchiveOptions, CosOrderArchive } from '../../../src/adapters/cos/cos-order-archive';
+import { COS_CLIENTS } from '../../../src/adapters/cos/s3-calls';
 
 /**
- * The retry loop against real HTTP, through the real SDK. A real S3 server cannot be told to
+ * The retry loop against real HTTP, through each real client (signed HTTP and ibm-cos-sdk). A real S3 server cannot be told to
  * answer SlowDown or 500 on cue, so a scripted responder plays those statuses; everything that a
  * real server can show (credentials, buckets, keep-alive) is tested against MinIO instead.
  */
@@ -35,7 +37,7 @@ const aScriptedStore = async (script: Array<[number, string]>): Promise<Scripted
   };
 };
 
-const optionsFor = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> = {}): CosArchiveOptions => ({
+const scriptedOptions = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> = {}): CosArchiveOptions => ({
   endpoint: store.endpoint,
   bucket: 'orderflow',
   credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' },
@@ -46,7 +48,7 @@ const optionsFor = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> 
 const KEY = 'orders/dt=2026-11-22/orderId=o-1001.json';
 const BODY = Buffer.from('{"id":"o-1001"}');
 
-describe('CosOrderArchive retries', () => {
+describe.each(COS_CLIENTS)('CosOrderArchive retries, client %s', (client) => {
   let store: ScriptedStore;
   let archive: CosOrderArchive;
 
@@ -55,6 +57,8 @@ describe('CosOrderArchive retries', () => {
     archive.close();
     await store.close();
   });
+
+  const optionsFor = (store: ScriptedStore, overrides: Partial<CosArchiveOptions> = {}): CosArchiveOptions => scriptedOptions(store, { client, ...overrides });
 
   it('retries SlowDown until the store takes the write', async () => {
     store = await aScriptedStore([
@@ -66,7 +70,7 @@ describe('CosOrderArchive retries', () => {
     expect(store.requests).toEqual(Array.from({ length: 3 }, () => ({ method: 'PUT', contentType: 'application/json' })));
   });
 
-  it('gives up after its own attempts, the SDK adding no retries of its own', async () => {
+  it('gives up after its own attempts, the client adding no retries of its own', async () => {
     store = await aScriptedStore(Array.from({ length: 10 }, () => [500, 'InternalError'] as [number, string]));
     archive = new CosOrderArchive(optionsFor(store, { backoff: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } }));
     await expect(archive.put(KEY, BODY, 'application/json')).rejects.toMatchObject({ kind: 'server', code: 'InternalError', attempts: 2 });
@@ -96,6 +100,52 @@ describe('CosOrderArchive retries', () => {
   });
 });
 
+describe('CosOrderArchive with the http client: addressing', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends virtual-host requests to bucket.host with the key as the path, and path-style ones to host/bucket/key', async () => {
+    const seen: Array<{ host: string | undefined; url: string | undefined; auth: boolean; sha256: string | undefined }> = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ host: req.headers.host, url: req.url, auth: /^AWS4-HMAC-SHA256 Credential=test-key\//.test(req.headers.authorization ?? ''), sha256: req.headers['x-amz-content-sha256'] as string | undefined });
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // No resolver knows orderflow.127.0.0.1: the agent's connection goes to the server, the Host header stays as sent.
+    const connect = http.Agent.prototype.createConnection;
+    jest.spyOn(http.Agent.prototype, 'createConnection').mockImplementation(function (this: http.Agent, options, callback) {
+      return connect.call(this, { ...options, host: '127.0.0.1' }, callback);
+    } as typeof connect);
+    const archive = (forcePathStyle: boolean): CosOrderArchive =>
+      new CosOrderArchive({ endpoint: `http://127.0.0.1:${port}`, bucket: 'orderflow', credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' }, forcePathStyle, client: 'http' });
+    const [virtual, pathStyle] = [archive(false), archive(true)];
+    try {
+      await virtual.put('orders/a b+é.json', BODY, 'application/json');
+      await pathStyle.put('orders/a b+é.json', BODY, 'application/json');
+      const bodyHash = createHash('sha256').update(BODY).digest('hex');
+      expect(seen).toEqual([
+        { host: `orderflow.127.0.0.1:${port}`, url: '/orders/a%20b%2B%C3%A9.json', auth: true, sha256: bodyHash },
+        { host: `127.0.0.1:${port}`, url: '/orderflow/orders/a%20b%2B%C3%A9.json', auth: true, sha256: bodyHash },
+      ]);
+    } finally {
+      virtual.close();
+      pathStyle.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses IAM credentials, which only ibm-cos-sdk can use', () => {
+    const make = (): CosOrderArchive =>
+      new CosOrderArchive({ endpoint: 'https://s3.example.com', bucket: 'b', credentials: { kind: 'iam', apiKey: 'iam-api-key-123', serviceInstanceId: 'crn' }, client: 'http' });
+    expect(make).toThrow('The http COS client signs with HMAC keys; IAM API keys need the ibm-cos-sdk client');
+    expect(make).not.toThrow(/iam-api-key-123/);
+    expect(new CosOrderArchive({ endpoint: 'https://s3.example.com', bucket: 'b', credentials: { kind: 'iam', apiKey: 'k', serviceInstanceId: 'crn' } }).client).toBe('ibm-cos-sdk');
+    expect(new CosOrderArchive({ endpoint: 'https://s3.example.com', bucket: 'b', credentials: { kind: 'hmac', accessKeyId: 'k', secretAccessKey: 's' } }).client).toBe('http');
+  });
+});
+
 describe('CosOrderArchive configuration', () => {
   it('refuses IAM over plain http, without echoing the API key', () => {
     const make = (): CosOrderArchive =>
@@ -116,7 +166,7 @@ describe('CosOrderArchive configuration', () => {
   });
 });
 
-describe('CosOrderArchive readiness probes', () => {
+describe.each(COS_CLIENTS)('CosOrderArchive readiness probes, client %s', (client) => {
   it('answers headBucket while every write slot is held by a write the store has not answered', async () => {
     const heldPuts: http.ServerResponse[] = [];
     const server = http.createServer((req, res) => {
@@ -133,6 +183,7 @@ describe('CosOrderArchive readiness probes', () => {
       bucket: 'orderflow',
       credentials: { kind: 'hmac', accessKeyId: 'test-key', secretAccessKey: 'test-secret' },
       maxConcurrency: 1,
+      client,
     });
     const answerPuts = (): void => void heldPuts.splice(0).forEach((res) => res.writeHead(200, { ETag: '"etag"' }).end());
     // Should the probe queue behind the write, the write is answered after a while and the probe after it.

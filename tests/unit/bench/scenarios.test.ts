@@ -50,6 +50,38 @@ describe('bench scenarios: figures against same-run limits', () => {
     expect(s.B3!.rate).toMatchObject({ limit: 588, ratio: 0.85, met: false });
   });
 
+  it("reports the configured client's PUT cost as B3's adapter figure, every client's beside it, and B3 again with ibm-cos-sdk", () => {
+    const floor = { client: 'node-http' as const, puts: 1, elapsedS: 1, putsPerS: 1_000, cpuS: 1, cpuUsPerPut: 400, bodyBytes: 200, peakRssMb: 90, cpu: cpu(0.4, 1), concurrency: 64 };
+    const loop = (client: 'cos-archive-http' | 'cos-archive-ibm' | 'aws-sdk-v3', cpuUsPerPut: number) => ({ ...floor, client, cpuUsPerPut });
+    const b3 = { ...served(1_000, 0.6, 1.2), maxInFlight: 256, cosMaxConcurrency: 64, cosClient: 'http' as const };
+    const s = scenariosOf(
+      {
+        b3,
+        b3Floor: floor,
+        b3Clients: { http: loop('cos-archive-http', 440), 'ibm-cos-sdk': loop('cos-archive-ibm', 800), 'aws-sdk-v3': loop('aws-sdk-v3', 1_400) },
+        b3IbmCosSdk: { ...served(800, 0.8, 1.2), maxInFlight: 256, cosMaxConcurrency: 64, cosClient: 'ibm-cos-sdk' },
+      },
+      2,
+    );
+    expect(s.B3).toMatchObject({
+      // Still the service's CPU per order against the bare loop: 600 against 400 µs.
+      figure: 600,
+      ratio: 1.5,
+      cos_client: 'http',
+      adapter_cpu_us_per_put: 440,
+      adapter_ratio: 1.1,
+      clients: { http: { cpu_us_per_put: 440, ratio: 1.1 }, 'ibm-cos-sdk': { cpu_us_per_put: 800, ratio: 2 }, 'aws-sdk-v3': { cpu_us_per_put: 1400, ratio: 3.5 } },
+      service_with_ibm_cos_sdk: { cpu_us_per_order: 1000, ratio: 2.5, orders_per_s: 800 },
+    });
+  });
+
+  it('reads a run from before COS_CLIENT as ibm-cos-sdk, its adapter figure from b3Adapter', () => {
+    const floor = { client: 'node-http' as const, puts: 1, elapsedS: 1, putsPerS: 1_000, cpuS: 1, cpuUsPerPut: 400, bodyBytes: 200, peakRssMb: 90, cpu: cpu(0.4, 1), concurrency: 64 };
+    const b3 = { ...served(500, 0.5, 1.2), maxInFlight: 256, cosMaxConcurrency: 64 };
+    const s = scenariosOf({ b3, b3Floor: floor, b3Adapter: { ...floor, cpuUsPerPut: 800 } }, 2);
+    expect(s.B3).toMatchObject({ cos_client: 'ibm-cos-sdk', adapter_cpu_us_per_put: 800, adapter_ratio: 2, clients: {} });
+  });
+
   it('measures the soak against its level after the warm-up fifth', () => {
     const samples = Array.from({ length: 100 }, (_, t) => [t, t < 20 ? 50 + t : t === 90 ? 110 : 100] as const);
     expect(soakDeviation(samples, 100)).toEqual({ referenceMb: 100, maxDeviationPct: 10 });

@@ -15,6 +15,7 @@ const KAFKA_AND_COS: AppConfig = {
     credentials: { kind: 'hmac', accessKeyId: 'id', secretAccessKey: 'secret' },
     forcePathStyle: true,
     maxConcurrency: 4,
+    client: 'http',
   },
 };
 

@@ -178,6 +178,25 @@ describe('configuration from the environment', () => {
     expect(config.cos).toMatchObject({ endpoint: 'http://127.0.0.1:19000', credentials: { kind: 'hmac', accessKeyId: 'a' } });
   });
 
+  it('signs HMAC keys with the http client and IAM API keys with ibm-cos-sdk unless COS_CLIENT says otherwise', () => {
+    const hmac = { KAFKA_BROKERS: '127.0.0.1:19092', COS_ENDPOINT: 'http://127.0.0.1:19000', COS_BUCKET: 'orderflow', COS_ACCESS_KEY_ID: 'a', COS_SECRET_ACCESS_KEY: 'b' };
+    expect(loadConfig(hmac, SERVICE).cos?.client).toBe('http');
+    expect(loadConfig({ ...hmac, COS_CLIENT: 'ibm-cos-sdk' }, SERVICE).cos?.client).toBe('ibm-cos-sdk');
+    expect(describeConfig(loadConfig(hmac, SERVICE))).toMatchObject({ cos: { auth: 'hmac', client: 'http' } });
+    expect(loadConfig(eventStreams, SERVICE).cos?.client).toBe('ibm-cos-sdk');
+    expect(loadConfig({ ...eventStreams, COS_CLIENT: 'ibm-cos-sdk' }, SERVICE).cos?.client).toBe('ibm-cos-sdk');
+  });
+
+  it('refuses an unknown COS_CLIENT, and the http client with IAM credentials, saying what to set', () => {
+    expect(problemsOf(() => loadConfig({ ...eventStreams, COS_CLIENT: 'aws-sdk' }, SERVICE))).toEqual([
+      'COS_CLIENT is invalid: expected http | ibm-cos-sdk, got "aws-sdk"',
+    ]);
+    const problems = problemsOf(() => loadConfig({ ...eventStreams, COS_CLIENT: 'http' }, SERVICE));
+    expect(problems).toEqual([expect.stringContaining('COS_CLIENT=http signs with HMAC keys')]);
+    expect(problems[0]).toContain('IAM API keys need COS_CLIENT=ibm-cos-sdk');
+    expect(problems.join(' ')).not.toContain(eventStreams.COS_API_KEY);
+  });
+
   it('writes one object per order unless the batched sink is chosen', () => {
     expect(loadConfig({}, DEMO)).toMatchObject({ sink: 'per-order', batch: { maxMessages: 1000, maxSpanMs: 60_000 } });
     const config = loadConfig({ ORDERFLOW_SINK: 'batched', ORDERFLOW_BATCH_MAX_MESSAGES: '5000', ORDERFLOW_BATCH_MAX_SPAN_MS: '10000' }, DEMO);
