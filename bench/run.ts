@@ -268,7 +268,7 @@ const main = async (): Promise<void> => {
   try {
     await attempt('B1', async () => {
       log(`B1 core: ${plan.coreRounds} rounds of ${plan.coreOrders.toLocaleString('en-US')} orders (the first warms up)`);
-      const core = (await startChild(script('core'), { orders: plan.coreOrders, rounds: plan.coreRounds, inFlight: service.maxInFlight } satisfies CoreJob)
+      const core = (await startChild(script('core'), { orders: plan.coreOrders, rounds: plan.coreRounds, inFlight: service.maxInFlight } satisfies CoreJob, ['--expose-gc'])
         .result) as CoreResult;
       details.b1 = core;
     });
