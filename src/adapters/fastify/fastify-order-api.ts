@@ -124,10 +124,8 @@ export class FastifyOrderApi {
     private readonly deps: FastifyOrderApiDeps,
     options: FastifyOrderApiOptions = {},
   ) {
-    this.readiness = new ReadinessRounds(deps.readiness, {
-      ...(options.readinessTimeoutMs === undefined ? {} : { timeoutMs: options.readinessTimeoutMs }),
-      ...(options.readinessCacheMs === undefined ? {} : { cacheMs: options.readinessCacheMs }),
-    });
+    // ReadinessRounds defaults what is undefined.
+    this.readiness = new ReadinessRounds(deps.readiness, { timeoutMs: options.readinessTimeoutMs, cacheMs: options.readinessCacheMs });
     this.tokenHashes = (options.tokens ?? []).map(sha256);
     this.defaultWaitMs = options.defaultWaitMs ?? 30_000;
     this.maxWaitMs = options.maxWaitMs ?? 300_000;

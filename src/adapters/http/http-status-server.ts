@@ -60,10 +60,8 @@ export class HttpStatusServer {
     private readonly deps: HttpStatusServerDeps,
     options: HttpStatusServerOptions = {},
   ) {
-    this.readiness = new ReadinessRounds(deps.readiness, {
-      ...(options.readinessTimeoutMs === undefined ? {} : { timeoutMs: options.readinessTimeoutMs }),
-      ...(options.readinessCacheMs === undefined ? {} : { cacheMs: options.readinessCacheMs }),
-    });
+    // ReadinessRounds defaults what is undefined.
+    this.readiness = new ReadinessRounds(deps.readiness, { timeoutMs: options.readinessTimeoutMs, cacheMs: options.readinessCacheMs });
     this.routes = new Map<string, Route>([
       // Liveness answers without consulting anything: a failing dependency is a reason to stop
       // routing traffic here (readiness), not to restart a process that may be fine.
