@@ -1,4 +1,4 @@
-import S3 from 'ibm-cos-sdk/clients/s3';
+import type S3 from 'ibm-cos-sdk/clients/s3';
 import { CosCredentials, ListPage, S3Calls, S3CallsOptions } from './s3-calls';
 
 /**
@@ -13,7 +13,9 @@ export class IbmCosSdkCalls implements S3Calls {
   constructor(options: S3CallsOptions & { readonly credentials: CosCredentials }) {
     const { credentials } = options;
     this.bucket = options.bucket;
-    this.client = new S3({
+    // Loaded here, not at import: a process on the signed-HTTP client never pays for the SDK (adr/0023).
+    const S3Client = require('ibm-cos-sdk/clients/s3') as typeof S3;
+    this.client = new S3Client({
       endpoint: options.endpoint,
       s3ForcePathStyle: options.forcePathStyle,
       region: options.region,

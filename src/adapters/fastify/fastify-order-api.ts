@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type swagger from '@fastify/swagger';
+import type swaggerUi from '@fastify/swagger-ui';
+import type Fastify from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OrderWaiters } from '../../application/api/order-waiters';
 import { PlaceOrder } from '../../application/api/place-order';
 import { SetOrderStatus } from '../../application/api/set-order-status';
@@ -130,7 +131,10 @@ export class FastifyOrderApi {
     this.defaultWaitMs = options.defaultWaitMs ?? 30_000;
     this.maxWaitMs = options.maxWaitMs ?? 300_000;
     this.retryAfter = String(options.retryAfterSeconds ?? 1);
-    this.app = Fastify({
+    // fastify and its plugins are loaded when an API is made, not at import: the composition root
+    // imports this adapter in every command, and only `orderflow api` serves it (adr/0023).
+    const fastify = require('fastify') as typeof Fastify;
+    this.app = fastify({
       logger: false,
       bodyLimit: options.bodyLimit ?? 1024 * 1024,
       // The routes are documented as they are: no implicit HEAD twins that /openapi.json would not list.
@@ -186,7 +190,7 @@ export class FastifyOrderApi {
     app.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) this.routes.push({ method, url: route.url, documented: (route.schema as { hide?: boolean } | undefined)?.hide !== true });
     });
-    await app.register(swagger, {
+    await app.register(require('@fastify/swagger') as typeof swagger, {
       openapi: {
         openapi: '3.0.3',
         info: { title: 'orderflow order API', version: '1', description: 'Place orders, set their status, read and list them, and wait for a status (adr/0019).' },
@@ -194,7 +198,7 @@ export class FastifyOrderApi {
         ...(this.tokenHashes.length > 0 ? { security: [{ bearer: [] }] } : {}),
       },
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    await app.register(require('@fastify/swagger-ui') as typeof swaggerUi, { routePrefix: '/docs' });
 
     // The response schemas document; answers are serialised as they are, so a schema that lags the
     // code can never silently drop a field (the route tests check answers against the schemas).

@@ -1,5 +1,5 @@
 import pino, { Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pretty from 'pino-pretty';
 import { LoggerPort } from '../../application/ports/logger.port';
 
 /**
@@ -39,7 +39,9 @@ export interface LogOutput {
  */
 export const logDestination = ({ format, fd }: LogOutput, to?: NodeJS.WritableStream): pino.DestinationStream => {
   if (format === 'json') return to ?? pino.destination({ dest: fd, sync: true });
-  return pretty({
+  // Loaded only for a terminal's format: JSON logging never pays for it (adr/0023).
+  const prettyStream = require('pino-pretty') as typeof pretty;
+  return prettyStream({
     destination: to ?? fd,
     sync: true,
     singleLine: true,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { IdempotencyRecordsPort, IdempotencyStart, IdempotencyStartRequest } from '../../application/ports/idempotency-records.port';
 import { ClaimOutcome, ClaimRequest, ClaimState, OrderIdClaimsPort } from '../../application/ports/order-id-claims.port';
 

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
 
@@ -97,13 +97,16 @@ export const explainPostgresError = (error: unknown, action: string, url: string
   return new PostgresAdapterError(reason, `PostgreSQL: ${action} failed: ${explanation} (${detail})`, { cause });
 };
 
+/** pg, loaded on first use rather than at import: a process without DATABASE_URL never loads it (adr/0023). */
+export const loadPg = (): typeof import('pg') => require('pg') as typeof import('pg');
+
 /**
  * A pool for one process. An idle connection the server drops (a restart, a failover) makes
  * pg emit `error` on the pool, which would crash the process unheard: it is logged, explained,
  * and the pool opens a new connection on the next query.
  */
 export const createPostgresPool = (settings: PostgresSettings, logger: LoggerPort): Pool => {
-  const pool = new Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: settings.url,
     max: settings.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     // A database that does not answer fails the query (the caller retries) instead of queueing forever.

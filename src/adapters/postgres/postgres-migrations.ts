@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type * as NodePgMigrate from 'node-pg-migrate/dist/bundle/index';
 import { LoggerPort } from '../../application/ports/logger.port';
 import { explainPostgresError } from './postgres-connection';

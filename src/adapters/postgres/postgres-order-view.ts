@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Pool, PoolClient } from 'pg';
+import type { Client, Pool, PoolClient } from 'pg';
 import { ClockPort } from '../../application/ports/clock.port';
 import { LifecyclePort } from '../../application/ports/lifecycle.port';
 import { LoggerPort } from '../../application/ports/logger.port';
@@ -16,7 +16,7 @@ import {
 import { assertHeldEventBounds, assertListQuery, DEFAULT_HELD_EVENT_BOUNDS, encodeCursor, expiredByAge, HeldEventsFullError, VIEW_ORDER_UNKNOWN } from '../../application/order-view';
 import { LifecycleEvent, OrderPlaced } from '../../domain/lifecycle/events';
 import { applyToView, byOccurrence, createView } from '../../domain/lifecycle/order-view';
-import { describeDatabaseUrl, explainPostgresError, pingPostgres, quoteIdentifier } from './postgres-connection';
+import { describeDatabaseUrl, explainPostgresError, pingPostgres, loadPg, quoteIdentifier } from './postgres-connection';
 import { inTransaction } from './postgres-transaction';
 
 /** This adapter's transaction-level advisory locks (two-integer form): one per order, by a hash of its id. */
@@ -230,7 +230,7 @@ export class PostgresOrderView implements OrderViewStore, OrderViewQueries, Life
 
   private listen(): void {
     if (this.closed || this.listening !== undefined || this.listener !== undefined) return;
-    const client = new Client(this.pool.options);
+    const client: Client = new (loadPg().Client)(this.pool.options);
     const url = this.pool.options.connectionString ?? '';
     const dropped = (error?: Error): void => {
       if (this.listener !== client) return;

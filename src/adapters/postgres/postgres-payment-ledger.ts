@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { ChargeOutcome, RefundOutcome } from '../../application/ports/payment-gateway.port';
 import { ChargeRecord, PaymentLedger } from '../payment/payment-ledger';
 

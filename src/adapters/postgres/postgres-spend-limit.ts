@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { SpendCandidate, SpendJudgement, SpendLimitPort } from '../../application/ports/spend-limit.port';
 import { assertSpendCandidate, assertSpendLimitSettings, DEFAULT_SPEND_LIMIT_SETTINGS, SpendLimitSettings } from '../../application/spend-limit';
 import { toCents } from '../../domain/lifecycle/money';

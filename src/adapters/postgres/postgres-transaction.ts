@@ -1,4 +1,4 @@
-import { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 /**
  * Runs `work` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
