@@ -274,7 +274,7 @@ const databaseUrlOf = (stack: BenchStack): string => {
     if (url === undefined || url.trim() === '') throw new Error('The API scenario needs DATABASE_URL beside KAFKA_BROKERS and COS_ENDPOINT');
     return url;
   }
-  return readStackEnvFile(path.join(process.env.STACK_DIR ?? path.join(REPO_ROOT, '.local-stack'), 'env'))('DATABASE_URL');
+  return readStackEnvFile(path.join(stack.stackDir!, 'env'))('DATABASE_URL');
 };
 
 const script = path.join(__dirname, 'api-server.js');
