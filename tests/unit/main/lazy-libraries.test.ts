@@ -43,9 +43,9 @@ describe('libraries that only some configurations use', () => {
     const container = buildContainer({
       ...EMBEDDED_DEFAULTS,
       bus: 'kafka',
-      kafka: { brokers: ['127.0.0.1:1'], clientId: 'lazy-test' },
+      kafka: { brokers: ['127.0.0.1:1'], clientId: 'lazy-test', ssl: false, topicPartitions: 6, createTopics: false, compression: 'snappy' },
       archive: 'cos',
-      cos: { endpoint: 'http://127.0.0.1:1', bucket: 'orders', credentials: hmac },
+      cos: { endpoint: 'http://127.0.0.1:1', bucket: 'orders', credentials: hmac, forcePathStyle: true, maxConcurrency: 64, client: 'http' },
       logLevel: 'silent',
     });
     container.get(TOKENS.Logger);
