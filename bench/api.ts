@@ -270,12 +270,12 @@ const fillView = async (pool: Pool, ids: readonly string[], concurrency: number,
 // ---- The scenario ----
 
 const databaseUrlOf = (stack: BenchStack): string => {
-  if (stack.source === 'environment') {
+  if (stack.stackDir === undefined) {
     const url = process.env.DATABASE_URL;
     if (url === undefined || url.trim() === '') throw new Error('The API scenario needs DATABASE_URL beside KAFKA_BROKERS and COS_ENDPOINT');
     return url;
   }
-  return readStackEnvFile(path.join(stack.stackDir!, 'env'))('DATABASE_URL');
+  return readStackEnvFile(path.join(stack.stackDir, 'env'))('DATABASE_URL');
 };
 
 const script = path.join(__dirname, 'api-server.js');

@@ -26,7 +26,7 @@ export interface BenchStack {
  * (64 in flight) made 330–394 PUTs/s on the disk against 732–970 on tmpfs, with MinIO's CPU per
  * PUT no lower, so B3, B4 and B5 measured the virtual disk (adr/0020). BENCH_STACK_DIR moves it.
  */
-export const benchStackEnv = (): Record<string, string> => ({
+export const benchStackEnv = () => ({
   STACK_DIR: process.env.BENCH_STACK_DIR ?? (existsSync('/dev/shm') ? '/dev/shm/orderflow-bench-stack' : path.join(REPO_ROOT, '.local-stack-bench')),
   KAFKA_PORT: '19292',
   KAFKA_CONTROLLER_PORT: '19293',
@@ -59,7 +59,7 @@ export const ensureStack = (): BenchStack => {
     timeout: 20 * 60_000,
     env: { ...process.env, ...env },
   });
-  const stackDir = env.STACK_DIR!;
+  const stackDir = env.STACK_DIR;
   const get = readStackEnvFile(path.join(stackDir, 'env'));
   return {
     source: stackDir.startsWith('/dev/shm/')
