@@ -131,6 +131,7 @@ const DEFAULT_DEADLINE_MS = 30_000;
 /** A message's outcome, or the sign that shutdown came before it was handled. */
 const STOPPED = Symbol('stopped');
 type Handled = StageOutcome | typeof STOPPED;
+const passOn = (outcome: Handled): Handled => outcome;
 
 class EventStageRun {
   private readonly stopping = new AbortController();
@@ -211,7 +212,7 @@ class EventStageRun {
     const deadLetters: Promise<boolean>[] = [];
     let handled = messages.length;
     for (let i = 0; i < messages.length; i++) {
-      let outcome = this.handle(input, messages[i]!);
+      let outcome = this.handle(input, messages[i]!, passOn);
       if (outcome instanceof Promise) outcome = await outcome;
       if (outcome === STOPPED) {
         handled = i;
@@ -290,10 +291,7 @@ class EventStageRun {
           outcomes[i] = outcome;
           advance();
         };
-        const handled = this.handle(input, message);
-        if (handled instanceof Promise) return handled.then(record);
-        record(handled);
-        return undefined;
+        return this.handle(input, message, record);
       }),
     );
     while (draining !== undefined) await draining;
@@ -321,18 +319,21 @@ class EventStageRun {
   }
 
   /**
-   * Decode and handle one message: synchronously when the codec and the handler are (no promise
-   * at all), and through the `handle` gate once an attempt throws (a transient failure).
+   * Decode and handle one message, then pass its outcome to `then`: synchronously when the codec
+   * and the handler are (no promise at all), and through the `handle` gate once an attempt throws
+   * (a transient failure). An asynchronous outcome costs one promise, a `then` with both
+   * callbacks, where a `catch` followed by a `then` cost two per message (B1, alternating the two
+   * in one session: 4.15× → 4.04× the JSON limit in CPU time; adr/0020).
    */
-  private handle(input: StageInput<unknown>, message: InboundMessage): Handled | Promise<Handled> {
-    if (this.stopping.signal.aborted) return STOPPED;
+  private handle<T>(input: StageInput<unknown>, message: InboundMessage, then: (outcome: Handled) => T): T | Promise<T> {
+    if (this.stopping.signal.aborted) return then(STOPPED);
     let first: StageOutcome | Promise<StageOutcome>;
     try {
       first = this.attempt(input, message);
     } catch (error) {
-      return this.retry(input, message, error);
+      return this.retry(input, message, error).then(then);
     }
-    return first instanceof Promise ? first.catch((error: unknown) => this.retry(input, message, error)) : first;
+    return first instanceof Promise ? first.then(then, (error: unknown) => this.retry(input, message, error).then(then)) : then(first);
   }
 
   private attempt(input: StageInput<unknown>, message: InboundMessage): StageOutcome | Promise<StageOutcome> {
