@@ -30,6 +30,12 @@ export interface KafkaSettings {
    * Absent: the Kafka adapter's default.
    */
   readonly maxPartitionFetchBytes?: number;
+  /**
+   * A fetch is answered once this many bytes are ready, or after fetchMaxWaitMs (Kafka's
+   * fetch.min.bytes and fetch.max.wait.ms). Absent: the Kafka adapter's defaults.
+   */
+  readonly fetchMinBytes?: number;
+  readonly fetchMaxWaitMs?: number;
   /** How often acked positions are committed; absent: the Kafka adapter's default (1 s). */
   readonly commitIntervalMs?: number;
   /**

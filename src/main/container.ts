@@ -372,8 +372,10 @@ const bindArchive = (container: Container, config: AppConfig): void => {
 const batchedInFlightBudget = (config: AppConfig): number => Math.max(config.maxInFlight, inFlightBudgetFor(config.batch, 1));
 
 /** The consumer settings we expose; the adapter's defaults stand for the rest. */
-const consumerTuning = ({ maxPartitionFetchBytes, commitIntervalMs, sessionTimeoutMs }: KafkaSettings): KafkaConsumerTuning => ({
+const consumerTuning = ({ maxPartitionFetchBytes, fetchMinBytes, fetchMaxWaitMs, commitIntervalMs, sessionTimeoutMs }: KafkaSettings): KafkaConsumerTuning => ({
   ...(maxPartitionFetchBytes === undefined ? {} : { maxBytesPerPartition: maxPartitionFetchBytes }),
+  ...(fetchMinBytes === undefined ? {} : { minBytes: fetchMinBytes }),
+  ...(fetchMaxWaitMs === undefined ? {} : { maxWaitTimeMs: fetchMaxWaitMs }),
   ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }),
   // Kafka's rule of thumb: heartbeat at a third of the session timeout, here never slower than the default 3 s.
   ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs, heartbeatIntervalMs: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)) }),

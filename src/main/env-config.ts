@@ -151,6 +151,8 @@ const Variables = t.partial({
   KAFKA_CREATE_TOPICS: Bool,
   KAFKA_COMPRESSION: OneOf(['none', 'gzip', 'snappy'] as const),
   KAFKA_MAX_PARTITION_FETCH_BYTES: Int(1_024, 64 * 1024 * 1024),
+  KAFKA_FETCH_MIN_BYTES: Int(1, 64 * 1024 * 1024),
+  KAFKA_FETCH_MAX_WAIT_MS: Int(1, 60_000),
   KAFKA_COMMIT_INTERVAL_MS: Int(10, 600_000),
   // Kafka brokers accept 6 s to 30 min by default (group.min/max.session.timeout.ms).
   KAFKA_SESSION_TIMEOUT_MS: Int(6_000, 1_800_000),
@@ -287,6 +289,8 @@ const kafkaSettings = (v: Variables, problems: string[], invalid: ReadonlySet<st
     // A quarter of kafkajs's 1 MiB: a backlog then costs a quarter of the memory to fetch and
     // decode, for about 10 % less catch-up speed (adr/0010).
     maxPartitionFetchBytes: v.KAFKA_MAX_PARTITION_FETCH_BYTES ?? 256 * 1024,
+    ...(v.KAFKA_FETCH_MIN_BYTES === undefined ? {} : { fetchMinBytes: v.KAFKA_FETCH_MIN_BYTES }),
+    ...(v.KAFKA_FETCH_MAX_WAIT_MS === undefined ? {} : { fetchMaxWaitMs: v.KAFKA_FETCH_MAX_WAIT_MS }),
     ...(v.KAFKA_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: v.KAFKA_COMMIT_INTERVAL_MS }),
     ...(v.KAFKA_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: v.KAFKA_SESSION_TIMEOUT_MS }),
   };

@@ -22,8 +22,10 @@ export interface KafkaConsumerTuning {
   readonly heartbeatIntervalMs?: number;
   /** How long the group waits for members to rejoin; must exceed rebalanceDrainMs. Default 60 000 ms. */
   readonly rebalanceTimeoutMs?: number;
-  /** How long a fetch waits for data, and the idle step while every partition is paused; default 500 ms. */
+  /** How long a fetch waits for minBytes, and the idle step while every partition is paused; default 500 ms. */
   readonly maxWaitTimeMs?: number;
+  /** A fetch is answered once this many bytes are ready (or after maxWaitTimeMs); default 1. */
+  readonly minBytes?: number;
   /** Default 1 MiB. */
   readonly maxBytesPerPartition?: number;
 }
@@ -141,6 +143,7 @@ export class KafkaMessageBus implements MessageBusPort, LifecyclePort {
         heartbeatInterval: heartbeatIntervalMs,
         rebalanceTimeout: rebalanceTimeoutMs,
         maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
+        minBytes: tuning.minBytes ?? 1,
         maxBytesPerPartition: tuning.maxBytesPerPartition ?? 1024 * 1024,
         // read_committed (kafkajs's default, pinned here): a hand-off's outputs are seen all at
         // once when its transaction commits, those of an aborted one never (publishTransactionally).

@@ -215,12 +215,20 @@ describe('configuration from the environment', () => {
     ]);
   });
 
-  it('takes the consumer tuning from KAFKA_MAX_PARTITION_FETCH_BYTES (256 KiB by default) and KAFKA_COMMIT_INTERVAL_MS', () => {
+  it('takes the consumer tuning from KAFKA_MAX_PARTITION_FETCH_BYTES (256 KiB by default), KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_WAIT_MS and KAFKA_COMMIT_INTERVAL_MS', () => {
     const minio = { KAFKA_BROKERS: '127.0.0.1:19092', ORDERFLOW_ARCHIVE: 'memory' };
     expect(loadConfig(minio, SERVICE).kafka?.maxPartitionFetchBytes).toBe(262_144);
     expect(loadConfig({ ...minio, KAFKA_MAX_PARTITION_FETCH_BYTES: '1048576' }, SERVICE).kafka?.maxPartitionFetchBytes).toBe(1_048_576);
     expect(loadConfig(minio, SERVICE).kafka?.commitIntervalMs).toBeUndefined();
     expect(loadConfig({ ...minio, KAFKA_COMMIT_INTERVAL_MS: '5000' }, SERVICE).kafka?.commitIntervalMs).toBe(5_000);
+    expect(loadConfig(minio, SERVICE).kafka?.fetchMinBytes).toBeUndefined();
+    expect(loadConfig(minio, SERVICE).kafka?.fetchMaxWaitMs).toBeUndefined();
+    const batchedFetches = loadConfig({ ...minio, KAFKA_FETCH_MIN_BYTES: '65536', KAFKA_FETCH_MAX_WAIT_MS: '10' }, SERVICE).kafka;
+    expect([batchedFetches?.fetchMinBytes, batchedFetches?.fetchMaxWaitMs]).toEqual([65_536, 10]);
+    expect(problemsOf(() => loadConfig({ ...minio, KAFKA_FETCH_MIN_BYTES: '0', KAFKA_FETCH_MAX_WAIT_MS: '0' }, SERVICE))).toEqual([
+      'KAFKA_FETCH_MAX_WAIT_MS is invalid: expected an integer from 1 to 60000, got "0"',
+      'KAFKA_FETCH_MIN_BYTES is invalid: expected an integer from 1 to 67108864, got "0"',
+    ]);
     expect(loadConfig(minio, SERVICE).kafka?.sessionTimeoutMs).toBeUndefined();
     expect(loadConfig({ ...minio, KAFKA_SESSION_TIMEOUT_MS: '10000' }, SERVICE).kafka?.sessionTimeoutMs).toBe(10_000);
     expect(() => loadConfig({ ...minio, KAFKA_SESSION_TIMEOUT_MS: '1000' }, SERVICE)).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
