@@ -363,6 +363,8 @@ class EventStageRun {
       deadLetters.push(this.writes.deadLetter(message, outcome.rejection));
       return;
     }
+    // Most outcomes emit nothing (the archive's, every order): no list to build for them.
+    if (outcome.emissions.length === 0) return;
     const encoded = this.encodeAll(outcome.emissions);
     if (!encoded.ok) {
       deadLetters.push(this.writes.deadLetter(message, encoded.error));
