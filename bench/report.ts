@@ -92,6 +92,10 @@ export interface BenchResults {
     compression: string;
     /** null: the Kafka adapter's default (1 MiB). */
     max_partition_fetch_bytes: number | null;
+    /** Absent in results before 2026-12-03 (no such settings then: kafkajs's defaults, and a 2 ms load linger). */
+    fetch_min_bytes?: number | null;
+    fetch_max_wait_ms?: number | null;
+    load_linger_ms?: number;
     service_node_flags: Readonly<Record<'per-order' | 'batched', readonly string[]>>;
     max_in_flight: number;
     cos_max_concurrency: number;
@@ -235,6 +239,10 @@ const limitOf = (m: Measured, cores: number): string => {
   }
   return `CPU of the service: ${n(service)} µs per order, on one JavaScript thread (${n(m.cpu.service, 2)} cores busy, GC threads included); ${others}`;
 };
+
+/** A round list in CPU µs, put before the wall-time rates ("4.1, 4.0 µs of CPU; 170,000, … /s"); nothing for results that predate CPU time. */
+const cpuRounds = (rounds: readonly number[] | undefined): string =>
+  rounds === undefined ? '' : `${rounds.map((x) => n(x, 2)).join(', ')} µs of CPU; `;
 
 /** Cores the processes measured kept busy, all of them (service, servers, harness, other work). */
 const busyCores = (cpu: CpuShares): number => (cpu.service ?? 0) + (cpu.minio ?? 0) + (cpu.kafka ?? 0) + (cpu.harness ?? 0) + (cpu.other ?? 0);
@@ -466,14 +474,15 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
     '',
     `- Topics: ${s.partitions} partitions, ${s.compression} compression; orders as the seed sends them (JSON, about 130 bytes, keyed by id).`,
     `- Node flags of the service, as adr/0010 recommends: per-order sink ${flags(s.service_node_flags['per-order'])}, batched sink ${flags(s.service_node_flags.batched)}. ` +
-      `KAFKA_MAX_PARTITION_FETCH_BYTES ${n(s.max_partition_fetch_bytes ?? undefined)}.`,
+      `KAFKA_MAX_PARTITION_FETCH_BYTES ${n(s.max_partition_fetch_bytes ?? undefined)}; ` +
+      `KAFKA_FETCH_MIN_BYTES ${(s.fetch_min_bytes ?? null) === null ? "unset (kafkajs's 1)" : n(s.fetch_min_bytes ?? undefined)}, KAFKA_FETCH_MAX_WAIT_MS ${(s.fetch_max_wait_ms ?? null) === null ? 'unset (500)' : n(s.fetch_max_wait_ms ?? undefined)}.`,
     `- Per-order sink: ORDERFLOW_MAX_IN_FLIGHT ${s.max_in_flight}, COS_MAX_CONCURRENCY ${s.cos_max_concurrency} (the service's defaults unless set in the environment).`,
     `- Batched sink: ORDERFLOW_BATCH_MAX_MESSAGES ${s.batch.maxMessages}, ORDERFLOW_BATCH_MAX_SPAN_MS ${s.batch.maxSpanMs}, in-flight budget ${n(d.b7?.inFlightBudget)}.`,
     `- B1: ${n((d.b1?.roundsOrdersPerS.length ?? 1) - 1)} counted rounds after a warm-up round; the figure is their median. B2 and B7 read ${n(plan.bulkOrders)} pre-filled orders. ` +
       `B3 measures ${n(plan.e2eSample)} of ${n(plan.e2eOrders)} pre-filled orders${plan.e2eSample < plan.e2eOrders ? ' (the quick run measures a sample)' : ''}; ` +
       `B4 measures the first ${n(plan.seedSample)} of the same orders (the seed design is too slow for all of them: its figure is a rate on that sample).`,
     `- B5: the generator stamps each order's intended send time in produced_at and sends on schedule whatever the service does (open loop); ` +
-      `${plan.latency.warmupS} s of warm-up orders are not recorded, then ${plan.latency.durationS} s are. Its producer lingers 2 ms. ` +
+      `${plan.latency.warmupS} s of warm-up orders are not recorded, then ${plan.latency.durationS} s are. Its producer is the service's publisher, lingering ${n(s.load_linger_ms ?? 2)} ms; the linger is inside the latency, which runs from the intended send time. ` +
       'Latency is taken at the ack, which the sink gives once the archive write succeeded; orders still unacked at the drain deadline count at their age then.',
     '- Throughput is measured inside the service process, from its first delivery to its last ack (the group join is excluded).',
     '',
@@ -543,15 +552,16 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
   lines.push(...clientsSection(d, r.scenarios.B3));
   if (d.b1 !== undefined) {
     lines.push(
-      `**B1, core on one core**: ${n(1e6 / d.b1.ordersPerS, 2)} µs per order (rounds: ${d.b1.roundsOrdersPerS.map((x) => n(x)).join(', ')} orders/s, the first a warm-up); ` +
-        `its limit, JSON.parse + JSON.stringify of the same messages in rounds alternating with the core's: ${n(1e6 / d.b1.jsonOrdersPerS, 2)} µs per message ` +
-        `(rounds: ${d.b1.jsonRoundsOrdersPerS.map((x) => n(x)).join(', ')} messages/s).`,
+      `**B1, core on one core**: ${n(r.scenarios.B1?.figure ?? 0, 2)} µs of CPU per order (rounds: ${cpuRounds(d.b1.roundsCpuUsPerOrder)}${d.b1.roundsOrdersPerS.map((x) => n(x)).join(', ')} orders/s, the first a warm-up); ` +
+        `its limit, JSON.parse + JSON.stringify of the same messages in rounds alternating with the core's: ${n(r.scenarios.B1?.limit ?? 0, 2)} µs of CPU per message ` +
+        `(rounds: ${cpuRounds(d.b1.jsonRoundsCpuUsPerMessage)}${d.b1.jsonRoundsOrdersPerS.map((x) => n(x)).join(', ')} messages/s). ` +
+        'The ratio is taken in CPU time (process.cpuUsage, GC threads included): wall time here also counts the time the process waited for a core.',
       '',
     );
     const steps = r.scenarios.B1?.['steps'] as Record<string, number | null> | undefined;
     if (steps !== undefined) {
       lines.push(
-        `Where B1's ${n(1e6 / d.b1.ordersPerS, 2)} µs per order go (each step run alone on the same messages, in rounds alternating with the others):`,
+        `Where B1's ${n(r.scenarios.B1?.figure ?? 0, 2)} µs of CPU per order go (each step run alone on the same messages, in rounds alternating with the others):`,
         '',
         '| step | µs per order |',
         '|---|---|',
