@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_LINGER_MS } from '../src/adapters/kafka/kafka-batching-publisher';
 import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
 import { KafkaTopicAdmin } from '../src/adapters/kafka/kafka-topic-admin';
 import { inFlightBudgetFor } from '../src/application/stages/batched-archive.stage';
@@ -109,6 +110,9 @@ const QUICK: Plan = {
   produceOrders: 100_000,
 };
 
+/** The load generator's linger (B5, B6's soak): the publisher's default (see the generator's producer below). */
+const LOAD_LINGER_MS = DEFAULT_LINGER_MS;
+
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 const PROFILES_DIR = path.join(RESULTS_DIR, 'profiles');
 const LATEST = path.join(RESULTS_DIR, 'latest.json');
@@ -158,7 +162,7 @@ const main = async (): Promise<void> => {
     { bus: 'kafka', archive: 'cos' },
   );
   const cos = service.cos!;
-  const { topicPartitions, compression, maxPartitionFetchBytes } = service.kafka!;
+  const { topicPartitions, compression, maxPartitionFetchBytes, fetchMinBytes, fetchMaxWaitMs } = service.kafka!;
   const kafka: KafkaSettings = {
     brokers: stack.kafkaBrokers,
     clientId: 'orderflow-bench',
@@ -167,11 +171,17 @@ const main = async (): Promise<void> => {
     createTopics: false,
     compression,
     ...(maxPartitionFetchBytes === undefined ? {} : { maxPartitionFetchBytes }),
+    ...(fetchMinBytes === undefined ? {} : { fetchMinBytes }),
+    ...(fetchMaxWaitMs === undefined ? {} : { fetchMaxWaitMs }),
   };
   const admin = new KafkaTopicAdmin({ brokers: stack.kafkaBrokers, clientId: 'orderflow-bench-admin' });
-  // The load generator's producer: the service's own publisher, with a 2 ms linger so that the
-  // open-loop latency is the service's rather than the generator's batching.
-  const publishing = { lingerMs: 2, maxBatchMessages: 5_000, maxBatchBytes: 1024 * 1024, compression };
+  // The load generator's producer: the service's own publisher with its default linger, as
+  // `orderflow api` sends. Each order's latency runs from its intended send time, so the linger is
+  // inside B5's figures. A 2 ms linger (until 2026-12-03) sent a produce request per order or two:
+  // at 600/s that cost the broker, the generator and the service 0.3 cores more of the two the
+  // service shares with them, and B5's p99 went from 297 and 93 ms to 69 and 54 ms at 10 ms,
+  // alternating in one session (adr/0020).
+  const publishing = { lingerMs: LOAD_LINGER_MS, maxBatchMessages: 5_000, maxBatchBytes: 1024 * 1024, compression };
   const producer = new KafkaMessageBus({ brokers: stack.kafkaBrokers, clientId: 'orderflow-bench-load' }, { publishing });
   const topics: string[] = [];
   const topic = async (name: string): Promise<string> => {
@@ -536,6 +546,9 @@ const main = async (): Promise<void> => {
       partitions: topicPartitions,
       compression,
       max_partition_fetch_bytes: maxPartitionFetchBytes ?? null,
+      fetch_min_bytes: fetchMinBytes ?? null,
+      fetch_max_wait_ms: fetchMaxWaitMs ?? null,
+      load_linger_ms: LOAD_LINGER_MS,
       service_node_flags: SERVICE_NODE_FLAGS,
       max_in_flight: service.maxInFlight,
       cos_max_concurrency: cos.maxConcurrency,

@@ -7,7 +7,7 @@ import { headerBytes, toKafkaHeaders } from './kafka-headers';
 export type KafkaCompression = 'none' | 'gzip' | 'snappy';
 
 export interface BatchingOptions {
-  /** How long the first message of a batch waits for company (the producer's linger.ms); default 10. */
+  /** How long the first message of a batch waits for company (the producer's linger.ms); default DEFAULT_LINGER_MS. */
   readonly lingerMs?: number;
   /** A batch is sent at once when it reaches this many messages; default 1000. */
   readonly maxBatchMessages?: number;
@@ -37,6 +37,9 @@ interface PendingPublish {
   readonly bytes: number;
   readonly settle: (error?: unknown) => void;
 }
+
+/** The publisher's linger when none is given: what every orderflow producer waits for company. */
+export const DEFAULT_LINGER_MS = 10;
 
 /**
  * kafkajs has no linger: every `send` is a request. This buffer gives it one, so that the many
@@ -82,7 +85,7 @@ export class KafkaBatchingPublisher {
     private readonly producer: Pick<Producer, 'sendBatch'>,
     options: BatchingOptions = {},
   ) {
-    this.lingerMs = options.lingerMs ?? 10;
+    this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
     this.maxBatchMessages = options.maxBatchMessages ?? 1000;
     this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
