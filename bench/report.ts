@@ -8,7 +8,7 @@ import { FLOOR_LOOPS, kafkaClientsOf, kafkaClientsSection, type KafkaClientsDeta
 import type { SeedDesignResult } from './seed-design';
 import type { CosClient } from '../src/adapters/cos/s3-calls';
 import type { PutFloorResult } from './put-floor';
-import { cpuCeiling, RATIO_TARGETS, Scenario, ScenarioId, Scenarios, scenariosOf, soakDeviation } from './scenarios';
+import { cpuCeiling, RATIO_TARGETS, Scenario, ScenarioId, Scenarios, scenariosOf, slowSeconds, soakDeviation } from './scenarios';
 import type { LatencySummary, ServiceResult } from './service';
 import { lineChart } from './svg-chart';
 
@@ -243,6 +243,15 @@ const limitOf = (m: Measured, cores: number): string => {
 /** A round list in CPU µs, put before the wall-time rates ("4.1, 4.0 µs of CPU; 170,000, … /s"); nothing for results that predate CPU time. */
 const cpuRounds = (rounds: readonly number[] | undefined): string =>
   rounds === undefined ? '' : `${rounds.map((x) => n(x, 2)).join(', ')} µs of CPU; `;
+
+/** Where in B5's window the tail came from, by second of intended send. */
+const slowSecondsLine = (worstBySecondMs: readonly number[], overMs: number): string => {
+  const { count, of, spans } = slowSeconds(worstBySecondMs, overMs);
+  const calm = Math.max(0, ...worstBySecondMs.filter((worst) => worst <= overMs));
+  if (count === 0) return `By second of intended send, no second's worst order took over ${n(overMs)} ms (the worst second's: ${n(calm, 1)} ms).`;
+  const at = spans.map((span) => `${span.from === span.to ? `+${span.from} s` : `+${span.from}–${span.to} s`} (worst ${n(span.worstMs, 1)} ms)`).join(', ');
+  return `By second of intended send, ${n(count)} of ${n(of)} seconds had an order over ${n(overMs)} ms, in ${n(spans.length)} span${spans.length === 1 ? '' : 's'}: ${at}; the other seconds' worst was ${n(calm, 1)} ms.`;
+};
 
 /** Cores the processes measured kept busy, all of them (service, servers, harness, other work). */
 const busyCores = (cpu: CpuShares): number => (cpu.service ?? 0) + (cpu.minio ?? 0) + (cpu.kafka ?? 0) + (cpu.harness ?? 0) + (cpu.other ?? 0);
@@ -605,6 +614,8 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
         `other work took ${n(d.b5Half.cpu.other, 2)} cores meanwhile.`,
       '',
     );
+    const worst = d.b5Half.latencyMs.worstBySecondMs;
+    if (worst !== undefined) lines.push(slowSecondsLine(worst, RATIO_TARGETS.B5.p999_ms_max), '');
   }
   if (d.b5 !== undefined) {
     lines.push(

@@ -74,6 +74,31 @@ export const soakDeviation = (samples: ReadonlyArray<readonly [number, number]>,
   return { referenceMb: round(referenceMb, 1), maxDeviationPct: round(maxDeviationPct, 1) };
 };
 
+export interface SlowSpan {
+  /** Seconds of the measured window, from its start; `to` inclusive. */
+  readonly from: number;
+  readonly to: number;
+  readonly worstMs: number;
+}
+
+/**
+ * The seconds of an open loop whose worst order took longer than `overMs`, as runs of
+ * consecutive seconds. One short span with a high worst is a stall that the orders behind it
+ * waited out; many spans, or one that never ends, a queue the service does not drain.
+ */
+export const slowSeconds = (worstBySecondMs: readonly number[], overMs: number): { readonly count: number; readonly of: number; readonly spans: readonly SlowSpan[] } => {
+  const spans: SlowSpan[] = [];
+  let count = 0;
+  worstBySecondMs.forEach((worst, second) => {
+    if (worst <= overMs) return;
+    count++;
+    const last = spans[spans.length - 1];
+    if (last !== undefined && last.to === second - 1) spans[spans.length - 1] = { ...last, to: second, worstMs: Math.max(last.worstMs, worst) };
+    else spans.push({ from: second, to: second, worstMs: worst });
+  });
+  return { count, of: worstBySecondMs.length, spans };
+};
+
 /**
  * B1's µs per order by step, each measured alone in the same process (bench/core.ts). `floor_ratio`
  * is what decoding and serialising alone cost against the limit: the part of the figure that no
@@ -216,6 +241,9 @@ export const scenariosOf = (d: Details, cores: number): Scenarios => {
       p999_ms: half.latencyMs.p999,
       max_ms: half.latencyMs.max,
       unacked_at_deadline: half.latencyMs.unfinished,
+      ...(half.latencyMs.worstBySecondMs === undefined
+        ? {}
+        : { slow_seconds: { over_ms: RATIO_TARGETS.B5.p999_ms_max, ...slowSeconds(half.latencyMs.worstBySecondMs, RATIO_TARGETS.B5.p999_ms_max) } }),
       ...(d.b5 === undefined
         ? {}
         : { at_1000: { rate: d.b5.rate, archived_per_s: Math.round(d.b5.ordersPerS), p50_ms: d.b5.latencyMs.p50, p99_ms: d.b5.latencyMs.p99, p999_ms: d.b5.latencyMs.p999 } }),

@@ -42,6 +42,11 @@ export interface LatencySummary {
   readonly p99: number;
   readonly p999: number;
   readonly max: number;
+  /**
+   * The worst latency (ms) of the orders intended in each second of the measured window, second 0
+   * first: a stall shows as a spike that falls by a second per second, a queue as a climb.
+   */
+  readonly worstBySecondMs?: readonly number[];
 }
 
 export interface ServiceResult {
@@ -63,6 +68,7 @@ class AckLatency {
   recorded = 0;
   /** Orders intended before this instant are the warm-up; nothing is recorded until it is set. */
   from = Number.POSITIVE_INFINITY;
+  private readonly worstBySecond: number[] = [];
   private readonly histogram = hdr.build({
     numberOfSignificantValueDigits: 3,
     lowestDiscernibleValue: 1,
@@ -76,7 +82,10 @@ class AckLatency {
     const intended = Date.parse((JSON.parse(message.value!.toString()) as { produced_at: string }).produced_at);
     if (intended < this.from) return;
     this.recorded++;
-    this.histogram.recordValue(Math.max(1, Math.round((ackedAt - intended) * 1000)));
+    const latencyMs = ackedAt - intended;
+    this.histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
+    const second = Math.floor((intended - this.from) / 1000);
+    this.worstBySecond[second] = Math.max(this.worstBySecond[second] ?? 0, latencyMs);
   }
 
   /** Orders never acked count at the age they had reached: leaving them out would flatter the tail. */
@@ -92,6 +101,8 @@ class AckLatency {
       p99: ms(this.histogram.getValueAtPercentile(99)),
       p999: ms(this.histogram.getValueAtPercentile(99.9)),
       max: ms(this.histogram.maxValue),
+      // Seconds with nothing acked (all unfinished, or a rate under 1/s) read 0.
+      worstBySecondMs: Array.from(this.worstBySecond, (worst) => Math.round((worst ?? 0) * 10) / 10),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { soakDeviation, scenariosOf } from '../../../bench/scenarios';
+import { slowSeconds, soakDeviation, scenariosOf } from '../../../bench/scenarios';
 import type { Details } from '../../../bench/report';
 
 const cpu = (service: number, minio = 0) => ({ service, minio, kafka: 0, harness: 0, other: 0 });
@@ -95,5 +95,30 @@ describe('bench scenarios: figures against same-run limits', () => {
     const samples = Array.from({ length: 100 }, (_, t) => [t, t < 20 ? 50 + t : t === 90 ? 110 : 100] as const);
     expect(soakDeviation(samples, 100)).toEqual({ referenceMb: 100, maxDeviationPct: 10 });
     expect(soakDeviation([], 100)).toBeUndefined();
+  });
+
+  it("groups B5's seconds whose worst order was over the target into spans: a stall against a queue", () => {
+    // A 4.6 s stall at second 3 that the orders behind it wait out, then a lone slow second at 9.
+    const stall = [20, 25, 30, 4_600, 3_700, 2_650, 1_600, 150, 40, 210];
+    expect(slowSeconds(stall, 200)).toEqual({
+      count: 5,
+      of: 10,
+      spans: [
+        { from: 3, to: 6, worstMs: 4_600 },
+        { from: 9, to: 9, worstMs: 210 },
+      ],
+    });
+    expect(slowSeconds([10, 200, 30], 200)).toEqual({ count: 0, of: 3, spans: [] });
+    const half = {
+      rate: 500,
+      capacity: 1_000,
+      latencyMs: { count: 10, unfinished: 0, p50: 30, p90: 2_000, p99: 4_000, p999: 4_600, max: 4_600, worstBySecondMs: stall },
+      ordersPerS: 500,
+      measuredOrders: 5_000,
+      worstSendDelayMs: 5,
+      peakRssMb: 100,
+      cpu: cpu(0.4, 0.5),
+    };
+    expect(scenariosOf({ b5Half: half }, 2).B5).toMatchObject({ met: false, slow_seconds: { over_ms: 200, count: 5, of: 10 } });
   });
 });
