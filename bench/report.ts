@@ -216,6 +216,9 @@ const n = (value: number | undefined, digits = 0): string =>
 
 const cpuPerOrder = (busy: number | undefined, perS: number): number | undefined => (busy === undefined || perS <= 0 ? undefined : (busy * 1e6) / perS);
 
+/** A setting the run recorded as null (left to the adapter's default) or did not record (older results). */
+const setting = (value: number | null | undefined, unset: string): string => (value === null || value === undefined ? unset : n(value));
+
 const flags = (list: readonly string[]): string => (list.length === 0 ? 'none' : `\`${list.join(' ')}\``);
 
 const verdict = (scenario: Scenario | undefined): string => (scenario === undefined ? '**not measured**' : scenario.met ? 'met' : '**missed**');
@@ -484,7 +487,7 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
     `- Topics: ${s.partitions} partitions, ${s.compression} compression; orders as the seed sends them (JSON, about 130 bytes, keyed by id).`,
     `- Node flags of the service, as adr/0010 recommends: per-order sink ${flags(s.service_node_flags['per-order'])}, batched sink ${flags(s.service_node_flags.batched)}. ` +
       `KAFKA_MAX_PARTITION_FETCH_BYTES ${n(s.max_partition_fetch_bytes ?? undefined)}; ` +
-      `KAFKA_FETCH_MIN_BYTES ${(s.fetch_min_bytes ?? null) === null ? "unset (kafkajs's 1)" : n(s.fetch_min_bytes ?? undefined)}, KAFKA_FETCH_MAX_WAIT_MS ${(s.fetch_max_wait_ms ?? null) === null ? 'unset (500)' : n(s.fetch_max_wait_ms ?? undefined)}.`,
+      `KAFKA_FETCH_MIN_BYTES ${setting(s.fetch_min_bytes, "unset (kafkajs's 1)")}, KAFKA_FETCH_MAX_WAIT_MS ${setting(s.fetch_max_wait_ms, 'unset (500)')}.`,
     `- Per-order sink: ORDERFLOW_MAX_IN_FLIGHT ${s.max_in_flight}, COS_MAX_CONCURRENCY ${s.cos_max_concurrency} (the service's defaults unless set in the environment).`,
     `- Batched sink: ORDERFLOW_BATCH_MAX_MESSAGES ${s.batch.maxMessages}, ORDERFLOW_BATCH_MAX_SPAN_MS ${s.batch.maxSpanMs}, in-flight budget ${n(d.b7?.inFlightBudget)}.`,
     `- B1: ${n((d.b1?.roundsOrdersPerS.length ?? 1) - 1)} counted rounds after a warm-up round; the figure is their median. B2 and B7 read ${n(plan.bulkOrders)} pre-filled orders. ` +
