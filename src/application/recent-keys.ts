@@ -10,12 +10,15 @@ export class RecentKeys {
 
   /** Remembers the key; returns whether it was remembered already. */
   remember(key: string): boolean {
-    if (this.current.has(key) || this.previous.has(key)) return true;
+    // add() and a size check, not has() then add(): a new key, the usual case, is hashed into
+    // `current` once. A key only `previous` holds is copied into `current`, which keeps it longer.
+    const size = this.current.size;
     this.current.add(key);
+    const known = this.current.size === size || this.previous.has(key);
     if (this.current.size * 2 >= this.capacity) {
       this.previous = this.current;
       this.current = new Set();
     }
-    return false;
+    return known;
   }
 }

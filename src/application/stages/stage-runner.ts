@@ -284,16 +284,27 @@ class EventStageRun {
       // A microtask later, so that the messages handled synchronously go into one step together.
       if (draining === undefined && !stopped && (cut.length > 0 || open !== undefined)) draining = Promise.resolve().then(drain);
     };
-    await Promise.all(
-      messages.map((message, i) => {
+    // A count of the outcomes still to come, not Promise.all over a promise per message: that cost a
+    // reaction and a resolver closure per message on top of the handler's own promise (adr/0020).
+    await new Promise<void>((resolve, reject) => {
+      let pending = messages.length;
+      if (pending === 0) resolve();
+      for (let i = 0; i < messages.length; i++) {
         const record = (outcome: Handled): void => {
-          if (outcome === STOPPED) return;
-          outcomes[i] = outcome;
-          advance();
+          try {
+            if (outcome !== STOPPED) {
+              outcomes[i] = outcome;
+              advance();
+            }
+          } catch (error) {
+            // A bug in the bookkeeping: reported, never swallowed in a promise nobody awaits.
+            reject(error);
+          }
+          if (--pending === 0) resolve();
         };
-        return this.handle(input, message, record);
-      }),
-    );
+        this.handle(input, messages[i]!, record);
+      }
+    });
     while (draining !== undefined) await draining;
     if (acked < messages.length) batch.nack(acked, stoppedError(batch, acked));
   }
