@@ -101,8 +101,8 @@ export const slowSeconds = (worstBySecondMs: readonly number[], overMs: number):
 
 /**
  * B1's µs per order by step, each measured alone in the same process (bench/core.ts). `floor_ratio`
- * is what decoding and serialising alone cost against the limit: the part of the figure that no
- * runner or bookkeeping change can remove.
+ * is what decoding, the rest of the evaluation and serialising alone cost against the limit: the
+ * part of the figure that no runner or bookkeeping change can remove.
  */
 export const b1Steps = (steps: NonNullable<Details['b1']>['steps'], figure: number, limit: number): Readonly<Record<string, number | null>> => ({
   decode_us: round(steps.decodeUs, 2),

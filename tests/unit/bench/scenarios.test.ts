@@ -34,7 +34,7 @@ describe('bench scenarios: figures against same-run limits', () => {
     };
     const s = scenariosOf(details, 2);
     expect(s.B1).toMatchObject({ figure: 10, limit: 4, ratio: 2.5, met: false, orders_per_s: 50_000, limit_messages_per_s: 200_000 });
-    // 10 µs per order: 4 evaluating (3 of them the codec), 1.5 serialising, 4.5 the rest; decoding and serialising alone are 1.375× the limit.
+    // 10 µs per order: 4 evaluating (3 of them the codec), 1.5 serialising, 4.5 the rest; evaluating and serialising alone are 1.375× the limit.
     expect(s.B1!['steps']).toEqual({
       decode_us: 3,
       evaluate_beyond_decode_us: 1,
