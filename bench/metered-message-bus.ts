@@ -24,10 +24,13 @@ export class MeteredMessageBus implements MessageBusPort {
   lastAckAt = 0;
   cpuAtFirstDelivery: NodeJS.CpuUsage | undefined;
 
-  /** `onAck` is called per acked message; absent, acks are only counted. */
+  /**
+   * `onAck` is called per acked message, with the epoch ms at which the bus handed it (or its
+   * batch) to the service; absent, acks are only counted.
+   */
   constructor(
     readonly inner: MessageBusPort,
-    private readonly onAck: ((message: InboundMessage) => void) | undefined,
+    private readonly onAck: ((message: InboundMessage, deliveredAt: number) => void) | undefined,
   ) {}
 
   publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
@@ -46,7 +49,9 @@ export class MeteredMessageBus implements MessageBusPort {
         ...options,
         batchHandler: (batch) => {
           this.delivered();
-          return batchHandler(new TrackedDeliveryBatch(batch.topic, batch.partition, batch.generation, batch.messages, batch, this.batchSettled));
+          const deliveredAt = this.onAck === undefined ? 0 : epochMs();
+          const settled: BatchSettled<DeliveryBatch> = (metered, first, last, nackReason) => this.batchSettled(metered, first, last, nackReason, deliveredAt);
+          return batchHandler(new TrackedDeliveryBatch(batch.topic, batch.partition, batch.generation, batch.messages, batch, settled));
         },
       });
     }
@@ -55,13 +60,14 @@ export class MeteredMessageBus implements MessageBusPort {
       ...options,
       handler: (delivery) => {
         this.delivered();
+        const deliveredAt = this.onAck === undefined ? 0 : epochMs();
         return handler({
           message: delivery.message,
           generation: delivery.generation,
           ack: () => {
             this.acked++;
             this.lastAckAt = performance.now();
-            this.onAck?.(delivery.message);
+            this.onAck?.(delivery.message, deliveredAt);
             delivery.ack();
           },
           nack: (reason) => delivery.nack(reason),
@@ -78,12 +84,14 @@ export class MeteredMessageBus implements MessageBusPort {
   }
 
   /** The handler settled part of a wrapped batch: meter the acked range, then pass the settlement on. */
-  private readonly batchSettled: BatchSettled<DeliveryBatch> = (metered, first, last, nackReason) => {
+  private batchSettled(metered: TrackedDeliveryBatch<DeliveryBatch>, first: number, last: number, nackReason: Error | undefined, deliveredAt: number): void {
     const inner = metered.context;
     if (nackReason !== undefined) return inner.nack(first, nackReason);
     this.acked += last - first + 1;
     this.lastAckAt = performance.now();
-    if (this.onAck !== undefined) for (let index = first; index <= last; index++) this.onAck(metered.messages[index]!);
+    if (this.onAck !== undefined) for (let index = first; index <= last; index++) this.onAck(metered.messages[index]!, deliveredAt);
     inner.ackThrough(last);
-  };
+  }
 }
+
+const epochMs = (): number => performance.timeOrigin + performance.now();

@@ -256,6 +256,11 @@ const slowSecondsLine = (worstBySecondMs: readonly number[], overMs: number): st
   return `By second of intended send, ${n(count)} of ${n(of)} seconds had an order over ${n(overMs)} ms, in ${n(spans.length)} span${spans.length === 1 ? '' : 's'}: ${at}; the other seconds' worst was ${n(calm, 1)} ms.`;
 };
 
+/** Where B5's latency starts: the part before the service has the order at all. */
+const toDeliveryLine = (toDelivery: NonNullable<LatencySummary['toDeliveryMs']>): string =>
+  `Of that, intended send to the bus handing the order to the service (the generator's linger, the broker, the fetch) took ` +
+  `p50 ${n(toDelivery.p50, 1)}, p99 ${n(toDelivery.p99, 1)}, p99.9 ${n(toDelivery.p999, 1)}, max ${n(toDelivery.max, 1)} ms; the rest is the service's, from the handover to the archive's ack.`;
+
 /** Cores the processes measured kept busy, all of them (service, servers, harness, other work). */
 const busyCores = (cpu: CpuShares): number => (cpu.service ?? 0) + (cpu.minio ?? 0) + (cpu.kafka ?? 0) + (cpu.harness ?? 0) + (cpu.other ?? 0);
 
@@ -619,6 +624,8 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
     );
     const worst = d.b5Half.latencyMs.worstBySecondMs;
     if (worst !== undefined) lines.push(slowSecondsLine(worst, RATIO_TARGETS.B5.p999_ms_max), '');
+    const toDelivery = d.b5Half.latencyMs.toDeliveryMs;
+    if (toDelivery !== undefined) lines.push(toDeliveryLine(toDelivery), '');
   }
   if (d.b5 !== undefined) {
     lines.push(

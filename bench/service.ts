@@ -47,6 +47,12 @@ export interface LatencySummary {
    * first: a stall shows as a spike that falls by a second per second, a queue as a climb.
    */
   readonly worstBySecondMs?: readonly number[];
+  /**
+   * The first part of the same latency: intended send time to the moment the bus handed the order
+   * to the service (the producer's linger, the broker, the fetch). The rest is the service's own
+   * (the archive write until its ack). Percentiles of the two parts do not add up to the whole's.
+   */
+  readonly toDeliveryMs?: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
 }
 
 export interface ServiceResult {
@@ -63,27 +69,26 @@ export interface ServiceResult {
   readonly rssSamples?: ReadonlyArray<readonly [number, number]>;
 }
 
+const microseconds = () =>
+  hdr.build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, autoResize: true, useWebAssembly: false });
+
 /** Latency in microseconds from an order's intended send time to its ack, for the open-loop scenario. */
 class AckLatency {
   recorded = 0;
   /** Orders intended before this instant are the warm-up; nothing is recorded until it is set. */
   from = Number.POSITIVE_INFINITY;
   private readonly worstBySecond: number[] = [];
-  private readonly histogram = hdr.build({
-    numberOfSignificantValueDigits: 3,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    autoResize: true,
-    useWebAssembly: false,
-  });
+  private readonly histogram = microseconds();
+  private readonly toDelivery = microseconds();
 
-  record(message: InboundMessage): void {
+  record(message: InboundMessage, deliveredAt: number): void {
     const ackedAt = performance.timeOrigin + performance.now();
     const intended = Date.parse((JSON.parse(message.value!.toString()) as { produced_at: string }).produced_at);
     if (intended < this.from) return;
     this.recorded++;
     const latencyMs = ackedAt - intended;
     this.histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
+    this.toDelivery.recordValue(Math.max(1, Math.round((deliveredAt - intended) * 1000)));
     const second = Math.floor((intended - this.from) / 1000);
     this.worstBySecond[second] = Math.max(this.worstBySecond[second] ?? 0, latencyMs);
   }
@@ -103,6 +108,12 @@ class AckLatency {
       max: ms(this.histogram.maxValue),
       // Seconds with nothing acked (all unfinished, or a rate under 1/s) read 0.
       worstBySecondMs: Array.from(this.worstBySecond, (worst) => Math.round((worst ?? 0) * 10) / 10),
+      toDeliveryMs: {
+        p50: ms(this.toDelivery.getValueAtPercentile(50)),
+        p99: ms(this.toDelivery.getValueAtPercentile(99)),
+        p999: ms(this.toDelivery.getValueAtPercentile(99.9)),
+        max: ms(this.toDelivery.maxValue),
+      },
     };
   }
 }
@@ -128,7 +139,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
   const container = buildContainer(config, (c) => {
     // Decorates the bus the composition root built, so everything else stays exactly as wired.
     c.onActivation(TOKENS.MessageBus, (_context, bus) => {
-      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message) => latency.record(message));
+      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message, deliveredAt) => latency.record(message, deliveredAt));
       return metered;
     });
     if (job.archive === 'null') c.rebindSync(TOKENS.Archive).toConstantValue({ put: async () => undefined } satisfies OrderArchivePort);

@@ -15,8 +15,13 @@ const aTopicOf = async (count: number) => {
   inner.createTopic('t', 1);
   await inner.publish('t', Array.from({ length: count }, (_, i) => ({ key: null, value: Buffer.from(String(i)) })));
   const ackedOffsets: string[] = [];
-  const metered = new MeteredMessageBus(inner, (message) => ackedOffsets.push(message.offset));
-  return { inner, metered, ackedOffsets };
+  /** [offset, when the bus handed it over, when it was acked] (epoch ms). */
+  const timings: Array<[string, number, number]> = [];
+  const metered = new MeteredMessageBus(inner, (message, deliveredAt) => {
+    ackedOffsets.push(message.offset);
+    timings.push([message.offset, deliveredAt, performance.timeOrigin + performance.now()]);
+  });
+  return { inner, metered, ackedOffsets, timings };
 };
 
 describe('MeteredMessageBus (bench)', () => {
@@ -51,6 +56,27 @@ describe('MeteredMessageBus (bench)', () => {
     await until(() => metered.acked === 3);
     expect(ackedOffsets).toEqual(['0', '1', '2']);
     expect(inner.committed('g', 't')).toEqual([3]);
+  });
+
+  it('tells each ack when its message (or its batch) was handed to the service, so a slow handler shows as its own part of the latency', async () => {
+    const { metered, timings } = await aTopicOf(2);
+    const subscribedAt = performance.timeOrigin + performance.now();
+    await metered.subscribe({
+      topic: 't',
+      groupId: 'g',
+      handler: (delivery) => void setTimeout(() => delivery.ack(), 30),
+    });
+    await until(() => metered.acked === 2);
+    for (const [, deliveredAt, ackedAt] of timings) {
+      expect(deliveredAt).toBeGreaterThanOrEqual(subscribedAt);
+      expect(ackedAt - deliveredAt).toBeGreaterThanOrEqual(25);
+    }
+
+    const batched = await aTopicOf(3);
+    await batched.metered.subscribe({ topic: 't', groupId: 'g', batchHandler: (batch) => void setTimeout(() => batch.ackThrough(2), 30) });
+    await until(() => batched.metered.acked === 3);
+    expect(new Set(batched.timings.map(([, deliveredAt]) => deliveredAt)).size).toBe(1);
+    expect(batched.timings[0]![2] - batched.timings[0]![1]).toBeGreaterThanOrEqual(25);
   });
 
   it('refuses both handlers, as the buses do', async () => {
