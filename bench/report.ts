@@ -499,7 +499,7 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
       `B3 measures ${n(plan.e2eSample)} of ${n(plan.e2eOrders)} pre-filled orders${plan.e2eSample < plan.e2eOrders ? ' (the quick run measures a sample)' : ''}; ` +
       `B4 measures the first ${n(plan.seedSample)} of the same orders (the seed design is too slow for all of them: its figure is a rate on that sample).`,
     `- B5: the generator stamps each order's intended send time in produced_at and sends on schedule whatever the service does (open loop); ` +
-      `${plan.latency.warmupS} s of warm-up orders are not recorded, then ${plan.latency.durationS} s are. Its producer is the service's publisher, lingering ${n(s.load_linger_ms ?? 2)} ms; the linger is inside the latency, which runs from the intended send time. ` +
+      `${plan.latency.warmupS} s of warm-up orders are not recorded, then ${plan.latency.durationS} s are; the open loops run in order of rate, lowest first, B5's half-capacity loop among them. Its producer is the service's publisher, lingering ${n(s.load_linger_ms ?? 2)} ms; the linger is inside the latency, which runs from the intended send time. ` +
       'Latency is taken at the ack, which the sink gives once the archive write succeeded; orders still unacked at the drain deadline count at their age then.',
     '- Throughput is measured inside the service process, from its first delivery to its last ack (the group join is excluded).',
     '',
