@@ -9,6 +9,7 @@ import {
   SubscriptionOptions,
   TopicMessages,
 } from '../src/application/ports/message-bus.port';
+import { epochMs } from './ack-latency';
 import { notifyParent } from './child';
 
 /**
@@ -93,5 +94,3 @@ export class MeteredMessageBus implements MessageBusPort {
     inner.ackThrough(last);
   }
 }
-
-const epochMs = (): number => performance.timeOrigin + performance.now();

@@ -9,14 +9,13 @@ import { buildContainer } from '../src/main/container';
 import { TOKENS } from '../src/main/di-tokens';
 import { finish, jobOf, notifyParent, peakRssMb } from './child';
 import { OrderFactory } from './load';
-import { SigV4Signer } from './sigv4';
+import { barePut, objectPath } from './bare-put';
 
 /**
  * B3's limit: the least CPU a PUT of an archived order can cost a client on this machine. The
  * same records the per-order sink writes (same keys, same JSON bodies, computed before the clock
- * starts) are PUT to the same MinIO with Node's own http client over keep-alive sockets, signed
- * with the small SigV4 signer below (the payload hashed, as the SDK does; no Content-MD5, no
- * retries, no response parsing beyond the status). Nothing else runs in the process.
+ * starts) are PUT to the same MinIO through the bare client (bench/bare-put.ts: Node's own http
+ * over keep-alive sockets, a minimal SigV4 signer). Nothing else runs in the process.
  */
 export interface PutFloorJob {
   /**
@@ -52,9 +51,6 @@ export interface PutFloorResult {
   readonly peakRssMb: number;
 }
 
-const encodeSegment = (segment: string): string =>
-  encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
 /** The records the per-order sink would write for the bench's orders: keys and bodies exactly as it makes them. */
 const recordsOf = (job: PutFloorJob): Array<{ key: string; path: string; body: Buffer }> => {
   const stage = buildContainer({ ...EMBEDDED_DEFAULTS, archive: 'memory', archivePrefix: job.prefix, logLevel: 'silent' }).get(TOKENS.ArchiveStage) as PerOrderArchiveStage;
@@ -65,16 +61,14 @@ const recordsOf = (job: PutFloorJob): Array<{ key: string; path: string; body: B
     const message: InboundMessage = { topic: 'orders.v1', partition: 0, offset: String(i), key: Buffer.from(key as string), value, headers: [], timestamp: now };
     const decoded = stage.inputs[0]!.codec.decode(message);
     if (decoded instanceof Promise || !decoded.ok) throw new Error('The bench could not evaluate its own order');
-    const path = `/${encodeSegment(job.bucket)}/${decoded.value.key.split('/').map(encodeSegment).join('/')}`;
+    const path = objectPath(job.bucket, decoded.value.key);
     return { key: decoded.value.key, path, body: Buffer.from(JSON.stringify(decoded.value.record)) };
   });
 };
 
 const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
   const records = recordsOf(job);
-  const url = new URL(job.endpoint);
-  const signer = new SigV4Signer(job.accessKeyId, job.secretAccessKey, job.region);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
+  const bare = barePut(job);
   const archive =
     job.client === 'cos-archive-ibm' || job.client === 'cos-archive-http'
       ? new CosOrderArchive({
@@ -87,7 +81,7 @@ const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
         })
       : undefined;
   // v3 as light as it goes: one attempt (no retry middleware at work), no CRC32 of every body
-  // (its default since 2025), our keep-alive agent.
+  // (its default since 2025), a keep-alive agent with as many sockets as the bare loop's.
   const v3 =
     job.client === 'aws-sdk-v3'
       ? new S3Client({
@@ -98,30 +92,14 @@ const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
           maxAttempts: 1,
           requestChecksumCalculation: 'WHEN_REQUIRED',
           responseChecksumValidation: 'WHEN_REQUIRED',
-          requestHandler: new NodeHttpHandler({ httpAgent: agent }),
+          requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: job.concurrency }) }),
         })
       : undefined;
   const put = (record: { key: string; path: string; body: Buffer }): Promise<void> => {
     if (archive !== undefined) return archive.put(record.key, record.body, 'application/json');
     if (v3 !== undefined) return v3.send(new PutObjectCommand({ Bucket: job.bucket, Key: record.key, Body: record.body, ContentType: 'application/json' })).then(() => undefined);
-    return bare(record);
+    return bare.put(record.path, record.body);
   };
-  const bare = (record: { path: string; body: Buffer }): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const headers = signer.sign('PUT', url.host, record.path, record.body, new Date(), {
-        'content-type': 'application/json',
-        'content-length': String(record.body.length),
-      });
-      const request = http.request({ host: url.hostname, port: url.port, method: 'PUT', path: record.path, headers, agent }, (response) => {
-        response.resume();
-        response.on('end', () =>
-          response.statusCode === 200 ? resolve() : reject(new Error(`PUT ${record.path} answered ${response.statusCode}`)),
-        );
-      });
-      request.on('error', reject);
-      request.end(record.body);
-    });
-
   // One warm-up PUT opens a socket and lets the JIT see the path once; it is not counted.
   await put(records[0]!);
   notifyParent('first-delivery');
@@ -135,7 +113,7 @@ const run = async (job: PutFloorJob): Promise<PutFloorResult> => {
   const cpu = process.cpuUsage(cpuAtStart);
   const elapsedS = (performance.now() - started) / 1000;
   notifyParent('done');
-  agent.destroy();
+  bare.close();
   await archive?.close();
   v3?.destroy();
   const cpuS = (cpu.user + cpu.system) / 1e6;

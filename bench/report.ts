@@ -8,8 +8,9 @@ import { FLOOR_LOOPS, kafkaClientsOf, kafkaClientsSection, type KafkaClientsDeta
 import type { SeedDesignResult } from './seed-design';
 import type { CosClient } from '../src/adapters/cos/s3-calls';
 import type { PutFloorResult } from './put-floor';
-import { cpuCeiling, RATIO_TARGETS, Scenario, ScenarioId, Scenarios, scenariosOf, slowSeconds, soakDeviation } from './scenarios';
-import type { LatencySummary, ServiceResult } from './service';
+import { busyCores, cpuCeiling, RATIO_TARGETS, Scenario, ScenarioId, Scenarios, scenariosOf, slowSeconds, soakDeviation } from './scenarios';
+import type { LatencySummary } from './ack-latency';
+import type { ServiceResult } from './service';
 import { lineChart } from './svg-chart';
 
 /** Cores each process kept busy during a scenario; `other` is everything else on the machine. */
@@ -59,6 +60,11 @@ export interface Details {
   readonly b5?: OpenLoopRun;
   /** B5 proper: the open loop at half the B3 capacity of the same run. */
   readonly b5Half?: OpenLoopRun & { capacity: number };
+  /**
+   * B5's limit: the same open loop right after it, at the same rate for as long, through a bare
+   * kafkajs consumer and bare signed PUTs (bench/open-loop-floor.ts).
+   */
+  readonly b5Bare?: OpenLoopRun;
   /** B6's soak: an open loop at half the B3 capacity, RSS sampled every second. */
   readonly b6Soak?: OpenLoopRun & { durationS: number; short: boolean; rssSamples: ReadonlyArray<readonly [number, number]> };
   readonly b7?: Measured & { maxMessages: number; inFlightBudget: number };
@@ -257,12 +263,23 @@ const slowSecondsLine = (worstBySecondMs: readonly number[], overMs: number): st
 };
 
 /** Where B5's latency starts: the part before the service has the order at all. */
-const toDeliveryLine = (toDelivery: NonNullable<LatencySummary['toDeliveryMs']>): string =>
-  `Of that, intended send to the bus handing the order to the service (the generator's linger, the broker, the fetch) took ` +
-  `p50 ${n(toDelivery.p50, 1)}, p99 ${n(toDelivery.p99, 1)}, p99.9 ${n(toDelivery.p999, 1)}, max ${n(toDelivery.max, 1)} ms; the rest is the service's, from the handover to the archive's ack.`;
+const toDeliveryLine = (toDelivery: NonNullable<LatencySummary['toDeliveryMs']>, consumer = 'the service', ack = "the archive's ack"): string =>
+  `Of that, intended send to the bus handing the order to ${consumer} (the generator's linger, the broker, the fetch) took ` +
+  `p50 ${n(toDelivery.p50, 1)}, p99 ${n(toDelivery.p99, 1)}, p99.9 ${n(toDelivery.p999, 1)}, max ${n(toDelivery.max, 1)} ms; the rest is ${consumer}'s, from the handover to ${ack}.`;
 
-/** Cores the processes measured kept busy, all of them (service, servers, harness, other work). */
-const busyCores = (cpu: CpuShares): number => (cpu.service ?? 0) + (cpu.minio ?? 0) + (cpu.kafka ?? 0) + (cpu.harness ?? 0) + (cpu.other ?? 0);
+/** What B5's bare loop says about the target at this rate on this machine, beside the service's own verdict. */
+const bareVerdict = (bare: OpenLoopRun, serviceMet: boolean, cores: number): string => {
+  const { p99, p999 } = bare.latencyMs;
+  const missed = [
+    ...(p99 > RATIO_TARGETS.B5.p99_ms_max ? [`p99 ${n(p99, 1)} ms > ${RATIO_TARGETS.B5.p99_ms_max}`] : []),
+    ...(p999 > RATIO_TARGETS.B5.p999_ms_max ? [`p99.9 ${n(p999, 1)} ms > ${RATIO_TARGETS.B5.p999_ms_max}`] : []),
+  ];
+  const machine =
+    `the machine was ${n((100 * busyCores(bare.cpu)) / cores, 0)} % busy meanwhile: bare loop ${n(bare.cpu.service ?? 0, 2)}, MinIO ${n(bare.cpu.minio ?? 0, 2)}, ` +
+    `Kafka ${n(bare.cpu.kafka ?? 0, 2)}, load generator ${n(bare.cpu.harness ?? 0, 2)}, other work ${n(bare.cpu.other ?? 0, 2)} cores`;
+  if (missed.length > 0) return `The bare parts alone miss the target at this rate too (${missed.join(', ')}): no service could meet it on this machine now; ${machine}`;
+  return serviceMet ? `The bare parts alone meet the target at this rate as well; ${machine}` : `The bare parts alone meet the target at this rate, so the gap is the service's; ${machine}`;
+};
 
 /** One line per scenario naming what limited it, computed from this run's measurements. */
 const bound = {
@@ -372,6 +389,7 @@ const scenarioRows = (r: BenchResults): string[] => {
   const b4 = sc.B4;
   const b4Batched = b4?.batched as { figure: number | null; ratio: number | null } | undefined;
   const b5 = sc.B5;
+  const b5Bare = b5?.bare_loop as { p50_ms: number; p99_ms: number; p999_ms: number; p99_ratio: number | null } | undefined;
   const b5At1000 = b5?.at_1000 as { rate: number; archived_per_s: number; p50_ms: number; p99_ms: number; p999_ms: number } | undefined;
   const b6 = sc.B6;
   const soak = b6?.soak as { duration_s: number; rate: number; short: boolean; peak_rss_mb: number; reference_mb: number | null; max_deviation_pct: number | null } | null | undefined;
@@ -423,10 +441,13 @@ const scenarioRows = (r: BenchResults): string[] => {
         ? '—'
         : `at ${num(b5.rate)}/s: p50 ${num(b5.p50_ms, 1)} · p99 ${num(b5.p99_ms, 1)} · p99.9 ${num(b5.p999_ms, 1)} ms` +
             (b5At1000 === undefined ? '' : `; at ${num(b5At1000.rate)}/s: p99 ${num(b5At1000.p99_ms, 1)} ms, ${num(b5At1000.archived_per_s)}/s archived`),
-      b5 === undefined ? '—' : `B3 capacity ${num(b5.limit)} orders/s`,
-      b5 === undefined ? '—' : `offered ${pct(b5.ratio)} of it`,
+      b5 === undefined
+        ? '—'
+        : `B3 capacity ${num(b5.limit)} orders/s` +
+            (b5Bare === undefined ? '' : `; the bare parts (kafkajs consumer + bare signed PUTs) at the same rate: p50 ${num(b5Bare.p50_ms, 1)} · p99 ${num(b5Bare.p99_ms, 1)} · p99.9 ${num(b5Bare.p999_ms, 1)} ms`),
+      b5 === undefined ? '—' : `offered ${pct(b5.ratio)} of it` + (b5Bare === undefined ? '' : `; p99 ${times(b5Bare.p99_ratio)} the bare parts'`),
       `p99 ≤ ${RATIO_TARGETS.B5.p99_ms_max} ms, p99.9 ≤ ${RATIO_TARGETS.B5.p999_ms_max} ms`,
-      bound.b5(d.b5Half, d.b3, cores),
+      bound.b5(d.b5Half, d.b3, cores) + (d.b5Bare === undefined ? '' : `. ${bareVerdict(d.b5Bare, b5?.met === true, cores)}`),
     ),
     row(
       'B6',
@@ -626,6 +647,18 @@ const markdown = (r: BenchResults, charts: ReadonlySet<string>): string => {
     if (worst !== undefined) lines.push(slowSecondsLine(worst, RATIO_TARGETS.B5.p999_ms_max), '');
     const toDelivery = d.b5Half.latencyMs.toDeliveryMs;
     if (toDelivery !== undefined) lines.push(toDeliveryLine(toDelivery), '');
+  }
+  if (d.b5Bare !== undefined) {
+    const bare = d.b5Bare;
+    lines.push(
+      "**B5's limit, the bare parts** — right after B5, the same open loop at the same rate for as long, consumed by a bare kafkajs `eachBatch` loop that PUTs each message " +
+        "as it came (its JSON as the body) with the bare signed PUTs of B3's limit, and records each order's latency at the PUT's answer; nothing is decoded, scored, tracked or committed " +
+        `(bench/open-loop-floor.ts): p50 ${n(bare.latencyMs.p50, 1)}, p90 ${n(bare.latencyMs.p90, 1)}, p99 ${n(bare.latencyMs.p99, 1)}, p99.9 ${n(bare.latencyMs.p999, 1)}, max ${n(bare.latencyMs.max, 1)} ms, ` +
+        `${n(bare.ordersPerS)} orders/s archived, ${n(bare.latencyMs.unfinished)} unacked at the deadline. ${bareVerdict(bare, r.scenarios.B5?.met === true, r.machine.cores)}.`,
+      '',
+    );
+    if (bare.latencyMs.worstBySecondMs !== undefined) lines.push(slowSecondsLine(bare.latencyMs.worstBySecondMs, RATIO_TARGETS.B5.p999_ms_max), '');
+    if (bare.latencyMs.toDeliveryMs !== undefined) lines.push(toDeliveryLine(bare.latencyMs.toDeliveryMs, 'the bare loop', "the PUT's answer"), '');
   }
   if (d.b5 !== undefined) {
     lines.push(

@@ -16,6 +16,8 @@ import { runApiBench, writeApiResults } from './api';
 import { kafkaClientsOf, type ConsumeRound, type ProduceRun } from './kafka-clients';
 import { openLoop, prefill } from './load';
 import type { ProduceFloorClient, ProduceFloorJob, ProduceFloorResult } from './produce-floor';
+import type { BarePutTarget } from './bare-put';
+import type { OpenLoopFloorJob } from './open-loop-floor';
 import type { PutFloorClient, PutFloorJob, PutFloorResult } from './put-floor';
 import { B3ClientName, BenchResults, CpuShares, Details, OpenLoopRun, PutLoopRun, renderReport } from './report';
 import { RATIO_TARGETS, scenariosOf } from './scenarios';
@@ -223,6 +225,17 @@ const main = async (): Promise<void> => {
     ...overrides,
   });
 
+  /** The bench's bucket as the bare PUT loops reach it: B3's limit and B5's. */
+  const barePutTarget: BarePutTarget = {
+    endpoint: stack.cosEndpoint,
+    bucket,
+    accessKeyId: stack.cosCredentials.accessKeyId,
+    secretAccessKey: stack.cosCredentials.secretAccessKey,
+    // The adapter's signing region for HMAC (MinIO's default).
+    region: 'us-east-1',
+    concurrency: cos.maxConcurrency,
+  };
+
   /** One service child, with where the CPU went between its first delivery and its last ack. */
   const measured = async (job: ServiceJob, nodeFlags = SERVICE_NODE_FLAGS[job.sink]): Promise<{ result: ServiceResult; cpu: CpuShares }> => {
     const child = startChild(script('service'), job, nodeFlags);
@@ -238,21 +251,35 @@ const main = async (): Promise<void> => {
    * latency at its ack and waits for all of them (or the drain deadline).
    */
   let openLoops = 0;
-  const openLoopLatency = async (rate: number, durationS: number, warmupS: number, drainS: number, sampleRss = false) => {
+  /** `bare`: B5's limit, the same loop through a bare kafkajs consumer and bare PUTs (bench/open-loop-floor.ts). */
+  const openLoopLatency = async (rate: number, durationS: number, warmupS: number, drainS: number, options: { sampleRss?: boolean; bare?: boolean } = {}) => {
     // A topic of its own per run: B6's soak offers the same rate as B5, and must not read B5's orders first.
     const latencyTopic = await topic(`latency-${rate}-${++openLoops}`);
-    const child = startChild(
-      script('service'),
-      serviceJob({
-        topic: latencyTopic,
-        groupId: `${latencyTopic}-b5`,
-        prefix: `b5-${rate}/orders`,
-        latency: true,
-        timeoutMs: drainS * 1000,
-        ...(sampleRss ? { rssSampleMs: 1_000 } : {}),
-      }),
-      PER_ORDER_FLAGS,
-    );
+    const child =
+      options.bare === true
+        ? startChild(script('open-loop-floor'), {
+            kafkaBrokers: stack.kafkaBrokers,
+            topic: latencyTopic,
+            groupId: `${latencyTopic}-bare`,
+            ...(maxPartitionFetchBytes === undefined ? {} : { maxBytesPerPartition: maxPartitionFetchBytes }),
+            ...(fetchMinBytes === undefined ? {} : { minBytes: fetchMinBytes }),
+            ...(fetchMaxWaitMs === undefined ? {} : { maxWaitTimeInMs: fetchMaxWaitMs }),
+            ...barePutTarget,
+            prefix: `b5-bare-${rate}/orders`,
+            timeoutMs: drainS * 1000,
+          } satisfies OpenLoopFloorJob)
+        : startChild(
+            script('service'),
+            serviceJob({
+              topic: latencyTopic,
+              groupId: `${latencyTopic}-b5`,
+              prefix: `b5-${rate}/orders`,
+              latency: true,
+              timeoutMs: drainS * 1000,
+              ...(options.sampleRss === true ? { rssSampleMs: 1_000 } : {}),
+            }),
+            PER_ORDER_FLAGS,
+          );
     await child.next('ready');
     const cpu = accountCpu(stack, child);
     const startAt = Date.now() + 500;
@@ -395,18 +422,7 @@ const main = async (): Promise<void> => {
       const { result, cpu } = await measured(serviceJob({ topic: e2e, groupId: `${runId}-b3`, prefix: 'b3/orders', expect: plan.e2eSample }));
       details.b3 = { ...result, cpu, maxInFlight: service.maxInFlight, cosMaxConcurrency: cos.maxConcurrency, cosClient: cos.client };
       log(`B3's limit: bare signed PUTs of the same records with Node's http client (${plan.putFloorOrders.toLocaleString('en-US')})`);
-      const floorJob: PutFloorJob = {
-        client: 'node-http',
-        endpoint: stack.cosEndpoint,
-        bucket,
-        accessKeyId: stack.cosCredentials.accessKeyId,
-        secretAccessKey: stack.cosCredentials.secretAccessKey,
-        // The adapter's signing region for HMAC (MinIO's default).
-        region: 'us-east-1',
-        prefix: 'b3-floor/orders',
-        orders: plan.putFloorOrders,
-        concurrency: cos.maxConcurrency,
-      };
+      const floorJob: PutFloorJob = { client: 'node-http', ...barePutTarget, prefix: 'b3-floor/orders', orders: plan.putFloorOrders };
       const putLoop = async (job: PutFloorJob) => {
         const child = startChild(script('put-floor'), job);
         const [result, cpu] = await Promise.all([child.result as Promise<PutFloorResult>, accountCpu(stack, child)]);
@@ -488,15 +504,19 @@ const main = async (): Promise<void> => {
             ? `B5 open loop at half the B3 capacity, ${offered}/s, for ${forS} s (+${warmupS} s warm-up)${plan.soakIsB5 ? "; RSS sampled: it is also B6's short soak" : ''}`
             : `B5 open loop at ${offered}/s for ${forS} s (+${warmupS} s warm-up)`,
         );
-        const run = await openLoopLatency(offered, forS, warmupS, drainS, isHalf && plan.soakIsB5);
+        const run = await openLoopLatency(offered, forS, warmupS, drainS, { sampleRss: isHalf && plan.soakIsB5 });
         if (isHalf) {
           details.b5Half = { ...withoutSamples(run), rate: offered, capacity };
           if (plan.soakIsB5) details.b6Soak = { ...withoutSamples(run), rate: offered, durationS: forS, short: true, rssSamples: run.rssSamples };
         } else if (offered === rate) details.b5 = withoutSamples({ ...run, rate: offered });
         points.push({ ...run, rate: offered });
       }
+      // B5's limit, right after B5 on the same warm broker: the same rate for as long, through the
+      // bare parts. If they miss the targets too, no service on this machine could meet them.
+      log(`B5's limit: the same open loop at ${half}/s through a bare kafkajs consumer and bare signed PUTs, for ${seconds} s (+${warmupS} s warm-up)`);
+      details.b5Bare = { ...withoutSamples(await openLoopLatency(half, seconds, warmupS, drainS, { bare: true })), rate: half };
+      // In order of rate already: the loops ran that way.
       details.latencyVsRate = points
-        .sort((a, b) => a.rate - b.rate)
         .map((p) => {
           const { worstBySecondMs: _bySecond, ...percentiles } = p.latencyMs;
           return { rate: p.rate, ...percentiles, ordersPerS: Math.round(p.ordersPerS), otherCores: p.cpu.other };
@@ -508,7 +528,7 @@ const main = async (): Promise<void> => {
         if (details.b3 === undefined) throw new Error('B3 was not measured, so its capacity (the soak runs at half of it) is unknown');
         const half = Math.max(1, Math.round(details.b3.ordersPerS / 2));
         log(`B6 soak at half the B3 capacity, ${half}/s, for ${plan.soakS} s, RSS sampled every second`);
-        const soak = await openLoopLatency(half, plan.soakS, plan.latency.warmupS, plan.latency.drainS, true);
+        const soak = await openLoopLatency(half, plan.soakS, plan.latency.warmupS, plan.latency.drainS, { sampleRss: true });
         details.b6Soak = { ...withoutSamples(soak), rate: half, durationS: plan.soakS, short: false, rssSamples: soak.rssSamples };
       });
     }

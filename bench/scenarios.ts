@@ -1,4 +1,4 @@
-import type { CpuShares, Details } from './report';
+import type { CpuShares, Details, OpenLoopRun } from './report';
 
 /**
  * The targets of issue 12. Each is a ratio to a limit that the same run measures beside the
@@ -53,6 +53,30 @@ const atLeast = (ratio: number | null, min: number): boolean => ratio !== null &
 /** CPU microseconds per order a process spent, from the cores it kept busy and the rate. */
 export const cpuUsPerOrder = (busyCores: number | undefined, ordersPerS: number): number | undefined =>
   busyCores === undefined || ordersPerS <= 0 ? undefined : (busyCores * 1e6) / ordersPerS;
+
+/** Cores the processes measured kept busy, all of them (service, servers, harness, other work). */
+export const busyCores = (cpu: CpuShares): number => (cpu.service ?? 0) + (cpu.minio ?? 0) + (cpu.kafka ?? 0) + (cpu.harness ?? 0) + (cpu.other ?? 0);
+
+/**
+ * B5's limit: the same open loop through the bare parts (bench/open-loop-floor.ts). Where they
+ * miss a target too, nothing on this machine could meet it at this rate; `p99_ratio` says how
+ * far the service's p99 is from theirs.
+ */
+const bareLoopOf = (bare: OpenLoopRun, serviceP99: number, cores: number) => ({
+  is: 'the same open loop at the same rate for as long, right after B5: a bare kafkajs eachBatch consumer PUTting each message with bare signed PUTs, nothing decoded or committed',
+  rate: bare.rate,
+  archived_per_s: Math.round(bare.ordersPerS),
+  p50_ms: bare.latencyMs.p50,
+  p99_ms: bare.latencyMs.p99,
+  p999_ms: bare.latencyMs.p999,
+  max_ms: bare.latencyMs.max,
+  unacked_at_deadline: bare.latencyMs.unfinished,
+  p99_met: bare.latencyMs.p99 <= RATIO_TARGETS.B5.p99_ms_max,
+  p999_met: bare.latencyMs.p999 <= RATIO_TARGETS.B5.p999_ms_max,
+  p99_ratio: ratioOf(serviceP99, bare.latencyMs.p99),
+  machine_busy: round(busyCores(bare.cpu) / cores, 2),
+  cores: bare.cpu,
+});
 
 /** Orders/s the cores could sustain at the CPU per order that service, MinIO and Kafka spent. */
 export const cpuCeiling = (ordersPerS: number, cpu: CpuShares, cores: number): number => {
@@ -244,6 +268,7 @@ export const scenariosOf = (d: Details, cores: number): Scenarios => {
       ...(half.latencyMs.worstBySecondMs === undefined
         ? {}
         : { slow_seconds: { over_ms: RATIO_TARGETS.B5.p999_ms_max, ...slowSeconds(half.latencyMs.worstBySecondMs, RATIO_TARGETS.B5.p999_ms_max) } }),
+      ...(d.b5Bare === undefined ? {} : { bare_loop: bareLoopOf(d.b5Bare, half.latencyMs.p99, cores) }),
       ...(d.b5 === undefined
         ? {}
         : { at_1000: { rate: d.b5.rate, archived_per_s: Math.round(d.b5.ordersPerS), p50_ms: d.b5.latencyMs.p50, p99_ms: d.b5.latencyMs.p99, p999_ms: d.b5.latencyMs.p999 } }),

@@ -1,12 +1,11 @@
-import * as hdr from 'hdr-histogram-js';
 import { CosOrderArchive } from '../src/adapters/cos/cos-order-archive';
 import { KafkaMessageBus } from '../src/adapters/kafka/kafka-message-bus';
-import { InboundMessage } from '../src/application/ports/message-bus.port';
 import { OrderArchivePort } from '../src/application/ports/order-archive.port';
 import { AppConfig, CosSettings, EMBEDDED_DEFAULTS, KafkaSettings, SinkKind } from '../src/main/config';
 import { buildContainer } from '../src/main/container';
 import { TOKENS } from '../src/main/di-tokens';
 import { finish, jobOf, nextFromParent, notifyParent, peakRssMb } from './child';
+import { AckLatency, LatencySummary, producedAtOf } from './ack-latency';
 import { MeteredMessageBus } from './metered-message-bus';
 
 /** One run of the service as `orderflow consume` wires it (buildContainer), measured from inside. */
@@ -33,28 +32,6 @@ export interface ServiceJob {
   readonly timeoutMs: number;
 }
 
-export interface LatencySummary {
-  readonly count: number;
-  /** Orders still unacked at the deadline; recorded at their age then, a lower bound of their latency. */
-  readonly unfinished: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-  /**
-   * The worst latency (ms) of the orders intended in each second of the measured window, second 0
-   * first: a stall shows as a spike that falls by a second per second, a queue as a climb.
-   */
-  readonly worstBySecondMs?: readonly number[];
-  /**
-   * The first part of the same latency: intended send time to the moment the bus handed the order
-   * to the service (the producer's linger, the broker, the fetch). The rest is the service's own
-   * (the archive write until its ack). Percentiles of the two parts do not add up to the whole's.
-   */
-  readonly toDeliveryMs?: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
-}
-
 export interface ServiceResult {
   readonly acked: number;
   readonly complete: boolean;
@@ -67,55 +44,6 @@ export interface ServiceResult {
   readonly latencyMs?: LatencySummary;
   /** [seconds since the first delivery, RSS in MiB], when the job asked for samples. */
   readonly rssSamples?: ReadonlyArray<readonly [number, number]>;
-}
-
-const microseconds = () =>
-  hdr.build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, autoResize: true, useWebAssembly: false });
-
-/** Latency in microseconds from an order's intended send time to its ack, for the open-loop scenario. */
-class AckLatency {
-  recorded = 0;
-  /** Orders intended before this instant are the warm-up; nothing is recorded until it is set. */
-  from = Number.POSITIVE_INFINITY;
-  private readonly worstBySecond: number[] = [];
-  private readonly histogram = microseconds();
-  private readonly toDelivery = microseconds();
-
-  record(message: InboundMessage, deliveredAt: number): void {
-    const ackedAt = performance.timeOrigin + performance.now();
-    const intended = Date.parse((JSON.parse(message.value!.toString()) as { produced_at: string }).produced_at);
-    if (intended < this.from) return;
-    this.recorded++;
-    const latencyMs = ackedAt - intended;
-    this.histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
-    this.toDelivery.recordValue(Math.max(1, Math.round((deliveredAt - intended) * 1000)));
-    const second = Math.floor((intended - this.from) / 1000);
-    this.worstBySecond[second] = Math.max(this.worstBySecond[second] ?? 0, latencyMs);
-  }
-
-  /** Orders never acked count at the age they had reached: leaving them out would flatter the tail. */
-  summary(expected: number, lastIntendedAt: number): LatencySummary {
-    const unfinished = Math.max(0, expected - this.recorded);
-    if (unfinished > 0) this.histogram.recordValueWithCount(Math.round((Date.now() - lastIntendedAt) * 1000), unfinished);
-    const ms = (us: number): number => Math.round(us / 100) / 10;
-    return {
-      count: this.histogram.totalCount,
-      unfinished,
-      p50: ms(this.histogram.getValueAtPercentile(50)),
-      p90: ms(this.histogram.getValueAtPercentile(90)),
-      p99: ms(this.histogram.getValueAtPercentile(99)),
-      p999: ms(this.histogram.getValueAtPercentile(99.9)),
-      max: ms(this.histogram.maxValue),
-      // Seconds with nothing acked (all unfinished, or a rate under 1/s) read 0.
-      worstBySecondMs: Array.from(this.worstBySecond, (worst) => Math.round((worst ?? 0) * 10) / 10),
-      toDeliveryMs: {
-        p50: ms(this.toDelivery.getValueAtPercentile(50)),
-        p99: ms(this.toDelivery.getValueAtPercentile(99)),
-        p999: ms(this.toDelivery.getValueAtPercentile(99.9)),
-        max: ms(this.toDelivery.maxValue),
-      },
-    };
-  }
 }
 
 const run = async (job: ServiceJob): Promise<ServiceResult> => {
@@ -139,7 +67,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
   const container = buildContainer(config, (c) => {
     // Decorates the bus the composition root built, so everything else stays exactly as wired.
     c.onActivation(TOKENS.MessageBus, (_context, bus) => {
-      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message, deliveredAt) => latency.record(message, deliveredAt));
+      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message, deliveredAt) => latency.record(producedAtOf(message), deliveredAt));
       return metered;
     });
     if (job.archive === 'null') c.rebindSync(TOKENS.Archive).toConstantValue({ put: async () => undefined } satisfies OrderArchivePort);

@@ -121,4 +121,22 @@ describe('bench scenarios: figures against same-run limits', () => {
     };
     expect(scenariosOf({ b5Half: half }, 2).B5).toMatchObject({ met: false, slow_seconds: { over_ms: 200, count: 5, of: 10 } });
   });
+
+  it("sets B5 beside the bare parts' open loop at the same rate: whether they meet the targets, and the service's p99 as a multiple of theirs", () => {
+    const openLoop = (p99: number, p999: number, busy: { service: number; minio: number }) => ({
+      rate: 600,
+      latencyMs: { count: 36_000, unfinished: 0, p50: 15, p90: 30, p99, p999, max: p999 + 10 },
+      ordersPerS: 600,
+      measuredOrders: 36_000,
+      worstSendDelayMs: 3,
+      peakRssMb: 90,
+      cpu: { ...cpu(busy.service, busy.minio), kafka: 0.2, harness: 0.2 },
+    });
+    const half = { ...openLoop(120, 300, { service: 0.4, minio: 0.8 }), capacity: 1_200 };
+    const within = scenariosOf({ b5Half: half, b5Bare: openLoop(40, 150, { service: 0.1, minio: 0.7 }) }, 2).B5;
+    expect(within).toMatchObject({ met: false, bare_loop: { p99_ms: 40, p99_met: true, p999_met: true, p99_ratio: 3, machine_busy: 0.6 } });
+    const beyond = scenariosOf({ b5Half: half, b5Bare: openLoop(60, 250, { service: 0.1, minio: 0.7 }) }, 2).B5;
+    expect(beyond).toMatchObject({ bare_loop: { p99_met: false, p999_met: false, p99_ratio: 2 } });
+    expect(scenariosOf({ b5Half: half }, 2).B5).not.toHaveProperty('bare_loop');
+  });
 });
