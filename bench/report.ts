@@ -294,7 +294,15 @@ const bound = {
     if (d.b3 === undefined || d.b4.ordersPerS <= 0) return `${waits}; B3 is capped by CPU (above), so the ratio is too`;
     // The seed design is bound by round trips, B3 by CPU: their ratio is bounded by B3's CPU ceiling.
     const ceiling = cpuCeiling(d.b3.ordersPerS, d.b3.cpu, cores);
-    return `${waits}; B3 is capped by CPU (above): even at its CPU ceiling of ${n(ceiling)} orders/s it would be ${n(ceiling / d.b4.ordersPerS, 1)}× the seed design`;
+    const capped = `${waits}; B3 is capped by CPU (above): even at its CPU ceiling of ${n(ceiling)} orders/s it would be ${n(ceiling / d.b4.ordersPerS, 1)}× the seed design`;
+    if (d.b3Floor === undefined) return capped;
+    const bare = d.b3Floor.putsPerS / d.b4.ordersPerS;
+    return (
+      `${capped}. B3's limit, bare signed PUTs of the same records and nothing else, did ${n(d.b3Floor.putsPerS)} PUTs/s, ${n(bare, 2)}× the seed design` +
+      (bare < RATIO_TARGETS.B4.min
+        ? `: B3 ≥ ${RATIO_TARGETS.B4.min}× is out of reach of any design that writes one object per order on this machine now; B3 reached ${n((100 * d.b3.ordersPerS) / d.b3Floor.putsPerS, 0)} % of that loop`
+        : '')
+    );
   },
   b5: (run: OpenLoopRun | undefined, b3: Measured | undefined, cores: number): string => {
     if (run === undefined) return '—';

@@ -78,6 +78,22 @@ const bareLoopOf = (bare: OpenLoopRun, serviceP99: number, cores: number) => ({
   cores: bare.cpu,
 });
 
+/**
+ * How far any one-object-per-order design can outrun the seed here: B3's limit, the bare PUT loop
+ * (no Kafka, nothing but signed PUTs of the same records, the cores saturated by it and MinIO), is
+ * the most PUTs a second this machine does. Where it falls below 6× the seed design, B3 ≥ 6× is
+ * out of reach of any service that writes an object per order, ours or another.
+ */
+const onePutPerOrderLimit = (barePutsPerS: number, seedOrdersPerS: number) => {
+  const ratio = ratioOf(barePutsPerS, seedOrdersPerS);
+  return {
+    is: "B3's limit, the bare signed PUT loop of the same records (no Kafka, nothing else), against the seed design",
+    puts_per_s: Math.round(barePutsPerS),
+    ratio: ratio === null ? null : round(ratio, 2),
+    allows_target: atLeast(ratio, RATIO_TARGETS.B4.min),
+  };
+};
+
 /** Orders/s the cores could sustain at the CPU per order that service, MinIO and Kafka spent. */
 export const cpuCeiling = (ordersPerS: number, cpu: CpuShares, cores: number): number => {
   const busy = (cpu.service ?? 0) + (cpu.minio ?? 0) + (cpu.kafka ?? 0);
@@ -244,6 +260,7 @@ export const scenariosOf = (d: Details, cores: number): Scenarios => {
       target: RATIO_TARGETS.B4,
       met: atLeast(ratio, RATIO_TARGETS.B4.min) && atLeast(batchedRatio, RATIO_TARGETS.B4_batched.min),
       batched: { figure: d.b7 === undefined ? null : Math.round(d.b7.ordersPerS), ratio: batchedRatio === null ? null : round(batchedRatio, 1), target: RATIO_TARGETS.B4_batched, met: atLeast(batchedRatio, RATIO_TARGETS.B4_batched.min) },
+      ...(d.b3Floor === undefined ? {} : { one_object_per_order_limit: onePutPerOrderLimit(d.b3Floor.putsPerS, d.b4.ordersPerS) }),
     };
   }
   const half = d.b5Half;

@@ -139,4 +139,24 @@ describe('bench scenarios: figures against same-run limits', () => {
     expect(beyond).toMatchObject({ bare_loop: { p99_met: false, p999_met: false, p99_ratio: 2 } });
     expect(scenariosOf({ b5Half: half }, 2).B5).not.toHaveProperty('bare_loop');
   });
+
+  it('sets B4 beside the bare PUT loop: whether any design writing one object per order could be 6x the seed design here', () => {
+    const seed = { processed: 2_000, elapsedS: 2.9, ordersPerS: 700, writeMs: 1, commitMs: 0.4, peakRssMb: 120 };
+    const putLoop = (putsPerS: number) => ({
+      client: 'node-http' as const,
+      puts: 10_000,
+      elapsedS: 10_000 / putsPerS,
+      putsPerS,
+      cpuS: 1,
+      cpuUsPerPut: 126,
+      bodyBytes: 213,
+      peakRssMb: 80,
+      cpu: cpu(0.5, 1.4),
+      concurrency: 64,
+    });
+    const details = (putsPerS: number): Details => ({ b3: { ...served(3_300, 0.7, 1.2), maxInFlight: 256, cosMaxConcurrency: 64 }, b4: seed, b3Floor: putLoop(putsPerS) });
+    expect(scenariosOf(details(3_920), 2).B4).toMatchObject({ ratio: 4.7, met: false, one_object_per_order_limit: { puts_per_s: 3_920, ratio: 5.6, allows_target: false } });
+    expect(scenariosOf(details(4_900), 2).B4).toMatchObject({ one_object_per_order_limit: { ratio: 7, allows_target: true } });
+    expect(scenariosOf({ b4: seed }, 2).B4).not.toHaveProperty('one_object_per_order_limit');
+  });
 });
