@@ -102,6 +102,71 @@ class Batch implements OpenBatchShape {
   }
 }
 
+/**
+ * The acks of one partition batch from the bus. A later object (say, of dead letters only) can be
+ * written before an earlier one, so the batch's acked prefix moves only once everything before a
+ * message is acked too. A written object acks its run of a batch in one call: the bus then
+ * settles the run once rather than message by message.
+ */
+class BatchAcks {
+  private readonly acked: Uint8Array;
+  private prefix = 0;
+
+  constructor(private readonly batch: DeliveryBatch) {
+    this.acked = new Uint8Array(batch.messages.length);
+  }
+
+  /** messages[first..last] are processed. */
+  ackRange(first: number, last: number): void {
+    this.acked.fill(1, first, last + 1);
+    const before = this.prefix;
+    while (this.prefix < this.acked.length && this.acked[this.prefix] === 1) this.prefix++;
+    if (this.prefix > before) this.batch.ackThrough(this.prefix - 1);
+  }
+
+  nack(index: number, reason: Error): void {
+    this.batch.nack(index, reason);
+  }
+}
+
+/** A message of a partition batch, held as a Delivery until its object is written: no closures per message. */
+class BatchMember implements Delivery {
+  constructor(
+    readonly message: InboundMessage,
+    readonly generation: number,
+    readonly acks: BatchAcks,
+    readonly index: number,
+  ) {}
+
+  ack(): void {
+    this.acks.ackRange(this.index, this.index);
+  }
+
+  nack(reason: Error): void {
+    this.acks.nack(this.index, reason);
+  }
+}
+
+/** Acks deliveries in their order; a run of consecutive messages of one partition batch goes in one call. */
+const ackInOrder = (deliveries: readonly Delivery[]): void => {
+  let i = 0;
+  while (i < deliveries.length) {
+    const first = deliveries[i]!;
+    if (!(first instanceof BatchMember)) {
+      first.ack();
+      i++;
+      continue;
+    }
+    let last = first;
+    for (let next = deliveries[i + 1]; next instanceof BatchMember && next.acks === first.acks && next.index === last.index + 1; next = deliveries[i + 1]) {
+      last = next;
+      i++;
+    }
+    first.acks.ackRange(first.index, last.index);
+    i++;
+  }
+};
+
 interface PartitionState {
   open: Batch | undefined;
   /** The last offset seen; an offset at or below it means the bus went back (a replay). */
@@ -215,23 +280,12 @@ export class BatchedOrderSink implements BatchStage {
   /**
    * The stage runner's entry: a partition's batch, message by message. The sink acks the messages
    * it holds when their object is written, in offset order, so each one's ack is the batch's
-   * range up to it.
+   * range up to it (see BatchAcks).
    */
   readonly handleBatch = (batch: DeliveryBatch): void => {
     const { messages, generation } = batch;
-    // A later object (say, of dead letters only) can be written before an earlier one: a message's
-    // ack moves the batch's acked prefix only once everything before it is acked too.
-    const acked = new Uint8Array(messages.length);
-    let prefix = 0;
-    const ack = (index: number): void => {
-      acked[index] = 1;
-      const before = prefix;
-      while (prefix < messages.length && acked[prefix] === 1) prefix++;
-      if (prefix > before) batch.ackThrough(prefix - 1);
-    };
-    for (let i = 0; i < messages.length; i++) {
-      this.handle({ message: messages[i]!, generation, ack: () => ack(i), nack: (reason) => batch.nack(i, reason) });
-    }
+    const acks = new BatchAcks(batch);
+    for (let i = 0; i < messages.length; i++) this.handle(new BatchMember(messages[i]!, generation, acks, i));
   };
 
   readonly handle: DeliveryHandler = (delivery: Delivery): void => {
@@ -422,7 +476,7 @@ export class BatchedOrderSink implements BatchStage {
     const stored = key === undefined || (await this.writes.write('handle', () => this.putObject(batch, key, reason)));
     const deadLettered = (await Promise.all(batch.deadLetters)).every(Boolean);
     if (stored && deadLettered) {
-      for (const delivery of batch.deliveries) delivery.ack();
+      ackInOrder(batch.deliveries);
       return;
     }
     // The gates give up only when shutdown begins; the restart re-reads the batch and cuts it alike.

@@ -108,6 +108,30 @@ describe('the batched sink on the in-memory bus', () => {
     expect(statistics.snapshot(NOW).archived).toBe(12);
   });
 
+  it("acks each written object's run of a partition batch in one call, and moves the acked prefix only past what is written", async () => {
+    const archive = new GatedArchive();
+    const { sink } = aBatchedSink(new InMemoryMessageBus(), archive, { maxMessages: 3 });
+    const messages = ordersFrom(0, 7).map((order, i) => anInboundMessage({ topic: ORDERS, offset: String(i), value: order.value }));
+    const ackedThrough: number[] = [];
+    const nacked: number[] = [];
+    sink.handleBatch({
+      topic: ORDERS,
+      partition: 0,
+      generation: 1,
+      messages,
+      ackThrough: (index) => void ackedThrough.push(index),
+      nack: (index) => void nacked.push(index),
+    });
+    // Offsets 0-2 and 3-5 make two objects; 6 opens a third that nothing closes.
+    await until(() => archive.stored.size === 2);
+    expect(ackedThrough).toEqual([]);
+    archive.release();
+    await until(() => ackedThrough.includes(5));
+    expect(ackedThrough).toEqual([2, 5]);
+    sink.stop();
+    expect(nacked).toEqual([6]);
+  });
+
   it('acks a batch only once its object is written', async () => {
     const bus = new InMemoryMessageBus({ defaultPartitions: 1 });
     const archive = new GatedArchive();
