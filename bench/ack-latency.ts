@@ -1,5 +1,4 @@
 import * as hdr from 'hdr-histogram-js';
-import { InboundMessage } from '../src/application/ports/message-bus.port';
 
 /** Wall-clock ms since the epoch, at performance.now()'s resolution: comparable with produced_at across processes. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
@@ -85,6 +84,5 @@ export class AckLatency {
   }
 }
 
-/** The intended send time the open-loop generator stamped in the order. */
-export const producedAtOf = (message: InboundMessage): number =>
-  Date.parse((JSON.parse(message.value!.toString()) as { produced_at: string }).produced_at);
+/** The intended send time (epoch ms) the open-loop generator stamped in an order's wire bytes. */
+export const producedAtOf = (value: Buffer): number => Date.parse((JSON.parse(value.toString()) as { produced_at: string }).produced_at);

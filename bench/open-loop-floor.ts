@@ -1,5 +1,8 @@
 import { createKafka } from '../src/adapters/kafka/kafka-connection';
-import { AckLatency, epochMs } from './ack-latency';
+import { limitConcurrency } from '../src/adapters/cos/concurrency-limit';
+import { hiveKey } from '../src/domain/hive-key';
+import { OrderId } from '../src/domain/order';
+import { AckLatency, epochMs, producedAtOf } from './ack-latency';
 import { BarePutTarget, barePut, objectPath } from './bare-put';
 import { finish, jobOf, nextFromParent, notifyParent, peakRssMb } from './child';
 import type { ServiceResult } from './service';
@@ -35,22 +38,8 @@ const run = async (job: OpenLoopFloorJob): Promise<ServiceResult> => {
   let lastAckAt = 0;
   let failure: Error | undefined;
 
-  // At most `concurrency` PUTs at once, the rest queued in order, as the archive's own limit does.
-  let running = 0;
-  const queued: Array<() => void> = [];
-  const limited = (task: () => Promise<void>): void => {
-    const start = (): void => {
-      running++;
-      task()
-        .catch((error: unknown) => void (failure ??= error instanceof Error ? error : new Error(String(error))))
-        .finally(() => {
-          running--;
-          queued.shift()?.();
-        });
-    };
-    if (running < job.concurrency) start();
-    else queued.push(start);
-  };
+  // At most `concurrency` PUTs at once, the rest queued in order: the archive's own limit.
+  const limit = limitConcurrency(job.concurrency);
 
   const consumer = createKafka({ brokers: job.kafkaBrokers, clientId: 'orderflow-bench-open-loop-floor' }).consumer({
     groupId: job.groupId,
@@ -72,14 +61,16 @@ const run = async (job: OpenLoopFloorJob): Promise<ServiceResult> => {
       const deliveredAt = epochMs();
       for (const message of batch.messages) {
         const body = message.value!;
-        const producedAt = (JSON.parse(body.toString()) as { produced_at: string }).produced_at;
-        const key = `${job.prefix}/dt=${producedAt.slice(0, 10)}/orderId=${message.key!.toString()}.json`;
-        limited(() =>
-          store.put(objectPath(job.bucket, key), body).then(() => {
+        const intended = producedAtOf(body);
+        // The generator's ids are valid order ids; the bare loop does not check them.
+        const key = hiveKey(job.prefix, intended, message.key!.toString() as OrderId);
+        void limit(() => store.put(objectPath(job.bucket, key), body)).then(
+          () => {
             acked++;
             lastAckAt = performance.now();
-            latency.record(Date.parse(producedAt), deliveredAt);
-          }),
+            latency.record(intended, deliveredAt);
+          },
+          (error: unknown) => void (failure ??= error instanceof Error ? error : new Error(String(error))),
         );
       }
     },

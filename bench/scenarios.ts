@@ -84,6 +84,9 @@ const bareLoopOf = (bare: OpenLoopRun, serviceP99: number, cores: number) => ({
  * the most PUTs a second this machine does. Where it falls below 6× the seed design, B3 ≥ 6× is
  * out of reach of any service that writes an object per order, ours or another.
  */
+export type BareLoop = ReturnType<typeof bareLoopOf>;
+export type OnePutPerOrderLimit = ReturnType<typeof onePutPerOrderLimit>;
+
 const onePutPerOrderLimit = (barePutsPerS: number, seedOrdersPerS: number) => {
   const ratio = ratioOf(barePutsPerS, seedOrdersPerS);
   return {

@@ -67,7 +67,7 @@ const run = async (job: ServiceJob): Promise<ServiceResult> => {
   const container = buildContainer(config, (c) => {
     // Decorates the bus the composition root built, so everything else stays exactly as wired.
     c.onActivation(TOKENS.MessageBus, (_context, bus) => {
-      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message, deliveredAt) => latency.record(producedAtOf(message), deliveredAt));
+      metered = new MeteredMessageBus(bus, latency === undefined ? undefined : (message, deliveredAt) => latency.record(producedAtOf(message.value!), deliveredAt));
       return metered;
     });
     if (job.archive === 'null') c.rebindSync(TOKENS.Archive).toConstantValue({ put: async () => undefined } satisfies OrderArchivePort);
